@@ -1,0 +1,173 @@
+"""Command line: ``triage`` opens the app; subcommands script the same core."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from triage import __version__
+from triage.config import Settings, load_settings
+from triage.mail.store import Store, StoreConfig, StoreError
+from triage.series.model import STATES, Series
+from triage.textsafe import json_safe, safe_line
+
+EPILOG = """\
+With no command, triage opens the review screen. The database is the one notmuch
+itself would use (NOTMUCH_CONFIG, ~/.notmuch-config, the XDG profile), or the one
+given by --config/--database; when none exists, the bundled demo store opens.
+
+commands:
+  series [--json] [QUERY]     list the series QUERY (notmuch syntax) reaches, newest first
+  import PATH...              add mbox, maildir or message files to the store and index them
+  state SERIES-ID STATE       set a series' state (tags triage/STATE on all its messages)
+  demo [--rebuild]            build the demo store and print its notmuch config path
+
+states: """ + ", ".join(STATES)
+
+
+def _user_notmuch_config_exists() -> bool:
+    env = os.environ.get("NOTMUCH_CONFIG")
+    if env:
+        return Path(env).exists()
+    home = Path.home()
+    profile = os.environ.get("NOTMUCH_PROFILE", "default")
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    return (home / ".notmuch-config").exists() or (xdg / "notmuch" / profile / "config").exists()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="triage",
+        description="Review patch series that arrive by email, from a notmuch mail store.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"triage {__version__}")
+    p.add_argument("--config", metavar="FILE", help="notmuch config file to use")
+    p.add_argument("--database", metavar="DIR", help="notmuch database (mail root) to use")
+    p.add_argument("--demo", action="store_true", help="use the bundled demo store")
+    p.add_argument("--settings", metavar="FILE", help="triage config.toml (default: XDG config dir)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("series", help="list series")
+    s.add_argument("--json", action="store_true", help="print one JSON array")
+    s.add_argument("query", nargs="*", help="notmuch query (default: all mail)")
+
+    i = sub.add_parser("import", help="import mail files")
+    i.add_argument("paths", nargs="+", type=Path)
+
+    st = sub.add_parser("state", help="set a series' state")
+    st.add_argument("series_id")
+    st.add_argument("state", choices=STATES)
+
+    d = sub.add_parser("demo", help="build the demo store")
+    d.add_argument("--rebuild", action="store_true")
+    return p
+
+
+def _store(args: argparse.Namespace, settings: Settings) -> tuple[Store, str | None]:
+    note = None
+    config_path = args.config or settings.notmuch_config
+    database = args.database or settings.database
+    if args.demo or (not config_path and not database and not _user_notmuch_config_exists()):
+        from triage.demo.build import demo_config
+
+        config_path = str(demo_config())
+        database = None
+        if not args.demo:
+            note = "no notmuch configuration found: showing the demo store (see triage --help)"
+    return Store(StoreConfig(config_path=config_path, database_path=database, tag_prefix=settings.tag_prefix)), note
+
+
+def _fmt_date(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+
+
+def format_table(series: list[Series]) -> str:
+    rows = []
+    for s in series:
+        counts = s.counts()
+        recv = f"{s.received}/{s.total}" + ("" if s.complete else "!")
+        trail = f"R{counts['reviewed_by']} A{counts['acked_by']} T{counts['tested_by']}"
+        if counts["nacked_by"]:
+            trail += f" N{counts['nacked_by']}"
+        flags = ("RFC " if s.rfc else "") + ("RESEND " if s.resend else "")
+        rows.append(
+            f"{_fmt_date(s.date)}  {s.state:<17} v{s.version:<3} {recv:>6}  {trail:<12} "
+            f"{safe_line(s.author_name or s.author_email)[:24]:<24}  {flags}{safe_line(s.title)}"
+        )
+    return "\n".join(rows)
+
+
+def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    from triage.series.service import load_series
+
+    series = load_series(store, " ".join(args.query) or "*", ignore_from=settings.trailers_ignore_from)
+    if args.json:
+        sys.stdout.write(json_safe(json.dumps([s.to_json() for s in series], ensure_ascii=False, indent=1)) + "\n")
+    else:
+        if series:
+            print(format_table(series))
+        print(f"{len(series)} series", file=sys.stderr)
+    return 0
+
+
+def _cmd_import(store: Store, args: argparse.Namespace) -> int:
+    from triage.mail.importer import import_paths
+
+    report = import_paths(store, args.paths, progress=lambda n: print(f"  {n} messages...", file=sys.stderr))
+    for b in report.broken:
+        print(f"triage: broken: {safe_line(b)}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.broken and not report.added and not report.duplicates else 0
+
+
+def _cmd_state(store: Store, args: argparse.Namespace) -> int:
+    from triage.series.service import find_series
+
+    s = find_series(store, args.series_id)
+    n = store.set_state(s.message_ids(), args.state)
+    print(f"{safe_line(s.title)}: {args.state} ({n} messages tagged {store.config.tag_prefix}{args.state})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings(Path(args.settings) if args.settings else None)
+    for problem in settings.problems:
+        print(f"triage: {safe_line(problem)}", file=sys.stderr)
+    try:
+        if args.command == "demo":
+            from triage.demo.build import demo_config
+
+            print(demo_config(rebuild=args.rebuild))
+            return 0
+        store, note = _store(args, settings)
+        if note:
+            print(f"triage: {note}", file=sys.stderr)
+        if args.command == "series":
+            return _cmd_series(store, args, settings)
+        if args.command == "import":
+            return _cmd_import(store, args)
+        if args.command == "state":
+            return _cmd_state(store, args)
+        return _run_app(store, settings)
+    except StoreError as e:
+        print(f"triage: {safe_line(str(e))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run_app(store: Store, settings: Settings) -> int:
+    # Until the review screen lands (the screen issue), the app prints the series list.
+    from triage.series.service import load_series
+
+    series = load_series(store, "*", ignore_from=settings.trailers_ignore_from)
+    print(format_table(series))
+    print(f"{len(series)} series in {store.path()}", file=sys.stderr)
+    return 0

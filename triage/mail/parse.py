@@ -1,0 +1,223 @@
+"""Read mail files into headers and decoded text without ever raising on bad mail.
+
+Mail is hostile input: charsets lie or are unknown (``y``, ``binary``), transfer
+encodings are broken, headers are malformed. Everything here degrades to the
+best readable text and records what went wrong instead of raising.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.header
+import email.policy
+import email.utils
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+from html.parser import HTMLParser
+from pathlib import Path
+
+_PATCH_NAME_RE = re.compile(r"\.(patch|diff)$", re.IGNORECASE)
+_PATCH_TYPES = {"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"}
+_MSGID_RE = re.compile(r"<([^<>\s]+)>")
+
+# Charsets that mail claims and Python does not know, mapped to what the sender meant.
+_CHARSET_ALIASES = {
+    "x-unknown": "latin-1",
+    "unknown-8bit": "latin-1",
+    "binary": "utf-8",
+    "8bit": "utf-8",
+    "ansi_x3.4-1968": "ascii",
+    "windows-874": "cp874",
+}
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode ``data`` in ``charset``, falling back to UTF-8 then Latin-1, never raising."""
+    candidates: list[str] = []
+    if charset:
+        cs = charset.strip().strip('"').lower()
+        candidates.append(_CHARSET_ALIASES.get(cs, cs))
+    candidates.append("utf-8")
+    for cs in candidates:
+        try:
+            codecs.lookup(cs)
+        except LookupError:
+            continue
+        try:
+            return data.decode(cs)
+        except (UnicodeDecodeError, LookupError, ValueError):
+            continue
+    # Latin-1 maps every byte, so this cannot fail; a UTF-8 decode with replacement
+    # would be wrong for the many 8-bit mails that are really Latin-1.
+    if charset and charset.lower() in ("utf-8", "utf8"):
+        return data.decode("utf-8", errors="replace")
+    return data.decode("latin-1")
+
+
+def header_text(msg: Message, name: str) -> str | None:
+    """A header's decoded value, or None. Never raises on malformed headers."""
+    try:
+        value = msg.get(name)
+    except Exception:  # noqa: BLE001 - the email package raises many types on bad headers
+        value = None
+        try:
+            raw = msg._headers  # type: ignore[attr-defined]
+            for k, v in raw:
+                if k.lower() == name.lower():
+                    value = v
+                    break
+        except Exception:  # noqa: BLE001
+            return None
+    if value is None:
+        return None
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001
+        text = _decode_rfc2047(getattr(value, "_parse_tree", value))
+    return _decode_rfc2047(text) if "=?" in text else text
+
+
+def _decode_rfc2047(value: object) -> str:
+    text = str(value)
+    try:
+        parts = email.header.decode_header(text)
+    except Exception:  # noqa: BLE001
+        return text
+    out = []
+    for chunk, cs in parts:
+        if isinstance(chunk, bytes):
+            out.append(decode_bytes(chunk, cs))
+        else:
+            out.append(chunk)
+    return "".join(out)
+
+
+def parse_msgids(value: str | None) -> list[str]:
+    """Message-IDs from a References/In-Reply-To header, without angle brackets."""
+    if not value:
+        return []
+    found = _MSGID_RE.findall(value)
+    if found:
+        return found
+    v = value.strip()
+    return [v] if v and " " not in v else []
+
+
+def strip_msgid(value: str | None) -> str:
+    if not value:
+        return ""
+    ids = parse_msgids(value)
+    return ids[0] if ids else value.strip().strip("<>")
+
+
+def parse_bytes(data: bytes) -> EmailMessage:
+    return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def read_file(path: str | Path) -> EmailMessage:
+    return parse_bytes(Path(path).read_bytes())
+
+
+class _HTMLText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "p", "div", "tr", "li"):
+            self.parts.append("\n")
+
+
+def _part_text(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken base64/QP
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        if isinstance(raw, str):
+            payload = raw.encode("utf-8", "surrogateescape")
+        else:
+            return ""
+    try:
+        charset = part.get_content_charset()
+    except Exception:  # noqa: BLE001
+        charset = None
+    return decode_bytes(payload, charset)
+
+
+@dataclass(slots=True)
+class BodyText:
+    """The readable text of a message and any patches carried as attachments."""
+
+    text: str
+    attached_patches: list[str] = field(default_factory=list)
+    html_only: bool = False
+
+    @property
+    def full(self) -> str:
+        if not self.attached_patches:
+            return self.text
+        return "\n".join([self.text, *self.attached_patches])
+
+
+def body_text(msg: Message) -> BodyText:
+    """Plain text of ``msg``: text/plain parts in order, patches attached or inline, HTML as a last resort."""
+    texts: list[str] = []
+    patches: list[str] = []
+    htmls: list[str] = []
+    try:
+        parts = list(msg.walk())
+    except Exception:  # noqa: BLE001
+        parts = [msg]
+    for part in parts:
+        if part.is_multipart():
+            continue
+        try:
+            ctype = part.get_content_type()
+        except Exception:  # noqa: BLE001
+            ctype = "text/plain"
+        try:
+            disposition = (part.get_content_disposition() or "").lower()
+            filename = part.get_filename() or ""
+        except Exception:  # noqa: BLE001
+            disposition, filename = "", ""
+        is_patch_part = ctype in _PATCH_TYPES or bool(_PATCH_NAME_RE.search(filename))
+        if is_patch_part:
+            patches.append(_part_text(part))
+        elif ctype == "text/plain" and disposition != "attachment":
+            texts.append(_part_text(part))
+        elif ctype == "text/html" and disposition != "attachment":
+            htmls.append(_part_text(part))
+        elif ctype == "text/plain" and disposition == "attachment":
+            # Some clients attach the patch as a plain-text file without a .patch name.
+            t = _part_text(part)
+            if "\ndiff --git " in "\n" + t or "\n--- " in t:
+                patches.append(t)
+    html_only = False
+    if not texts and not patches and htmls:
+        parser = _HTMLText()
+        try:
+            parser.feed("\n".join(htmls))
+            texts.append("".join(parser.parts))
+        except Exception:  # noqa: BLE001
+            texts.append("\n".join(htmls))
+        html_only = True
+    text = "\n".join(texts)
+    return BodyText(text=text.replace("\r\n", "\n"), attached_patches=patches, html_only=html_only)
+
+
+def address(value: str | None) -> tuple[str, str]:
+    """(name, email) from an address header value; tolerant of junk."""
+    if not value:
+        return "", ""
+    try:
+        name, addr = email.utils.parseaddr(value.replace("\r", " ").replace("\n", " "))
+    except Exception:  # noqa: BLE001
+        return value.strip(), ""
+    return name, addr

@@ -1,0 +1,292 @@
+"""The notmuch mail store: open, query, read, tag. Real notmuch2, no UI.
+
+A database handle is opened per operation (as alot does) and nothing notmuch2
+returns leaves this module: queries copy what they need into plain records,
+because notmuch2 objects die with their database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import notmuch2
+
+from triage import paths
+from triage.mail.parse import address, body_text, read_file
+from triage.series.facts import BodyFacts, facts_from_text
+from triage.series.model import DEFAULT_TAG_PREFIX, STATES, MessageRecord
+
+LOCK_WAIT_SECONDS = 10.0
+
+
+class StoreError(Exception):
+    """A store problem with a message fit for the status line."""
+
+
+class StoreLocked(StoreError):
+    """The write lock stayed held (usually by ``notmuch new``); the change was queued."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    config_path: str | None = None
+    database_path: str | None = None
+    tag_prefix: str = DEFAULT_TAG_PREFIX
+    lock_wait: float = LOCK_WAIT_SECONDS
+
+
+def _config_arg(cfg: StoreConfig) -> object:
+    # SEARCH finds NOTMUCH_CONFIG, ~/.notmuch-config or the XDG profile, as notmuch does.
+    return cfg.config_path or notmuch2.Database.CONFIG.SEARCH
+
+
+def _lock_held(lockfile: Path) -> bool:
+    """Probe Xapian's write lock without taking it (OFD and POSIX locks conflict)."""
+    try:
+        fd = os.open(lockfile, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def walk_thread(thread: notmuch2.Thread) -> Iterator[tuple[notmuch2.Message, str | None]]:
+    """Messages of a thread in reply order, each with its parent's message id."""
+    stack: list[tuple[notmuch2.Message, str | None]] = [(m, None) for m in thread.toplevel()]
+    stack.reverse()
+    while stack:
+        msg, parent = stack.pop()
+        yield msg, parent
+        mid = msg.messageid
+        kids = [(r, mid) for r in msg.replies()]
+        kids.reverse()
+        stack.extend(kids)
+
+
+def _header(msg: notmuch2.Message, name: str) -> str:
+    try:
+        return msg.header(name) or ""
+    except (LookupError, notmuch2.NotmuchError):
+        return ""
+
+
+def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> MessageRecord:
+    name, email = address(_header(msg, "from"))
+    try:
+        path = str(msg.path)
+    except notmuch2.NotmuchError:
+        path = None
+    return MessageRecord(
+        message_id=msg.messageid,
+        thread_id=thread_id,
+        subject=_header(msg, "subject"),
+        from_name=name,
+        from_email=email,
+        date=int(msg.date or 0),
+        parent_id=parent,
+        tags=frozenset(msg.tags),
+        path=path,
+    )
+
+
+def read_facts(path: str | None) -> BodyFacts:
+    """Body facts of one message file; an unreadable file gives empty facts, never an error."""
+    if not path:
+        return BodyFacts(unreadable=True)
+    try:
+        msg = read_file(path)
+        return facts_from_text(body_text(msg).full)
+    except (OSError, ValueError, LookupError, UnicodeError, TypeError, AttributeError, IndexError):
+        return BodyFacts(unreadable=True)
+
+
+class Store:
+    """One notmuch database."""
+
+    def __init__(self, config: StoreConfig | None = None) -> None:
+        self.config = config or StoreConfig()
+
+    # -- opening ---------------------------------------------------------------
+    def _open(self, mode: notmuch2.Database.MODE) -> notmuch2.Database:
+        try:
+            return notmuch2.Database(
+                path=self.config.database_path, mode=mode, config=_config_arg(self.config)
+            )
+        except notmuch2.NotmuchError as e:
+            where = self.config.database_path or self.config.config_path or "the notmuch configuration"
+            raise StoreError(f"cannot open notmuch database ({where}): {e}") from e
+        except OSError as e:
+            raise StoreError(f"cannot open notmuch database: {e}") from e
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[notmuch2.Database]:
+        db = self._open(notmuch2.Database.MODE.READ_ONLY)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def lockfile(self) -> Path | None:
+        with self.read() as db:
+            root = Path(str(db.path))
+        candidates = [root / ".notmuch" / "xapian" / "flintlock"]
+        profile = os.environ.get("NOTMUCH_PROFILE", "default")
+        candidates.append(paths.data_home() / "notmuch" / profile / "xapian" / "flintlock")
+        return next((c for c in candidates if c.exists()), None)
+
+    @contextlib.contextmanager
+    def write(self, on_wait: Callable[[float], None] | None = None) -> Iterator[notmuch2.Database]:
+        """Open read-write, waiting a bounded time while another process holds the lock."""
+        lock = self.lockfile()
+        deadline = time.monotonic() + self.config.lock_wait
+        delay = 0.05
+        while lock is not None and _lock_held(lock):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreLocked(
+                    f"notmuch database is locked by another process ({lock.parent.parent}); "
+                    f"waited {self.config.lock_wait:.0f}s"
+                )
+            if on_wait:
+                on_wait(left)
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.5)
+        db = self._open(notmuch2.Database.MODE.READ_WRITE)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    # -- facts about the database ---------------------------------------------
+    def path(self) -> Path:
+        with self.read() as db:
+            return Path(str(db.path))
+
+    def revision(self) -> tuple[str, int]:
+        with self.read() as db:
+            rev = db.revision()
+            return rev.uuid.decode(), rev.rev
+
+    def config_value(self, key: str) -> str | None:
+        with self.read() as db:
+            try:
+                return db.config[key]
+            except (KeyError, notmuch2.NotmuchError):
+                return None
+
+    def count(self, query: str = "*") -> int:
+        with self.read() as db:
+            return db.count_messages(query)
+
+    # -- reading -----------------------------------------------------------------
+    def records(self, query: str = "*", *, with_facts: bool = True) -> list[MessageRecord]:
+        """Every message of every thread that ``query`` reaches, with thread structure."""
+        out: list[MessageRecord] = []
+        with self.read() as db:
+            try:
+                threads = db.threads(query or "*")
+                for thread in threads:
+                    tid = thread.threadid
+                    for msg, parent in walk_thread(thread):
+                        out.append(record_from(msg, tid, parent))
+            except notmuch2.NotmuchError as e:
+                raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
+        if with_facts:
+            for r in out:
+                r.facts = read_facts(r.path)
+        return out
+
+    def matching_ids(self, query: str) -> set[str]:
+        with self.read() as db:
+            try:
+                return {m.messageid for m in db.messages(query or "*")}
+            except notmuch2.NotmuchError as e:
+                raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
+
+    def message_path(self, message_id: str) -> str | None:
+        with self.read() as db:
+            try:
+                return str(db.find(message_id).path)
+            except LookupError:
+                return None
+
+    # -- writing -----------------------------------------------------------------
+    def tag(self, message_ids: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()) -> int:
+        """Change tags on messages in one transaction; queued for retry if the lock stays held."""
+        op = {"ids": list(message_ids), "add": list(add), "remove": list(remove)}
+        try:
+            with self.write() as db:
+                self._apply_pending(db)
+                n = self._apply(db, op)
+        except StoreLocked as e:
+            self._queue(op)
+            raise StoreLocked(f"{e}; the change is queued and will be applied on the next write") from e
+        return n
+
+    def set_state(self, message_ids: Iterable[str], state: str) -> int:
+        if state not in STATES:
+            raise StoreError(f"unknown state {state!r}; states are: {', '.join(STATES)}")
+        prefix = self.config.tag_prefix
+        others = [prefix + s for s in STATES if s != state]
+        return self.tag(message_ids, add=[prefix + state], remove=others)
+
+    def retry_pending(self) -> int:
+        with self.write() as db:
+            return self._apply_pending(db)
+
+    @staticmethod
+    def _apply(db: notmuch2.Database, op: dict[str, list[str]]) -> int:
+        n = 0
+        with db.atomic():
+            for mid in op["ids"]:
+                try:
+                    msg = db.find(mid)
+                except LookupError:
+                    continue
+                with msg.frozen():
+                    for t in op["remove"]:
+                        msg.tags.discard(t)
+                    for t in op["add"]:
+                        msg.tags.add(t)
+                n += 1
+        return n
+
+    def _pending_file(self) -> Path:
+        key = str(self.path()).replace("/", "%")
+        return paths.state_dir() / "pending" / f"{key}.jsonl"
+
+    def _queue(self, op: dict[str, list[str]]) -> None:
+        f = self._pending_file()
+        f.parent.mkdir(parents=True, exist_ok=True)
+        with f.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(op) + "\n")
+
+    def pending(self) -> list[dict[str, list[str]]]:
+        f = self._pending_file()
+        if not f.exists():
+            return []
+        ops = []
+        for line in f.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(json.JSONDecodeError):
+                ops.append(json.loads(line))
+        return ops
+
+    def _apply_pending(self, db: notmuch2.Database) -> int:
+        ops = self.pending()
+        for op in ops:
+            self._apply(db, op)
+        if ops:
+            self._pending_file().unlink(missing_ok=True)
+        return len(ops)

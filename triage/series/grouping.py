@@ -1,0 +1,384 @@
+"""Group messages into series, link versions and attribute follow-up trailers.
+
+Input is a flat list of :class:`MessageRecord` with the parent each message has in
+its notmuch thread (notmuch threads by In-Reply-To first, then the nearest
+reference, which is what T7 and T24 ask for). The rules and their test cases are
+in ``series-rules.md`` sections 2 and 3; the choices made where tools disagree are
+noted where they are made.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from triage.series.model import (
+    DEFAULT_TAG_PREFIX,
+    STATES,
+    MessageRecord,
+    Patch,
+    Series,
+    Trailer,
+)
+from triage.series.trailers import email_matches
+
+# Unthreaded patches of one series arrive within this window (b4 --rethread uses an hour).
+LOOSE_WINDOW_SECONDS = 3600
+
+COVER, PATCH, FOLLOWUP, PULL = "cover", "patch", "followup", "pull"
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A series being assembled."""
+
+    cover: MessageRecord | None
+    version: int
+    total: int | None
+    author: str
+    patches: dict[int, MessageRecord] = field(default_factory=dict)
+    extra: list[MessageRecord] = field(default_factory=list)
+    start: int = 0
+
+    def compatible(self, m: MessageRecord) -> bool:
+        p = m.parsed
+        if p.version_explicit and p.version != self.version:
+            return False
+        total = p.total if p.total is not None else 1
+        return self.total is None or total == self.total
+
+    def add(self, m: MessageRecord) -> bool:
+        """Add a patch; False when its index is taken (a second posting, G4)."""
+        p = m.parsed
+        idx = p.index if p.index is not None else 1
+        old = self.patches.get(idx)
+        if old is not None:
+            # "[PATCH v5.1 10/12]" replaces patch 10 of v5; anything else is a new posting.
+            if p.subversion is not None and (old.parsed.subversion or 0) < p.subversion:
+                self.extra.append(old)
+                self.patches[idx] = m
+                return True
+            return False
+        self.patches[idx] = m
+        if self.total is None:
+            self.total = p.total if p.total is not None else 1
+        return True
+
+
+def _classify(records: dict[str, MessageRecord]) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for mid, m in records.items():
+        p = m.parsed
+        if p.is_pull:
+            kinds[mid] = PULL
+        elif p.is_reply or p.is_forward:
+            # b4 reads a forwarded patch as a follow-up whose trailers count (T21); so do we.
+            kinds[mid] = FOLLOWUP
+        elif p.is_patch:
+            if p.index == 0:
+                kinds[mid] = COVER
+            elif not m.facts.has_diff and m.parent_id and m.facts.followup_trailers:
+                # A bare "Acked-by" sent with the patch's subject but no "Re:" (T20).
+                kinds[mid] = FOLLOWUP
+            else:
+                kinds[mid] = PATCH
+        elif m.facts.has_diff and m.parent_id is None:
+            # A patch mailed without any prefix, as patchwork accepts it.
+            kinds[mid] = PATCH
+        else:
+            kinds[mid] = FOLLOWUP
+    # Naked covers (G12): a same-author root that patches reply to, with no "0/N" of its own.
+    children: dict[str, list[str]] = defaultdict(list)
+    for mid, m in records.items():
+        if m.parent_id:
+            children[m.parent_id].append(mid)
+    for mid, m in records.items():
+        if kinds[mid] != FOLLOWUP or m.parent_id or m.parsed.is_reply or m.parsed.is_forward:
+            continue
+        kids = [records[c] for c in children.get(mid, ()) if kinds[c] == PATCH]
+        if any(email_matches(k.from_email, m.from_email) for k in kids):
+            kinds[mid] = COVER
+    # A cover resent in reply to a cover of the same name is a comment (G11).
+    for mid, m in records.items():
+        if kinds[mid] != COVER:
+            continue
+        for anc in _ancestors(m, records):
+            if kinds.get(anc.message_id) == COVER:
+                if (
+                    anc.parsed.normalized_title == m.parsed.normalized_title
+                    and anc.parsed.version == m.parsed.version
+                ):
+                    kinds[mid] = FOLLOWUP
+                break
+    return kinds
+
+
+def _ancestors(m: MessageRecord, records: dict[str, MessageRecord]) -> Iterable[MessageRecord]:
+    seen = {m.message_id}
+    pid = m.parent_id
+    while pid and pid in records and pid not in seen:
+        seen.add(pid)
+        a = records[pid]
+        yield a
+        pid = a.parent_id
+
+
+def _cover_draft(c: MessageRecord, records: dict[str, MessageRecord], kinds: dict[str, str]) -> _Draft:
+    p = c.parsed
+    version = p.version
+    total = p.total if p.index == 0 else None
+    if not p.is_patch:
+        # Naked cover: take version and count from the patches that answer it.
+        kids = [m for m in records.values() if m.parent_id == c.message_id and kinds[m.message_id] == PATCH]
+        if kids:
+            version = kids[0].parsed.version
+            total = kids[0].parsed.total
+    return _Draft(cover=c, version=version, total=total, author=c.from_email.lower(), start=c.date)
+
+
+def group_series(
+    messages: Iterable[MessageRecord],
+    *,
+    tag_prefix: str = DEFAULT_TAG_PREFIX,
+    ignore_from: Iterable[str] = (),
+) -> list[Series]:
+    """Build every series the messages hold, newest first."""
+    records = {m.message_id: m for m in messages}
+    kinds = _classify(records)
+    ordered = sorted(records.values(), key=lambda m: (m.date, m.message_id))
+
+    drafts: list[_Draft] = []
+    owner: dict[str, _Draft] = {}
+    for m in ordered:
+        if kinds[m.message_id] == COVER:
+            d = _cover_draft(m, records, kinds)
+            drafts.append(d)
+            owner[m.message_id] = d
+
+    loose: list[MessageRecord] = []
+    for m in ordered:
+        if kinds[m.message_id] != PATCH:
+            continue
+        target: _Draft | None = None
+        for a in _ancestors(m, records):
+            d = owner.get(a.message_id)
+            if d is not None and kinds[a.message_id] in (COVER, PATCH) and d.compatible(m):
+                target = d
+                break
+        if target is not None and target.add(m):
+            owner[m.message_id] = target
+            continue
+        # Unthreaded, a second posting inside a thread, or threaded under something that
+        # is not its series (a v2 patch in v1's thread, G6): group like unthreaded mail.
+        loose.append(m)
+
+    _group_loose(loose, drafts, owner)
+
+    series_list = [
+        _build(d, records, kinds, tag_prefix)
+        for d in drafts
+        if d.patches or d.cover is not None
+    ]
+    by_msg: dict[str, Series] = {}
+    for s in series_list:
+        for mid in ([s.cover.message_id] if s.cover else []) + [p.message_id for p in s.patches]:
+            by_msg[mid] = s
+    _attribute(records, kinds, by_msg, {e.lower() for e in ignore_from})
+    _link_versions(series_list, by_msg)
+    for s in series_list:
+        s.state_tag = _state_from_tags(s, records, tag_prefix)
+    series_list.sort(key=lambda s: (s.date, s.id), reverse=True)
+    return series_list
+
+
+def _group_loose(loose: list[MessageRecord], drafts: list[_Draft], owner: dict[str, _Draft]) -> None:
+    """Group patches with no series in their thread by sender, version, count and time (G3, G13)."""
+    # Covers that gathered no patch in their own thread may adopt unthreaded ones.
+    open_drafts = [d for d in drafts if d.cover is not None and not d.patches]
+    for m in sorted(loose, key=lambda x: (x.date, x.message_id)):
+        p = m.parsed
+        total = p.total if p.total is not None else 1
+        chosen: _Draft | None = None
+        if total > 1:
+            for d in open_drafts:
+                if (
+                    d.author == m.from_email.lower()
+                    and d.total == total
+                    and d.compatible(m)
+                    and (p.version_explicit or d.version == p.version)
+                    and abs(m.date - d.start) <= LOOSE_WINDOW_SECONDS
+                    and (p.index if p.index is not None else 1) not in d.patches
+                ):
+                    chosen = d
+                    break
+        if chosen is None:
+            chosen = _Draft(cover=None, version=p.version, total=None, author=m.from_email.lower(), start=m.date)
+            drafts.append(chosen)
+            if total > 1:
+                open_drafts.append(chosen)
+        chosen.add(m)
+        owner[m.message_id] = chosen
+
+
+def _build(d: _Draft, records: dict[str, MessageRecord], kinds: dict[str, str], tag_prefix: str) -> Series:
+    patches = [Patch(index=i, message=m) for i, m in sorted(d.patches.items())]
+    root = d.cover if d.cover is not None else patches[0].message
+    rp = root.parsed
+    first = patches[0].message.parsed if patches else rp
+    title = rp.title if rp.is_patch or not patches else first.title
+    total = d.total if d.total is not None else 1
+    msgs = ([d.cover] if d.cover else []) + [p.message for p in patches]
+    return Series(
+        id=root.message_id,
+        title=title,
+        subject=root.subject,
+        version=d.version,
+        subversion=first.subversion,
+        rfc=any(m.parsed.rfc for m in msgs),
+        resend=any(m.parsed.resend for m in msgs),
+        total=total,
+        author_name=root.from_name,
+        author_email=root.from_email,
+        date=min(m.date for m in msgs),
+        cover=d.cover,
+        patches=patches,
+        thread_ids={m.thread_id for m in msgs},
+        tree_tags=rp.tree_tags or first.tree_tags,
+        list_tags=rp.list_tags or first.list_tags,
+        unread=any("unread" in m.tags for m in msgs),
+    )
+
+
+def _attribute(
+    records: dict[str, MessageRecord],
+    kinds: dict[str, str],
+    by_msg: dict[str, Series],
+    ignore_from: set[str],
+) -> None:
+    """Give each patch its own trailers plus those of the follow-ups that descend from it."""
+    own: dict[str, list[Trailer]] = {}
+    for s in by_msg.values():
+        for p in s.patches:
+            if p.message_id not in own:
+                own[p.message_id] = [
+                    Trailer(t.name, t.value, p.message_id, "patch", True, p.message.from_email)
+                    for t in p.message.facts.own_trailers
+                ]
+    extra: dict[str, list[Trailer]] = defaultdict(list)
+    for m in sorted(records.values(), key=lambda x: (x.date, x.message_id)):
+        if kinds[m.message_id] != FOLLOWUP:
+            continue
+        target: MessageRecord | None = None
+        for a in _ancestors(m, records):
+            kind = kinds[a.message_id]
+            if kind == PULL:
+                break
+            if kind in (COVER, PATCH) and a.message_id in by_msg:
+                target = a
+                break
+        if target is None:
+            continue
+        s = by_msg[target.message_id]
+        is_cover = s.cover is not None and s.cover.message_id == target.message_id
+        if is_cover:
+            s.cover_followups.append(m.message_id)
+        else:
+            next(p for p in s.patches if p.message_id == target.message_id).followups.append(m.message_id)
+        for t in m.facts.followup_trailers:
+            email = t.email
+            if email and email.lower() in ignore_from:
+                continue
+            match = email_matches(email, m.from_email) if t.person else True
+            source = "cover" if is_cover else "followup"
+            tr = Trailer(t.name, t.value, m.message_id, source, match, m.from_email)
+            if is_cover:
+                for p in s.patches:
+                    extra[p.message_id].append(tr)
+            else:
+                extra[target.message_id].append(tr)
+    for s in by_msg.values():
+        for p in s.patches:
+            seen: set[tuple[str, str]] = set()
+            merged: list[Trailer] = []
+            for t in own.get(p.message_id, []) + extra.get(p.message_id, []):
+                key = _trailer_key(t)
+                if key in seen:
+                    continue
+                seen.add(key)
+                merged.append(t)
+            p.trailers = merged
+
+
+def _trailer_key(t: Trailer) -> tuple[str, str]:
+    from triage.series.trailers import RawTrailer
+
+    return RawTrailer(t.name, t.value).key()
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+
+def _link_versions(series_list: list[Series], by_msg: dict[str, Series]) -> None:
+    """Link v1, v2, ... of one series: same sender and title, a change-id, or Supersedes:."""
+    uf = _UnionFind()
+    first_by_key: dict[tuple[str, str, str], str] = {}
+    for s in series_list:
+        uf.find(s.id)
+        title = s.cover.parsed.normalized_title if s.cover else s.patches[0].message.parsed.normalized_title
+        keys = [("addr", s.author_email.lower(), title)]
+        if s.author_name.strip():
+            keys.append(("name", s.author_name.strip().lower(), title))
+        root = s.cover or s.patches[0].message
+        if root.facts.change_id:
+            keys.append(("change-id", root.facts.change_id, ""))
+        for k in keys:
+            if not k[2] and k[0] != "change-id":
+                continue
+            if k in first_by_key:
+                uf.union(first_by_key[k], s.id)
+            else:
+                first_by_key[k] = s.id
+        for sup in root.facts.supersedes:
+            if sup in by_msg:
+                uf.union(by_msg[sup].id, s.id)
+    families: dict[str, list[Series]] = defaultdict(list)
+    for s in series_list:
+        families[uf.find(s.id)].append(s)
+    for fam in families.values():
+        if len(fam) < 2:
+            continue
+        fam.sort(key=lambda s: (s.version, s.subversion or 0, s.date, s.id))
+        for i, s in enumerate(fam):
+            s.previous_versions = [x.id for x in fam[:i]]
+            s.newer_versions = [x.id for x in fam[i + 1 :]]
+
+
+def _state_from_tags(s: Series, records: dict[str, MessageRecord], prefix: str) -> str | None:
+    votes: Counter[str] = Counter()
+    msgs = ([s.cover] if s.cover else []) + [p.message for p in s.patches]
+    for m in msgs:
+        for tag in m.tags:
+            if tag.startswith(prefix) and tag[len(prefix) :] in STATES:
+                votes[tag[len(prefix) :]] += 1
+    if not votes:
+        return None
+    root = msgs[0]
+    for tag in root.tags:
+        if tag.startswith(prefix) and tag[len(prefix) :] in STATES:
+            return tag[len(prefix) :]
+    return votes.most_common(1)[0][0]

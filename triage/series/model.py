@@ -1,0 +1,193 @@
+"""Plain data for the series model: what the store hands in, what grouping hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.series.facts import BodyFacts
+from triage.series.subject import ParsedSubject, parse_subject
+
+STATES = (
+    "new",
+    "under-review",
+    "reviewed",
+    "changes-requested",
+    "accepted",
+    "rejected",
+    "superseded",
+    "deferred",
+)
+DEFAULT_TAG_PREFIX = "triage/"
+
+
+@dataclass(slots=True)
+class MessageRecord:
+    """One message as the series model sees it; no notmuch object survives in here."""
+
+    message_id: str
+    thread_id: str
+    subject: str
+    from_name: str
+    from_email: str
+    date: int
+    parent_id: str | None = None
+    tags: frozenset[str] = frozenset()
+    path: str | None = None
+    facts: BodyFacts = field(default_factory=BodyFacts)
+    _parsed: ParsedSubject | None = None
+
+    @property
+    def parsed(self) -> ParsedSubject:
+        if self._parsed is None:
+            self._parsed = parse_subject(self.subject)
+        return self._parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Trailer:
+    name: str
+    value: str
+    message_id: str
+    source: str  # "patch" | "followup" | "cover"
+    sender_match: bool
+    from_email: str | None = None
+
+    @property
+    def negative(self) -> bool:
+        return self.name.lower() == "nacked-by"
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": self.name,
+            "value": self.value,
+            "message_id": self.message_id,
+            "source": self.source,
+            "sender_match": self.sender_match,
+        }
+        if self.negative:
+            d["negative"] = True
+        return d
+
+
+@dataclass(slots=True)
+class Patch:
+    index: int
+    message: MessageRecord
+    trailers: list[Trailer] = field(default_factory=list)
+    followups: list[str] = field(default_factory=list)
+
+    @property
+    def message_id(self) -> str:
+        return self.message.message_id
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "message_id": self.message_id,
+            "subject": self.message.subject,
+            "has_diff": self.message.facts.has_diff,
+            "trailers": [t.to_json() for t in self.trailers],
+        }
+
+
+@dataclass(slots=True)
+class Series:
+    id: str
+    title: str
+    subject: str
+    version: int
+    rfc: bool
+    resend: bool
+    total: int
+    author_name: str
+    author_email: str
+    date: int
+    cover: MessageRecord | None
+    patches: list[Patch]
+    thread_ids: set[str] = field(default_factory=set)
+    tree_tags: tuple[str, ...] = ()
+    list_tags: tuple[str, ...] = ()
+    subversion: int | None = None
+    state_tag: str | None = None
+    cover_followups: list[str] = field(default_factory=list)
+    previous_versions: list[str] = field(default_factory=list)
+    newer_versions: list[str] = field(default_factory=list)
+    unread: bool = False
+
+    @property
+    def received(self) -> int:
+        return len(self.patches)
+
+    @property
+    def complete(self) -> bool:
+        have = {p.index for p in self.patches}
+        return self.total > 0 and all(i in have for i in range(1, self.total + 1))
+
+    @property
+    def state(self) -> str:
+        if self.state_tag:
+            return self.state_tag
+        return "superseded" if self.newer_versions else "new"
+
+    @property
+    def current(self) -> bool:
+        return not self.newer_versions
+
+    def message_ids(self) -> list[str]:
+        ids = [self.cover.message_id] if self.cover else []
+        ids.extend(p.message_id for p in self.patches)
+        ids.extend(self.cover_followups)
+        for p in self.patches:
+            ids.extend(p.followups)
+        return ids
+
+    def counts(self) -> dict[str, int]:
+        people: dict[str, set[str]] = {}
+        for p in self.patches:
+            for t in p.trailers:
+                if not t.sender_match:
+                    continue
+                key = t.name.lower()
+                people.setdefault(key, set()).add(t.value.lower())
+        return {
+            "reviewed_by": len(people.get("reviewed-by", ())),
+            "acked_by": len(people.get("acked-by", ())),
+            "tested_by": len(people.get("tested-by", ())),
+            "nacked_by": len(people.get("nacked-by", ())),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        flagged = [
+            t.to_json() | {"patch": p.index}
+            for p in self.patches
+            for t in p.trailers
+            if not t.sender_match
+        ]
+        return {
+            "id": self.id,
+            "title": self.title,
+            "subject": self.subject,
+            "version": self.version,
+            "subversion": self.subversion,
+            "rfc": self.rfc,
+            "resend": self.resend,
+            "total": self.total,
+            "received": self.received,
+            "complete": self.complete,
+            "cover": self.cover.message_id if self.cover else None,
+            "author": {"name": self.author_name, "email": self.author_email},
+            "date": datetime.fromtimestamp(self.date, UTC).isoformat(),
+            "state": self.state,
+            "current": self.current,
+            "unread": self.unread,
+            "tree_tags": list(self.tree_tags),
+            "list_tags": list(self.list_tags),
+            "counts": self.counts(),
+            "flagged_trailers": flagged,
+            "patches": [p.to_json() for p in self.patches],
+            "previous_versions": list(self.previous_versions),
+            "newer_versions": list(self.newer_versions),
+        }

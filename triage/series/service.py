@@ -1,0 +1,39 @@
+"""The one entry point the CLI and the UI use to get series out of a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from triage.mail.store import Store, StoreError
+from triage.series.grouping import group_series
+from triage.series.model import Series
+
+
+def load_series(store: Store, query: str = "*", *, ignore_from: Iterable[str] = ()) -> list[Series]:
+    """Series reached by ``query`` (notmuch syntax), newest first.
+
+    Whole threads are read so that a series is never cut in half by the query; a
+    series is kept when any of its messages matches.
+    """
+    q = query.strip() or "*"
+    records = store.records(q)
+    series = group_series(records, tag_prefix=store.config.tag_prefix, ignore_from=ignore_from)
+    if q != "*":
+        matched = store.matching_ids(q)
+        series = [s for s in series if matched.intersection(s.message_ids())]
+    return series
+
+
+def find_series(store: Store, series_id: str) -> Series:
+    """The series whose id (or any of whose message ids) is ``series_id``."""
+    sid = series_id.strip().strip("<>")
+    if sid.startswith("id:"):
+        sid = sid[3:]
+    for s in load_series(store, f"id:{_quote(sid)}"):
+        if s.id == sid or sid in s.message_ids():
+            return s
+    raise StoreError(f"no series with id {sid!r} in the database")
+
+
+def _quote(msgid: str) -> str:
+    return '"' + msgid.replace('"', '""') + '"'

@@ -1,0 +1,210 @@
+"""Parse patch-mail subjects: prefixes, version, counter, reply markers.
+
+The rules follow ``series-rules.md`` section 1, which compares b4, patchwork,
+patchew and patch-hub. In short: every leading ``[...]`` group is read, tokens
+are separated by commas *and* whitespace, ``vN`` / ``PATCHvN`` / ``vN.M`` give
+the version, ``n/N`` and ``n of N`` give the counter, and anything unknown in a
+patch group is kept as a tree tag (``net-next``, ``6.6``, ``GSoC``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Reply and forward markers in the languages mail clients actually emit.
+_REPLY_RE = re.compile(r"^(?:re|aw|sv|antw|vs|odp|r)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
+_FORWARD_RE = re.compile(r"^(?:fwd?|fw|wg|tr)\s*:\s*", re.IGNORECASE)
+_GROUP_RE = re.compile(r"^\[([^\[\]]*)\]\s*")
+_VERSION_RE = re.compile(r"^v(\d+)(?:\.(\d+))?$", re.IGNORECASE)
+_PATCHV_RE = re.compile(r"^patch-?v(\d+)(?:\.(\d+))?$", re.IGNORECASE)
+_COUNTER_RE = re.compile(r"^(\d+)/(\d+)$")
+_TITLE_VERSION_HINT_RE = re.compile(r"\((?:v|version\s*)(\d+)\)\s*$", re.IGNORECASE)
+_WS_RE = re.compile(r"\s+")
+
+_PATCH_WORDS = {"patch"}
+_FLAG_WORDS = {"rfc", "resend"}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSubject:
+    """What a subject line says about the message it heads."""
+
+    raw: str
+    title: str
+    is_reply: bool = False
+    is_forward: bool = False
+    is_patch: bool = False
+    is_pull: bool = False
+    version: int = 1
+    subversion: int | None = None
+    version_explicit: bool = False
+    index: int | None = None
+    total: int | None = None
+    rfc: bool = False
+    resend: bool = False
+    tree_tags: tuple[str, ...] = ()
+    list_tags: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_cover(self) -> bool:
+        return self.is_patch and self.index == 0
+
+    @property
+    def normalized_title(self) -> str:
+        return normalize_title(self.title)
+
+
+def normalize_title(title: str) -> str:
+    """Title key used to link versions of one series: case and spacing folded, (vN) dropped."""
+    t = _TITLE_VERSION_HINT_RE.sub("", title)
+    return _WS_RE.sub(" ", t).strip().lower()
+
+
+def _unfold(subject: str) -> str:
+    # Header folding and stray control characters must not change how a subject parses.
+    return _WS_RE.sub(" ", "".join(c if c.isprintable() else " " for c in subject)).strip()
+
+
+@dataclass(slots=True)
+class _GroupInfo:
+    patch: bool = False
+    rfc: bool = False
+    resend: bool = False
+    pull: bool = False
+    version: int | None = None
+    subversion: int | None = None
+    index: int | None = None
+    total: int | None = None
+    others: list[str] = field(default_factory=list)
+
+    @property
+    def patchish(self) -> bool:
+        return (
+            self.patch
+            or self.rfc
+            or self.resend
+            or self.version is not None
+            or self.index is not None
+        )
+
+
+def _read_group(text: str) -> _GroupInfo:
+    info = _GroupInfo()
+    tokens = [t for t in re.split(r"[,\s]+", text) if t]
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        low = tok.lower()
+        # "1 of 3", as Mercurial's patchbomb writes it.
+        if (
+            tok.isdigit()
+            and i + 2 < len(tokens)
+            and tokens[i + 1].lower() == "of"
+            and tokens[i + 2].isdigit()
+        ):
+            info.index, info.total = int(tok), int(tokens[i + 2])
+            i += 3
+            continue
+        if low in _PATCH_WORDS:
+            info.patch = True
+        elif low == "rfc":
+            info.rfc = True
+        elif low == "resend":
+            info.resend = True
+        elif low in ("git", "pull"):
+            info.pull = True
+            info.others.append(tok)
+        elif m := _PATCHV_RE.match(tok):
+            info.patch = True
+            info.version, info.subversion = int(m[1]), int(m[2]) if m[2] else None
+        elif m := _VERSION_RE.match(tok):
+            info.version, info.subversion = int(m[1]), int(m[2]) if m[2] else None
+        elif m := _COUNTER_RE.match(tok):
+            info.index, info.total = int(m[1]), int(m[2])
+        else:
+            info.others.append(tok)
+        i += 1
+    return info
+
+
+def parse_subject(subject: str | None) -> ParsedSubject:
+    """Parse one subject header (already RFC 2047 decoded)."""
+    raw = subject or ""
+    rest = _unfold(raw)
+    is_reply = is_forward = False
+    groups: list[tuple[str, _GroupInfo]] = []
+    seen_patch_group = False
+    while rest:
+        if not seen_patch_group and (m := _REPLY_RE.match(rest)):
+            is_reply = True
+            rest = rest[m.end() :]
+            continue
+        if not seen_patch_group and (m := _FORWARD_RE.match(rest)):
+            is_forward = True
+            rest = rest[m.end() :]
+            continue
+        if m := _GROUP_RE.match(rest):
+            info = _read_group(m[1])
+            groups.append((m[1], info))
+            seen_patch_group = seen_patch_group or info.patchish
+            rest = rest[m.end() :]
+            continue
+        break
+    title = rest.strip()
+
+    patch_groups = [g for _, g in groups if g.patchish]
+    pull = any(g.pull and not g.patch for _, g in groups) and not patch_groups
+    # "[GIT PULL]" / "[git pull]" / "[GIT] Networking": a pull request, never a patch.
+    pull = pull or any(
+        g.pull and {o.lower() for o in g.others} >= {"git", "pull"} for _, g in groups
+    )
+
+    version = subversion = index = total = None
+    rfc = resend = False
+    tree_tags: list[str] = []
+    list_tags: list[str] = []
+    for text, g in groups:
+        if not g.patchish:
+            if g.pull:
+                continue
+            # A bracket group with no patch word before or between patch groups is a
+            # list tag ("[Qemu-devel]", "[dpdk-dev]") or a free-form tag ("[RFC]" is patchish).
+            list_tags.append(text.strip())
+            continue
+        rfc = rfc or g.rfc
+        resend = resend or g.resend
+        if g.version is not None and version is None:
+            version, subversion = g.version, g.subversion
+        if g.index is not None and index is None:
+            index, total = g.index, g.total
+        tree_tags.extend(o for o in g.others if o.lower() not in ("git", "pull"))
+
+    version_explicit = version is not None
+    if version is None:
+        # "(v2)" at the end of the title: a weak hint, as patchwork reads it.
+        if m := _TITLE_VERSION_HINT_RE.search(title):
+            version = int(m[1])
+        else:
+            version = 1
+
+    is_patch = bool(patch_groups) and not is_reply and not pull
+    return ParsedSubject(
+        raw=raw,
+        title=title,
+        is_reply=is_reply,
+        is_forward=is_forward,
+        is_patch=is_patch,
+        is_pull=pull and not is_reply,
+        version=version,
+        subversion=subversion,
+        version_explicit=version_explicit,
+        index=index,
+        total=total,
+        rfc=rfc,
+        resend=resend,
+        tree_tags=tuple(tree_tags),
+        list_tags=tuple(list_tags),
+        prefixes=tuple(t for t, _ in groups),
+    )

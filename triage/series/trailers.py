@@ -1,0 +1,193 @@
+"""Find trailers (``Reviewed-by:`` and friends) in patch and follow-up bodies.
+
+Rules chosen where the public tools disagree (``series-rules.md`` section 3):
+- only an allow-list of trailer names counts (T13), so ``Note: tested <a@x>`` is not a person;
+- quoted lines (``> ...``) never count, nor anything after a ``-- `` signature line (T5, T8);
+- an indented trailer counts, as in b4 (T6): replies from some clients indent the block;
+- wrapped trailers are joined (T11) and a scope stays in the value (T12);
+- ``a@x<mailto:a@x>`` junk from HTML mailers is cleaned (T16);
+- equality ignores case and spacing, and lore / msgid.link links compare by message id (T14, T15).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PERSON_TRAILERS = {
+    "reviewed-by": "Reviewed-by",
+    "acked-by": "Acked-by",
+    "tested-by": "Tested-by",
+    "nacked-by": "Nacked-by",
+    "reported-by": "Reported-by",
+    "suggested-by": "Suggested-by",
+    "co-developed-by": "Co-developed-by",
+    "signed-off-by": "Signed-off-by",
+    "reported-and-tested-by": "Reported-and-tested-by",
+}
+# Trailers that are not people but belong to the commit when it is applied.
+OTHER_TRAILERS = {"link": "Link", "fixes": "Fixes", "closes": "Closes", "cc": "Cc"}
+# A follow-up adds people and references, never a Cc line for the commit.
+FOLLOWUP_OTHER = {"link", "fixes", "closes"}
+NEGATIVE = {"nacked-by"}
+REVIEW_KINDS = ("Reviewed-by", "Acked-by", "Tested-by")
+
+_TRAILER_RE = re.compile(r"^\s*([A-Za-z][A-Za-z-]*[A-Za-z])\s*:\s*(\S.*?)\s*$")
+_ADDR_RE = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+_MAILTO_JUNK_RE = re.compile(r"<([^<>\s]+@[^<>\s]+)<mailto:[^<>]*>>")
+_LINK_ID_RE = re.compile(r"https?://(?:lore\.kernel\.org/(?:[^/]+/)?|patch\.msgid\.link/|msgid\.link/)(?:r/)?([^/\s#]+)")
+_WS_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class RawTrailer:
+    """A trailer as written in one message body."""
+
+    name: str
+    value: str
+
+    @property
+    def email(self) -> str | None:
+        m = _ADDR_RE.search(self.value)
+        return m[1] if m else None
+
+    @property
+    def person(self) -> bool:
+        return self.name.lower() in PERSON_TRAILERS
+
+    @property
+    def negative(self) -> bool:
+        return self.name.lower() in NEGATIVE
+
+    def key(self) -> tuple[str, str]:
+        """Identity for de-duplication (case and spacing folded, links by message id)."""
+        name = self.name.lower()
+        if name == "link" and (m := _LINK_ID_RE.match(self.value)):
+            return name, m[1].lower()
+        if self.person:
+            email = self.email
+            if email:
+                # The name part may be spelled differently; the address is the person.
+                scope = _ADDR_RE.split(self.value, maxsplit=1)
+                tail = scope[2].strip().lower() if len(scope) > 2 else ""
+                return name, f"{email.lower()} {tail}".strip()
+        return name, _WS_RE.sub(" ", self.value).strip().lower()
+
+
+def _canonical_name(name: str, *, followup: bool) -> str | None:
+    low = name.lower()
+    if low in PERSON_TRAILERS:
+        return PERSON_TRAILERS[low]
+    if low in OTHER_TRAILERS and (not followup or low in FOLLOWUP_OTHER):
+        return OTHER_TRAILERS[low]
+    return None
+
+
+def _clean_value(name: str, value: str) -> str:
+    value = _MAILTO_JUNK_RE.sub(r"<\1>", value)
+    return _WS_RE.sub(" ", value).strip()
+
+
+def _needs_continuation(name: str, value: str) -> bool:
+    low = name.lower()
+    if low in PERSON_TRAILERS:
+        return "@" not in value
+    if low == "fixes":
+        return value.count("(") > value.count(")") or value.count('"') % 2 == 1
+    return False
+
+
+def _valid(name: str, value: str) -> bool:
+    if name.lower() in PERSON_TRAILERS:
+        # A person trailer needs a name and an address (b4 drops bare addresses too).
+        m = _ADDR_RE.search(value)
+        if not m:
+            return False
+        before = value[: m.start()].strip().strip('"')
+        return bool(before)
+    return bool(value)
+
+
+def _scan(lines: list[str], *, followup: bool) -> list[RawTrailer]:
+    out: list[RawTrailer] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        m = _TRAILER_RE.match(line)
+        if not m or line.lstrip().startswith(">"):
+            i += 1
+            continue
+        name = _canonical_name(m[1], followup=followup)
+        if name is None:
+            i += 1
+            continue
+        value = m[2]
+        i += 1
+        # Join wrapped lines: an address on the next line, an unclosed "Fixes:" subject.
+        while i < n and _needs_continuation(name, value):
+            nxt = lines[i]
+            if not nxt.strip() or nxt.lstrip().startswith(">") or _TRAILER_RE.match(nxt):
+                break
+            value = f"{value} {nxt.strip()}"
+            i += 1
+        # A scope written on its own line below: "[for the DT bits]".
+        if i < n and re.match(r"^\s*\[[^\]]+\]\s*$", lines[i]):
+            value = f"{value} {lines[i].strip()}"
+            i += 1
+        value = _clean_value(name, value)
+        if _valid(name, value):
+            out.append(RawTrailer(name, value))
+    return out
+
+
+def _strip_signature(text: str) -> str:
+    lines = text.split("\n")
+    for idx, line in enumerate(lines):
+        if line.rstrip("\r") == "-- ":
+            return "\n".join(lines[:idx])
+    return text
+
+
+def commit_message(body: str) -> str:
+    """The part of a patch body that becomes the commit message (before ``---`` or the diff)."""
+    lines = body.split("\n")
+    for idx, line in enumerate(lines):
+        s = line.rstrip("\r")
+        if s == "---" or s.startswith("diff --git ") or s.startswith("Index: "):
+            return "\n".join(lines[:idx])
+        if s.startswith("--- ") and idx + 1 < len(lines) and lines[idx + 1].startswith("+++ "):
+            return "\n".join(lines[:idx])
+    return body
+
+
+def patch_trailers(body: str) -> list[RawTrailer]:
+    """Trailers a patch carries itself: the trailer block ending its commit message."""
+    msg = commit_message(body).rstrip()
+    paragraphs = re.split(r"\n[ \t]*\n", msg)
+    if not paragraphs:
+        return []
+    return _scan(paragraphs[-1].split("\n"), followup=False)
+
+
+def followup_trailers(body: str) -> list[RawTrailer]:
+    """Trailers a reviewer wrote in a follow-up: unquoted lines before the signature."""
+    return _scan(_strip_signature(body).split("\n"), followup=True)
+
+
+def local_domain(email: str) -> tuple[str, str]:
+    local, _, domain = email.lower().rpartition("@")
+    return local.split("+", 1)[0], domain
+
+
+def email_matches(a: str | None, b: str | None) -> bool:
+    """Whether two addresses are one person, as b4 compares them: case, ``+tag``, subdomain."""
+    if not a or not b:
+        return False
+    if a.lower() == b.lower():
+        return True
+    la, da = local_domain(a)
+    lb, db = local_domain(b)
+    if la != lb or not da or not db:
+        return False
+    return da == db or da.endswith("." + db) or db.endswith("." + da)

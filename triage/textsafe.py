@@ -1,0 +1,35 @@
+"""Make mail text safe to print: no control characters reach the terminal raw."""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls but tab and newline, DEL, and C1 controls (0x9b is a one-byte CSI).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(m: re.Match[str]) -> str:
+    c = m.group(0)
+    code = ord(c)
+    if code < 0x20:
+        return chr(0x2400 + code)  # U+2400.. "control pictures": shows ␛ for ESC
+    if code == 0x7F:
+        return "\u2421"
+    return f"\\u{code:04x}"
+
+
+def safe_text(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` with every control character shown as a visible symbol."""
+    if not keep_newlines:
+        text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    return _CONTROL_RE.sub(_visible, text)
+
+
+def safe_line(text: str) -> str:
+    """One line for a table cell or status line."""
+    return safe_text(text, keep_newlines=False)
+
+
+def json_safe(dumped: str) -> str:
+    """Escape what ``json.dumps(ensure_ascii=False)`` leaves raw: DEL, C1 and bidi controls."""
+    return re.sub(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group(0)):04x}", dumped)
