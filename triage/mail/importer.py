@@ -203,12 +203,11 @@ class Importer:
     @staticmethod
     def _exists(db: notmuch2.Database, mid: str) -> bool:
         try:
-            db.find(mid)
-        except LookupError:
+            msg = db.find(mid)
+        except (LookupError, notmuch2.NotmuchError):
             return False
-        except notmuch2.NotmuchError:
-            return False
-        return True
+        # A message others refer to but that never arrived is a "ghost": not a duplicate.
+        return not msg.ghost
 
     def _write(self, dest: Path, data: bytes) -> str:
         name = self._unique_name(data)

@@ -45,6 +45,8 @@ class _Draft:
         p = m.parsed
         if p.version_explicit and p.version != self.version:
             return False
+        if p.open_total:
+            return True
         total = p.total if p.total is not None else 1
         return self.total is None or total == self.total
 
@@ -61,7 +63,7 @@ class _Draft:
                 return True
             return False
         self.patches[idx] = m
-        if self.total is None:
+        if self.total is None and not p.open_total:
             self.total = p.total if p.total is not None else 1
         return True
 
@@ -83,8 +85,9 @@ def _classify(records: dict[str, MessageRecord]) -> dict[str, str]:
                 kinds[mid] = FOLLOWUP
             else:
                 kinds[mid] = PATCH
-        elif m.facts.has_diff and m.parent_id is None:
-            # A patch mailed without any prefix, as patchwork accepts it.
+        elif m.facts.has_diff:
+            # A patch mailed without any prefix, as patchwork accepts it; a "Re:" with a
+            # diff stays a follow-up (G14).
             kinds[mid] = PATCH
         else:
             kinds[mid] = FOLLOWUP
@@ -156,7 +159,6 @@ def group_series(
             drafts.append(d)
             owner[m.message_id] = d
 
-    loose: list[MessageRecord] = []
     for m in ordered:
         if kinds[m.message_id] != PATCH:
             continue
@@ -166,14 +168,13 @@ def group_series(
             if d is not None and kinds[a.message_id] in (COVER, PATCH) and d.compatible(m):
                 target = d
                 break
-        if target is not None and target.add(m):
-            owner[m.message_id] = target
-            continue
-        # Unthreaded, a second posting inside a thread, or threaded under something that
-        # is not its series (a v2 patch in v1's thread, G6): group like unthreaded mail.
-        loose.append(m)
-
-    _group_loose(loose, drafts, owner)
+        if target is None or not target.add(m):
+            # Unthreaded, a second posting inside a thread, or threaded under something
+            # that is not its series (a v2 patch in v1's thread, G6): match by sender,
+            # version, count and time, as patchwork and b4 --rethread do (G3, G13).
+            target = _window_match(m, drafts) or _new_draft(m, drafts)
+            target.add(m)
+        owner[m.message_id] = target
 
     series_list = [
         _build(d, records, kinds, tag_prefix)
@@ -192,33 +193,27 @@ def group_series(
     return series_list
 
 
-def _group_loose(loose: list[MessageRecord], drafts: list[_Draft], owner: dict[str, _Draft]) -> None:
-    """Group patches with no series in their thread by sender, version, count and time (G3, G13)."""
-    # Covers that gathered no patch in their own thread may adopt unthreaded ones.
-    open_drafts = [d for d in drafts if d.cover is not None and not d.patches]
-    for m in sorted(loose, key=lambda x: (x.date, x.message_id)):
-        p = m.parsed
-        total = p.total if p.total is not None else 1
-        chosen: _Draft | None = None
-        if total > 1:
-            for d in open_drafts:
-                if (
-                    d.author == m.from_email.lower()
-                    and d.total == total
-                    and d.compatible(m)
-                    and (p.version_explicit or d.version == p.version)
-                    and abs(m.date - d.start) <= LOOSE_WINDOW_SECONDS
-                    and (p.index if p.index is not None else 1) not in d.patches
-                ):
-                    chosen = d
-                    break
-        if chosen is None:
-            chosen = _Draft(cover=None, version=p.version, total=None, author=m.from_email.lower(), start=m.date)
-            drafts.append(chosen)
-            if total > 1:
-                open_drafts.append(chosen)
-        chosen.add(m)
-        owner[m.message_id] = chosen
+def _new_draft(m: MessageRecord, drafts: list[_Draft]) -> _Draft:
+    d = _Draft(cover=None, version=m.parsed.version, total=None, author=m.from_email.lower(), start=m.date)
+    drafts.append(d)
+    return d
+
+
+def _window_match(m: MessageRecord, drafts: list[_Draft]) -> _Draft | None:
+    p = m.parsed
+    if p.index is None or (p.total or 0) < 2:
+        return None  # a single patch is a series of its own
+    idx = p.index
+    for d in reversed(drafts):
+        if (
+            d.author == m.from_email.lower()
+            and d.total == p.total
+            and d.version == p.version
+            and idx not in d.patches
+            and abs(m.date - d.start) <= LOOSE_WINDOW_SECONDS
+        ):
+            return d
+    return None
 
 
 def _build(d: _Draft, records: dict[str, MessageRecord], kinds: dict[str, str], tag_prefix: str) -> Series:

@@ -18,7 +18,10 @@ _FORWARD_RE = re.compile(r"^(?:fwd?|fw|wg|tr)\s*:\s*", re.IGNORECASE)
 _GROUP_RE = re.compile(r"^\[([^\[\]]*)\]\s*")
 _VERSION_RE = re.compile(r"^v(\d+)(?:\.(\d+))?$", re.IGNORECASE)
 _PATCHV_RE = re.compile(r"^patch-?v(\d+)(?:\.(\d+))?$", re.IGNORECASE)
-_COUNTER_RE = re.compile(r"^(\d+)/(\d+)$")
+_COUNTER_RE = re.compile(r"^(\d+)/(\d+|[nN])$")
+# "PATCH V2 3/4] title": a prefix group whose "[" was lost; patchwork relies on
+# References for it, triage reads it.
+_BROKEN_GROUP_RE = re.compile(r"^(patch\b[^\[\]]*)\]\s*", re.IGNORECASE)
 _TITLE_VERSION_HINT_RE = re.compile(r"\((?:v|version\s*)(\d+)\)\s*$", re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
 
@@ -41,6 +44,7 @@ class ParsedSubject:
     version_explicit: bool = False
     index: int | None = None
     total: int | None = None
+    open_total: bool = False
     rfc: bool = False
     resend: bool = False
     tree_tags: tuple[str, ...] = ()
@@ -77,6 +81,7 @@ class _GroupInfo:
     subversion: int | None = None
     index: int | None = None
     total: int | None = None
+    open_total: bool = False
     others: list[str] = field(default_factory=list)
 
     @property
@@ -122,7 +127,9 @@ def _read_group(text: str) -> _GroupInfo:
         elif m := _VERSION_RE.match(tok):
             info.version, info.subversion = int(m[1]), int(m[2]) if m[2] else None
         elif m := _COUNTER_RE.match(tok):
-            info.index, info.total = int(m[1]), int(m[2])
+            # "3/n" (patchwork's extra-patch case): an index with no known total.
+            info.index, info.total = int(m[1]), int(m[2]) if m[2].isdigit() else None
+            info.open_total = not m[2].isdigit()
         else:
             info.others.append(tok)
         i += 1
@@ -145,14 +152,16 @@ def parse_subject(subject: str | None) -> ParsedSubject:
             is_forward = True
             rest = rest[m.end() :]
             continue
-        if m := _GROUP_RE.match(rest):
+        m = _GROUP_RE.match(rest) or (None if groups else _BROKEN_GROUP_RE.match(rest))
+        if m:
             info = _read_group(m[1])
             groups.append((m[1], info))
             seen_patch_group = seen_patch_group or info.patchish
             rest = rest[m.end() :]
             continue
         break
-    title = rest.strip()
+    # "[Patch 2/2]: title" puts a colon after the prefix.
+    title = rest.strip().lstrip(":").strip()
 
     patch_groups = [g for _, g in groups if g.patchish]
     pull = any(g.pull and not g.patch for _, g in groups) and not patch_groups
@@ -162,7 +171,7 @@ def parse_subject(subject: str | None) -> ParsedSubject:
     )
 
     version = subversion = index = total = None
-    rfc = resend = False
+    rfc = resend = open_total = False
     tree_tags: list[str] = []
     list_tags: list[str] = []
     for text, g in groups:
@@ -178,7 +187,7 @@ def parse_subject(subject: str | None) -> ParsedSubject:
         if g.version is not None and version is None:
             version, subversion = g.version, g.subversion
         if g.index is not None and index is None:
-            index, total = g.index, g.total
+            index, total, open_total = g.index, g.total, g.open_total
         tree_tags.extend(o for o in g.others if o.lower() not in ("git", "pull"))
 
     version_explicit = version is not None
@@ -202,6 +211,7 @@ def parse_subject(subject: str | None) -> ParsedSubject:
         version_explicit=version_explicit,
         index=index,
         total=total,
+        open_total=open_total,
         rfc=rfc,
         resend=resend,
         tree_tags=tuple(tree_tags),
