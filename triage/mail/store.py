@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -82,8 +83,17 @@ def _header(msg: notmuch2.Message, name: str) -> str:
         return ""
 
 
+_VIA_RE = re.compile(r"\s+via\s+\S.*$")
+
+
+def author_name(name: str) -> str:
+    """The person behind "Name via B4 Relay" or a DMARC-rewritten "Name via list"."""
+    return _VIA_RE.sub("", name).strip() or name
+
+
 def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> MessageRecord:
     name, email = address(_header(msg, "from"))
+    name = author_name(name)
     try:
         path = str(msg.path)
     except notmuch2.NotmuchError:

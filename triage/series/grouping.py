@@ -260,7 +260,9 @@ def _attribute(
                     Trailer(t.name, t.value, p.message_id, "patch", True, p.message.from_email)
                     for t in p.message.facts.own_trailers
                 ]
+    # b4's order: the patch's own trailers, then its follow-ups', then the cover's.
     extra: dict[str, list[Trailer]] = defaultdict(list)
+    from_cover: dict[str, list[Trailer]] = defaultdict(list)
     for m in sorted(records.values(), key=lambda x: (x.date, x.message_id)):
         if kinds[m.message_id] != FOLLOWUP:
             continue
@@ -289,14 +291,14 @@ def _attribute(
             tr = Trailer(t.name, t.value, m.message_id, source, match, m.from_email)
             if is_cover:
                 for p in s.patches:
-                    extra[p.message_id].append(tr)
+                    from_cover[p.message_id].append(tr)
             else:
                 extra[target.message_id].append(tr)
     for s in by_msg.values():
         for p in s.patches:
             seen: set[tuple[str, str]] = set()
             merged: list[Trailer] = []
-            for t in own.get(p.message_id, []) + extra.get(p.message_id, []):
+            for t in own.get(p.message_id, []) + extra.get(p.message_id, []) + from_cover.get(p.message_id, []):
                 key = _trailer_key(t)
                 if key in seen:
                     continue

@@ -198,7 +198,7 @@ def parse_subject(subject: str | None) -> ParsedSubject:
         else:
             version = 1
 
-    is_patch = bool(patch_groups) and not is_reply and not pull
+    is_patch = bool(patch_groups) and not is_reply and not is_forward and not pull
     return ParsedSubject(
         raw=raw,
         title=title,

@@ -64,13 +64,6 @@ class RawTrailer:
         name = self.name.lower()
         if name == "link" and (m := _LINK_ID_RE.match(self.value)):
             return name, m[1].lower()
-        if self.person:
-            email = self.email
-            if email:
-                # The name part may be spelled differently; the address is the person.
-                scope = _ADDR_RE.split(self.value, maxsplit=1)
-                tail = scope[2].strip().lower() if len(scope) > 2 else ""
-                return name, f"{email.lower()} {tail}".strip()
         return name, _WS_RE.sub(" ", self.value).strip().lower()
 
 
