@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 DIFF = """---

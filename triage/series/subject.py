@@ -193,10 +193,7 @@ def parse_subject(subject: str | None) -> ParsedSubject:
     version_explicit = version is not None
     if version is None:
         # "(v2)" at the end of the title: a weak hint, as patchwork reads it.
-        if m := _TITLE_VERSION_HINT_RE.search(title):
-            version = int(m[1])
-        else:
-            version = 1
+        version = int(m[1]) if (m := _TITLE_VERSION_HINT_RE.search(title)) else 1
 
     is_patch = bool(patch_groups) and not is_reply and not is_forward and not pull
     return ParsedSubject(
