@@ -40,6 +40,7 @@ class _Draft:
     patches: dict[int, MessageRecord] = field(default_factory=dict)
     extra: list[MessageRecord] = field(default_factory=list)
     start: int = 0
+    indexed: bool = False
 
     def compatible(self, m: MessageRecord) -> bool:
         p = m.parsed
@@ -127,13 +128,13 @@ def _ancestors(m: MessageRecord, records: dict[str, MessageRecord]) -> Iterable[
         pid = a.parent_id
 
 
-def _cover_draft(c: MessageRecord, records: dict[str, MessageRecord], kinds: dict[str, str]) -> _Draft:
+def _cover_draft(c: MessageRecord, children: dict[str, list[MessageRecord]], kinds: dict[str, str]) -> _Draft:
     p = c.parsed
     version = p.version
     total = p.total if p.index == 0 else None
     if not p.is_patch:
         # Naked cover: take version and count from the patches that answer it.
-        kids = [m for m in records.values() if m.parent_id == c.message_id and kinds[m.message_id] == PATCH]
+        kids = [m for m in children.get(c.message_id, ()) if kinds[m.message_id] == PATCH]
         if kids:
             version = kids[0].parsed.version
             total = kids[0].parsed.total
@@ -150,14 +151,21 @@ def group_series(
     records = {m.message_id: m for m in messages}
     kinds = _classify(records)
     ordered = sorted(records.values(), key=lambda m: (m.date, m.message_id))
+    children: dict[str, list[MessageRecord]] = defaultdict(list)
+    for m in ordered:
+        if m.parent_id:
+            children[m.parent_id].append(m)
 
     drafts: list[_Draft] = []
     owner: dict[str, _Draft] = {}
+    # Drafts by (sender, version, count), so the time-window match is not quadratic.
+    by_key: dict[tuple[str, int, int], list[_Draft]] = defaultdict(list)
     for m in ordered:
         if kinds[m.message_id] == COVER:
-            d = _cover_draft(m, records, kinds)
+            d = _cover_draft(m, children, kinds)
             drafts.append(d)
             owner[m.message_id] = d
+            _index_draft(d, by_key)
 
     for m in ordered:
         if kinds[m.message_id] != PATCH:
@@ -172,9 +180,10 @@ def group_series(
             # Unthreaded, a second posting inside a thread, or threaded under something
             # that is not its series (a v2 patch in v1's thread, G6): match by sender,
             # version, count and time, as patchwork and b4 --rethread do (G3, G13).
-            target = _window_match(m, drafts) or _new_draft(m, drafts)
+            target = _window_match(m, by_key) or _new_draft(m, drafts)
             target.add(m)
         owner[m.message_id] = target
+        _index_draft(target, by_key)
 
     series_list = [
         _build(d, records, kinds, tag_prefix)
@@ -199,19 +208,25 @@ def _new_draft(m: MessageRecord, drafts: list[_Draft]) -> _Draft:
     return d
 
 
-def _window_match(m: MessageRecord, drafts: list[_Draft]) -> _Draft | None:
+def _draft_key(d: _Draft) -> tuple[str, int, int] | None:
+    return (d.author, d.version, d.total) if d.total is not None and d.total > 1 else None
+
+
+def _index_draft(d: _Draft, by_key: dict[tuple[str, int, int], list[_Draft]]) -> None:
+    key = _draft_key(d)
+    if key is not None and not d.indexed:
+        d.indexed = True
+        by_key[key].append(d)
+
+
+def _window_match(m: MessageRecord, by_key: dict[tuple[str, int, int], list[_Draft]]) -> _Draft | None:
     p = m.parsed
-    if p.index is None or (p.total or 0) < 2:
+    if p.index is None or p.total is None or p.total < 2:
         return None  # a single patch is a series of its own
-    idx = p.index
-    for d in reversed(drafts):
-        if (
-            d.author == m.from_email.lower()
-            and d.total == p.total
-            and d.version == p.version
-            and idx not in d.patches
-            and abs(m.date - d.start) <= LOOSE_WINDOW_SECONDS
-        ):
+    for d in reversed(by_key.get((m.from_email.lower(), p.version, p.total), ())):
+        if abs(m.date - d.start) > LOOSE_WINDOW_SECONDS:
+            continue
+        if p.index not in d.patches:
             return d
     return None
 
