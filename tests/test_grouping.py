@@ -165,3 +165,24 @@ def test_query_keeps_whole_series(series_of) -> None:
     ]
     (s,) = series_of(mbox(*msgs), query="id:q2@x")
     assert s.id == "q0@x" and s.received == 2
+
+
+def test_partial_reroll_builds_the_new_version_from_the_old_one(series_of) -> None:
+    # G8: v2 2/2 answers v1 2/2; v2 is v1's 1/2 plus the new 2/2.
+    msgs = [
+        mail("g0@x", "[PATCH 0/2] g", "cover\n"),
+        mail("g1@x", "[PATCH 1/2] g: a", patch_body(), minutes=1, parent="g0@x"),
+        mail("g2@x", "[PATCH 2/2] g: b", patch_body(), minutes=2, parent="g0@x"),
+        mail("g2b@x", "[PATCH v2 2/2] g: b", patch_body(), minutes=60, parent="g2@x", refs=["g0@x", "g2@x"]),
+    ]
+    s = _by_version(series_of(mbox(*msgs)))
+    assert [p.message_id for p in s[2].patches] == ["g1@x", "g2b@x"] and s[2].complete
+    assert s[2].reroll_of == "g0@x" and s[1].newer_versions == [s[2].id]
+
+
+def test_cross_posted_message_counts_once(series_of) -> None:
+    # G10: the same Message-ID from two lists is one notmuch message with two files.
+    a = mail("x1@x", "[PATCH] cross", patch_body(), to="one@lists.example.org")
+    b = mail("x1@x", "[PATCH] cross", patch_body(), to="two@lists.example.org")
+    (s,) = series_of(mbox(a, b))
+    assert s.received == 1 and s.complete

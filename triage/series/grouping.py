@@ -185,16 +185,16 @@ def group_series(
         owner[m.message_id] = target
         _index_draft(target, by_key)
 
-    series_list = [
-        _build(d, records, kinds, tag_prefix)
-        for d in drafts
-        if d.patches or d.cover is not None
-    ]
+    rerolls = _find_rerolls(drafts, owner, records)
+    built = {id(d): _build(d, records, kinds, tag_prefix) for d in drafts if d.patches or d.cover is not None}
+    series_list = list(built.values())
     by_msg: dict[str, Series] = {}
     for s in series_list:
         for mid in ([s.cover.message_id] if s.cover else []) + [p.message_id for p in s.patches]:
             by_msg[mid] = s
-    _attribute(records, kinds, by_msg, {e.lower() for e in ignore_from})
+    for d, base in rerolls:
+        _fill_reroll(built[id(d)], built[id(base)])
+    _attribute(records, kinds, by_msg, series_list, {e.lower() for e in ignore_from})
     _link_versions(series_list, by_msg)
     for s in series_list:
         s.state_tag = _state_from_tags(s, records, tag_prefix)
@@ -206,6 +206,46 @@ def _new_draft(m: MessageRecord, drafts: list[_Draft]) -> _Draft:
     d = _Draft(cover=None, version=m.parsed.version, total=None, author=m.from_email.lower(), start=m.date)
     drafts.append(d)
     return d
+
+
+def _find_rerolls(
+    drafts: list[_Draft], owner: dict[str, _Draft], records: dict[str, MessageRecord]
+) -> list[tuple[_Draft, _Draft]]:
+    """Partial re-rolls (G8): "[PATCH v3 2/2]" answering v2's 2/2 re-rolls only that patch."""
+    found = []
+    for d in drafts:
+        if d.cover is not None or not d.patches or d.total is None or len(d.patches) >= d.total:
+            continue
+        bases: dict[int, _Draft] = {}
+        for idx, m in d.patches.items():
+            parent = records.get(m.parent_id or "")
+            base = owner.get(parent.message_id) if parent else None
+            if (
+                base is None
+                or base is d
+                or not m.parsed.version_explicit
+                or base.version >= d.version
+                or base.total != d.total
+                or base.patches.get(idx) is not parent
+            ):
+                break
+            bases[id(base)] = base
+        else:
+            if len(bases) == 1:
+                found.append((d, next(iter(bases.values()))))
+    return found
+
+
+def _fill_reroll(s: Series, base: Series) -> None:
+    """Complete a partial re-roll with the base version's other patches, and its cover's trailers."""
+    have = {p.index for p in s.patches}
+    s.patches = sorted(
+        s.patches + [Patch(index=p.index, message=p.message) for p in base.patches if p.index not in have],
+        key=lambda p: p.index,
+    )
+    s.reroll_of = base.id
+    s.title = base.title
+    s.link_to.append(base.id)
 
 
 def _draft_key(d: _Draft) -> tuple[str, int, int] | None:
@@ -264,11 +304,12 @@ def _attribute(
     records: dict[str, MessageRecord],
     kinds: dict[str, str],
     by_msg: dict[str, Series],
+    series_list: list[Series],
     ignore_from: set[str],
 ) -> None:
     """Give each patch its own trailers plus those of the follow-ups that descend from it."""
     own: dict[str, list[Trailer]] = {}
-    for s in by_msg.values():
+    for s in series_list:
         for p in s.patches:
             if p.message_id not in own:
                 own[p.message_id] = [
@@ -277,7 +318,7 @@ def _attribute(
                 ]
     # b4's order: the patch's own trailers, then its follow-ups', then the cover's.
     extra: dict[str, list[Trailer]] = defaultdict(list)
-    from_cover: dict[str, list[Trailer]] = defaultdict(list)
+    from_cover: dict[str, list[Trailer]] = defaultdict(list)  # by series id
     for m in sorted(records.values(), key=lambda x: (x.date, x.message_id)):
         if kinds[m.message_id] != FOLLOWUP:
             continue
@@ -305,15 +346,15 @@ def _attribute(
             source = "cover" if is_cover else "followup"
             tr = Trailer(t.name, t.value, m.message_id, source, match, m.from_email)
             if is_cover:
-                for p in s.patches:
-                    from_cover[p.message_id].append(tr)
+                from_cover[s.id].append(tr)
             else:
                 extra[target.message_id].append(tr)
-    for s in by_msg.values():
+    for s in series_list:
+        cover_trailers = from_cover.get(s.reroll_of or s.id, [])
         for p in s.patches:
             seen: set[tuple[str, str]] = set()
             merged: list[Trailer] = []
-            for t in own.get(p.message_id, []) + extra.get(p.message_id, []) + from_cover.get(p.message_id, []):
+            for t in own.get(p.message_id, []) + extra.get(p.message_id, []) + cover_trailers:
                 key = _trailer_key(t)
                 if key in seen:
                     continue
@@ -368,6 +409,8 @@ def _link_versions(series_list: list[Series], by_msg: dict[str, Series]) -> None
         for sup in root.facts.supersedes:
             if sup in by_msg:
                 uf.union(by_msg[sup].id, s.id)
+        for other in s.link_to:
+            uf.union(other, s.id)
     families: dict[str, list[Series]] = defaultdict(list)
     for s in series_list:
         families[uf.find(s.id)].append(s)

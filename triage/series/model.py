@@ -114,6 +114,8 @@ class Series:
     previous_versions: list[str] = field(default_factory=list)
     newer_versions: list[str] = field(default_factory=list)
     unread: bool = False
+    reroll_of: str | None = None
+    link_to: list[str] = field(default_factory=list)
 
     @property
     def received(self) -> int:
@@ -183,6 +185,7 @@ class Series:
             "state": self.state,
             "current": self.current,
             "unread": self.unread,
+            "reroll_of": self.reroll_of,
             "tree_tags": list(self.tree_tags),
             "list_tags": list(self.list_tags),
             "counts": self.counts(),
