@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import re
@@ -20,8 +21,9 @@ from pathlib import Path
 import notmuch2
 
 from triage import paths
-from triage.mail.parse import address, body_text, read_file
-from triage.series.facts import BodyFacts, facts_from_text
+from triage.mail.facts_reader import TRAILER_QUERY, FactsReader, needs_body
+from triage.mail.parse import address
+from triage.series.facts import BodyFacts
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES, MessageRecord
 
 LOCK_WAIT_SECONDS = 10.0
@@ -91,13 +93,21 @@ def author_name(name: str) -> str:
     return _VIA_RE.sub("", name).strip() or name
 
 
-def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> MessageRecord:
-    name, email = address(_header(msg, "from"))
-    name = author_name(name)
+def _path(msg: notmuch2.Message) -> str | None:
     try:
-        path = str(msg.path)
+        return str(msg.path)
     except notmuch2.NotmuchError:
-        path = None
+        return None
+
+
+@functools.lru_cache(maxsize=16384)
+def _sender(value: str) -> tuple[str, str]:
+    name, email = address(value)
+    return author_name(name), email
+
+
+def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> MessageRecord:
+    name, email = _sender(_header(msg, "from"))
     return MessageRecord(
         message_id=msg.messageid,
         thread_id=thread_id,
@@ -107,19 +117,7 @@ def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> Me
         date=int(msg.date or 0),
         parent_id=parent,
         tags=frozenset(msg.tags),
-        path=path,
     )
-
-
-def read_facts(path: str | None) -> BodyFacts:
-    """Body facts of one message file; an unreadable file gives empty facts, never an error."""
-    if not path:
-        return BodyFacts(unreadable=True)
-    try:
-        msg = read_file(path)
-        return facts_from_text(body_text(msg).full)
-    except (OSError, ValueError, LookupError, UnicodeError, TypeError, AttributeError, IndexError):
-        return BodyFacts(unreadable=True)
 
 
 class Store:
@@ -201,22 +199,45 @@ class Store:
             return db.count_messages(query)
 
     # -- reading -----------------------------------------------------------------
-    def records(self, query: str = "*", *, with_facts: bool = True) -> list[MessageRecord]:
-        """Every message of every thread that ``query`` reaches, with thread structure."""
+    def records(
+        self, query: str = "*", *, with_facts: bool = True, known: dict[str, BodyFacts] | None = None
+    ) -> list[MessageRecord]:
+        """Every message of every thread that ``query`` reaches, with thread structure.
+
+        With ``with_facts`` the bodies that matter are read (see ``facts_reader``);
+        ``known`` supplies facts already computed (bodies never change for a message).
+        """
         out: list[MessageRecord] = []
+        q = query or "*"
         with self.read() as db:
             try:
-                threads = db.threads(query or "*")
-                for thread in threads:
+                # notmuch reads "*" as "everything" only when it is the whole query.
+                tq = TRAILER_QUERY if q.strip() == "*" else f"({q}) AND ({TRAILER_QUERY})"
+                trailer_ids = self._ids(db, tq) if with_facts else set()
+                reader = FactsReader(expected=db.count_messages(q) if with_facts else 0)
+                for thread in db.threads(q):
                     tid = thread.threadid
                     for msg, parent in walk_thread(thread):
-                        out.append(record_from(msg, tid, parent))
+                        r = record_from(msg, tid, parent)
+                        out.append(r)
+                        if not with_facts:
+                            continue
+                        if known is not None and r.message_id in known:
+                            r.facts = known[r.message_id]
+                        elif needs_body(r, trailer_ids):
+                            reader.submit(r.message_id, _path(msg))
             except notmuch2.NotmuchError as e:
                 raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
         if with_facts:
+            facts = reader.results()
             for r in out:
-                r.facts = read_facts(r.path)
+                if r.message_id in facts:
+                    r.facts = facts[r.message_id]
         return out
+
+    @staticmethod
+    def _ids(db: notmuch2.Database, query: str) -> set[str]:
+        return {m.messageid for m in db.messages(query)}
 
     def matching_ids(self, query: str) -> set[str]:
         with self.read() as db:

@@ -11,14 +11,12 @@ from dataclasses import dataclass, field
 
 from triage.series.trailers import RawTrailer, followup_trailers, patch_trailers
 
-_DIFF_RE = re.compile(
-    r"^(?:diff --git |Index: \S|--- \S.*\n\+\+\+ \S|rename from \S|old mode \d|new file mode \d|GIT binary patch)",
-    re.MULTILINE,
-)
+_DIFF_MARKERS = ("\ndiff --git ", "\nIndex: ", "\nrename from ", "\nold mode ", "\nnew file mode ", "\nGIT binary patch")
+_UNIFIED_RE = re.compile(r"^--- \S[^\n]*\n\+\+\+ \S", re.MULTILINE)
 _CHANGE_ID_RE = re.compile(r"^change-id:\s*(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
 _SUPERSEDES_RE = re.compile(r"^Supersedes:\s*<?([^<>\s]+@[^<>\s]+)>?", re.MULTILINE | re.IGNORECASE)
 _DIFFSTAT_RE = re.compile(
-    r"^\s*(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?",
+    r"^[ \t]*(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?",
     re.MULTILINE,
 )
 
@@ -35,17 +33,26 @@ class BodyFacts:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def has_diff_text(text: str) -> bool:
+    """Whether a body carries a patch: git, plain unified or CVS diffs, renames, mode changes."""
+    padded = "\n" + text
+    if any(m in padded for m in _DIFF_MARKERS):
+        return True
+    return "\n+++ " in padded and bool(_UNIFIED_RE.search(text))
+
+
 def facts_from_text(text: str) -> BodyFacts:
     """Compute the facts of one decoded body (text plus attached patches)."""
     text = text.replace("\r\n", "\n")
-    has_diff = bool(_DIFF_RE.search(text))
-    change = _CHANGE_ID_RE.search(text)
-    stat = _DIFFSTAT_RE.search(text)
+    has_diff = has_diff_text(text)
+    low = text.lower()
+    change = _CHANGE_ID_RE.search(text) if "change-id:" in low else None
+    stat = _DIFFSTAT_RE.search(text) if " changed" in text else None
     return BodyFacts(
         has_diff=has_diff,
         own_trailers=tuple(patch_trailers(text)),
         followup_trailers=tuple(followup_trailers(text)),
         change_id=change[1] if change else None,
-        supersedes=tuple(_SUPERSEDES_RE.findall(text)),
+        supersedes=tuple(_SUPERSEDES_RE.findall(text)) if "supersedes:" in low else (),
         diffstat=stat[0].strip() if stat else None,
     )

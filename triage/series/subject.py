@@ -9,6 +9,7 @@ patch group is kept as a tree tag (``net-next``, ``6.6``, ``GSoC``).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -66,9 +67,14 @@ def normalize_title(title: str) -> str:
     return _WS_RE.sub(" ", t).strip().lower()
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
 def _unfold(subject: str) -> str:
     # Header folding and stray control characters must not change how a subject parses.
-    return _WS_RE.sub(" ", "".join(c if c.isprintable() else " " for c in subject)).strip()
+    if subject.isprintable():
+        return subject.strip() if "  " not in subject else _WS_RE.sub(" ", subject).strip()
+    return _WS_RE.sub(" ", _CONTROL_RE.sub(" ", subject)).strip()
 
 
 @dataclass(slots=True)
@@ -136,8 +142,9 @@ def _read_group(text: str) -> _GroupInfo:
     return info
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_subject(subject: str | None) -> ParsedSubject:
-    """Parse one subject header (already RFC 2047 decoded)."""
+    """Parse one subject header (already RFC 2047 decoded); results are shared, hence frozen."""
     raw = subject or ""
     rest = _unfold(raw)
     is_reply = is_forward = False

@@ -101,57 +101,67 @@ def _valid(name: str, value: str) -> bool:
     return bool(value)
 
 
-def _scan(lines: list[str], *, followup: bool) -> list[RawTrailer]:
+_CANDIDATE_RE = re.compile(
+    r"^[ \t]*(?:[A-Za-z-]*-by|link|fixes|closes|cc)[ \t]*:", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _scan(text: str, *, followup: bool) -> list[RawTrailer]:
+    """Trailers in ``text``; only lines that can start one are looked at, so long diffs cost little."""
     out: list[RawTrailer] = []
-    i = 0
-    n = len(lines)
-    while i < n:
-        line = lines[i]
-        m = _TRAILER_RE.match(line)
-        if not m or line.lstrip().startswith(">"):
-            i += 1
+    pos = 0
+    for cand in _CANDIDATE_RE.finditer(text):
+        if cand.start() < pos:
+            continue  # consumed as a continuation of the previous trailer
+        end = text.find("\n", cand.start())
+        end = len(text) if end == -1 else end
+        m = _TRAILER_RE.match(text[cand.start() : end])
+        pos = end
+        if not m:
             continue
         name = _canonical_name(m[1], followup=followup)
         if name is None:
-            i += 1
             continue
         value = m[2]
-        i += 1
         # Join wrapped lines: an address on the next line, an unclosed "Fixes:" subject.
-        while i < n and _needs_continuation(name, value):
-            nxt = lines[i]
+        while _needs_continuation(name, value) and pos < len(text):
+            nxt_end = text.find("\n", pos + 1)
+            nxt_end = len(text) if nxt_end == -1 else nxt_end
+            nxt = text[pos + 1 : nxt_end]
             if not nxt.strip() or nxt.lstrip().startswith(">") or _TRAILER_RE.match(nxt):
                 break
             value = f"{value} {nxt.strip()}"
-            i += 1
+            pos = nxt_end
         # A scope written on its own line below: "[for the DT bits]".
-        if i < n and re.match(r"^\s*\[[^\]]+\]\s*$", lines[i]):
-            value = f"{value} {lines[i].strip()}"
-            i += 1
+        nxt_end = text.find("\n", pos + 1)
+        nxt_end = len(text) if nxt_end == -1 else nxt_end
+        if pos < len(text) and _SCOPE_LINE_RE.match(text[pos + 1 : nxt_end]):
+            value = f"{value} {text[pos + 1 : nxt_end].strip()}"
+            pos = nxt_end
         value = _clean_value(name, value)
         if _valid(name, value):
             out.append(RawTrailer(name, value))
     return out
 
 
+_SCOPE_LINE_RE = re.compile(r"^\s*\[[^\]]+\]\s*$")
+
+
+_SIGNATURE_RE = re.compile(r"^-- \r?$", re.MULTILINE)
+
+
 def _strip_signature(text: str) -> str:
-    lines = text.split("\n")
-    for idx, line in enumerate(lines):
-        if line.rstrip("\r") == "-- ":
-            return "\n".join(lines[:idx])
-    return text
+    m = _SIGNATURE_RE.search(text)
+    return text[: m.start()] if m else text
+
+
+_COMMIT_END_RE = re.compile(r"^(?:---\r?$|diff --git |Index: |--- .*\n\+\+\+ )", re.MULTILINE)
 
 
 def commit_message(body: str) -> str:
     """The part of a patch body that becomes the commit message (before ``---`` or the diff)."""
-    lines = body.split("\n")
-    for idx, line in enumerate(lines):
-        s = line.rstrip("\r")
-        if s == "---" or s.startswith("diff --git ") or s.startswith("Index: "):
-            return "\n".join(lines[:idx])
-        if s.startswith("--- ") and idx + 1 < len(lines) and lines[idx + 1].startswith("+++ "):
-            return "\n".join(lines[:idx])
-    return body
+    m = _COMMIT_END_RE.search(body)
+    return body[: m.start()] if m else body
 
 
 def patch_trailers(body: str) -> list[RawTrailer]:
@@ -160,12 +170,12 @@ def patch_trailers(body: str) -> list[RawTrailer]:
     paragraphs = re.split(r"\n[ \t]*\n", msg)
     if not paragraphs:
         return []
-    return _scan(paragraphs[-1].split("\n"), followup=False)
+    return _scan(paragraphs[-1], followup=False)
 
 
 def followup_trailers(body: str) -> list[RawTrailer]:
     """Trailers a reviewer wrote in a follow-up: unquoted lines before the signature."""
-    return _scan(_strip_signature(body).split("\n"), followup=True)
+    return _scan(_strip_signature(body), followup=True)
 
 
 def local_domain(email: str) -> tuple[str, str]:
