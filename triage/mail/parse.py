@@ -223,9 +223,15 @@ def address(value: str | None) -> tuple[str, str]:
     return name, addr
 
 
-_HDR_CT_RE = re.compile(rb"^content-type:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.IGNORECASE | re.MULTILINE)
-_HDR_CTE_RE = re.compile(rb"^content-transfer-encoding:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 _CHARSET_RE = re.compile(rb"charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
+
+
+def _header_value(head: bytes, start: int) -> bytes:
+    """A header's value from ``start`` to the end of its folded lines."""
+    end = head.find(b"\n", start)
+    while end != -1 and head[end + 1 : end + 2] in (b" ", b"\t"):
+        end = head.find(b"\n", end + 1)
+    return head[start:] if end == -1 else head[start:end]
 
 
 def fast_body_text(data: bytes) -> str | None:
@@ -245,16 +251,17 @@ def fast_body_text(data: bytes) -> str | None:
         head, body = data[:sep], data[sep + 2 :]
     else:
         return None
-    ct = _HDR_CT_RE.search(head)
+    low = b"\n" + head.lower()
     charset = None
-    if ct:
-        value = ct[1].lower()
+    i = low.find(b"\ncontent-type:")
+    if i != -1:
+        value = _header_value(low, i + 14)
         if not value.lstrip().startswith(b"text/plain"):
             return None
         if m := _CHARSET_RE.search(value):
             charset = m[1].decode("ascii", "replace")
-    cte_m = _HDR_CTE_RE.search(head)
-    cte = cte_m[1].strip().lower() if cte_m else b"7bit"
+    i = low.find(b"\ncontent-transfer-encoding:")
+    cte = _header_value(low, i + 27).strip() if i != -1 else b"7bit"
     try:
         if cte in (b"7bit", b"8bit", b"binary", b""):
             raw = body

@@ -21,10 +21,12 @@ from pathlib import Path
 import notmuch2
 
 from triage import paths
+from triage.mail import rawwalk
 from triage.mail.facts_reader import TRAILER_QUERY, FactsReader, needs_body
 from triage.mail.parse import address
 from triage.series.facts import BodyFacts
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES, MessageRecord
+from triage.series.subject import parse_subject
 
 LOCK_WAIT_SECONDS = 10.0
 
@@ -211,21 +213,24 @@ class Store:
         q = query or "*"
         with self.read() as db:
             try:
-                # notmuch reads "*" as "everything" only when it is the whole query.
-                tq = TRAILER_QUERY if q.strip() == "*" else f"({q}) AND ({TRAILER_QUERY})"
-                trailer_ids = self._ids(db, tq) if with_facts else set()
-                reader = FactsReader(expected=db.count_messages(q) if with_facts else 0)
-                for thread in db.threads(q):
-                    tid = thread.threadid
-                    for msg, parent in walk_thread(thread):
-                        r = record_from(msg, tid, parent)
-                        out.append(r)
-                        if not with_facts:
-                            continue
-                        if known is not None and r.message_id in known:
-                            r.facts = known[r.message_id]
-                        elif needs_body(r, trailer_ids):
-                            reader.submit(r.message_id, _path(msg))
+                if with_facts:
+                    # notmuch reads "*" as "everything" only when it is the whole query.
+                    tq = TRAILER_QUERY if q.strip() == "*" else f"({q}) AND ({TRAILER_QUERY})"
+                    trailer_ids = self._ids(db, tq)
+                    reader = FactsReader(expected=db.count_messages(q))
+                if rawwalk.available():
+                    self._raw_records(db, q, out, reader if with_facts else None, known, trailer_ids if with_facts else set())
+                else:
+                    for thread in db.threads(q):
+                        tid = thread.threadid
+                        for msg, parent in walk_thread(thread):
+                            r = record_from(msg, tid, parent)
+                            out.append(r)
+                            if with_facts:
+                                if known is not None and r.message_id in known:
+                                    r.facts = known[r.message_id]
+                                elif needs_body(r, trailer_ids):
+                                    reader.submit(r.message_id, _path(msg))
             except notmuch2.NotmuchError as e:
                 raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
         if with_facts:
@@ -234,6 +239,31 @@ class Store:
                 if r.message_id in facts:
                     r.facts = facts[r.message_id]
         return out
+
+    @staticmethod
+    def _raw_records(
+        db: notmuch2.Database,
+        q: str,
+        out: list[MessageRecord],
+        reader: FactsReader | None,
+        known: dict[str, BodyFacts] | None,
+        trailer_ids: set[str],
+    ) -> None:
+        def want(mid: str, subject: str) -> bool:
+            if reader is None or (known is not None and mid in known):
+                return False
+            p = parse_subject(subject)
+            return mid in trailer_ids if (p.is_reply or p.is_forward) else True
+
+        for tid, rows in rawwalk.walk(db.threads(q), want):
+            for mid, parent, subject, sender, date, tags, path in rows:
+                name, email = _sender(sender)
+                r = MessageRecord(mid, tid, subject, name, email, date, parent, frozenset(tags))
+                out.append(r)
+                if known is not None and mid in known:
+                    r.facts = known[mid]
+                elif path is not None and reader is not None:
+                    reader.submit(mid, path)
 
     @staticmethod
     def _ids(db: notmuch2.Database, query: str) -> set[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from triage.series.trailers import RawTrailer, followup_trailers, patch_trailers
+from triage.series.trailers import RawTrailer, commit_message, followup_trailers, patch_trailers
 
 _DIFF_MARKERS = ("\ndiff --git ", "\nIndex: ", "\nrename from ", "\nold mode ", "\nnew file mode ", "\nGIT binary patch")
 _UNIFIED_RE = re.compile(r"^--- \S[^\n]*\n\+\+\+ \S", re.MULTILINE)
@@ -48,10 +48,13 @@ def facts_from_text(text: str) -> BodyFacts:
     low = text.lower()
     change = _CHANGE_ID_RE.search(text) if "change-id:" in low else None
     stat = _DIFFSTAT_RE.search(text) if " changed" in text else None
+    # With a diff in the body, only the text before it can hold a reviewer's trailers;
+    # scanning the diff would cost time and pick up context lines such as " Acked-by:".
+    prose = commit_message(text) if has_diff else text
     return BodyFacts(
         has_diff=has_diff,
-        own_trailers=tuple(patch_trailers(text)),
-        followup_trailers=tuple(followup_trailers(text)),
+        own_trailers=tuple(patch_trailers(prose)),
+        followup_trailers=tuple(followup_trailers(prose)),
         change_id=change[1] if change else None,
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if "supersedes:" in low else (),
         diffstat=stat[0].strip() if stat else None,

@@ -101,23 +101,34 @@ def _valid(name: str, value: str) -> bool:
     return bool(value)
 
 
-_CANDIDATE_RE = re.compile(
-    r"^[ \t]*(?:[A-Za-z-]*-by|link|fixes|closes|cc)[ \t]*:", re.IGNORECASE | re.MULTILINE
-)
+_NEEDLES = ("-by:", "-by :", "link:", "fixes:", "closes:", "cc:")
+
+
+def _candidate_lines(text: str) -> list[int]:
+    """Start offsets of the lines that could hold a trailer, found with str.find (fast on long text)."""
+    low = text.lower()
+    starts: set[int] = set()
+    for needle in _NEEDLES:
+        i = low.find(needle)
+        while i != -1:
+            starts.add(low.rfind("\n", 0, i) + 1)
+            i = low.find(needle, i + len(needle))
+    return sorted(starts)
 
 
 def _scan(text: str, *, followup: bool) -> list[RawTrailer]:
     """Trailers in ``text``; only lines that can start one are looked at, so long diffs cost little."""
     out: list[RawTrailer] = []
     pos = 0
-    for cand in _CANDIDATE_RE.finditer(text):
-        if cand.start() < pos:
+    for start in _candidate_lines(text):
+        if start < pos:
             continue  # consumed as a continuation of the previous trailer
-        end = text.find("\n", cand.start())
+        end = text.find("\n", start)
         end = len(text) if end == -1 else end
-        m = _TRAILER_RE.match(text[cand.start() : end])
+        line = text[start:end]
         pos = end
-        if not m:
+        m = _TRAILER_RE.match(line)
+        if not m or line.lstrip().startswith(">"):
             continue
         name = _canonical_name(m[1], followup=followup)
         if name is None:
@@ -155,13 +166,26 @@ def _strip_signature(text: str) -> str:
     return text[: m.start()] if m else text
 
 
-_COMMIT_END_RE = re.compile(r"^(?:---\r?$|diff --git |Index: |--- .*\n\+\+\+ )", re.MULTILINE)
+_COMMIT_END_MARKERS = ("\n---\n", "\n---\r\n", "\ndiff --git ", "\nIndex: ")
 
 
 def commit_message(body: str) -> str:
     """The part of a patch body that becomes the commit message (before ``---`` or the diff)."""
-    m = _COMMIT_END_RE.search(body)
-    return body[: m.start()] if m else body
+    padded = "\n" + body + "\n"
+    cut = len(body)
+    for marker in _COMMIT_END_MARKERS:
+        i = padded.find(marker, 0, cut + 1)
+        if i != -1:
+            cut = i
+    # A plain unified diff: "--- a/file" directly followed by "+++ b/file".
+    i = padded.find("\n--- ", 0, cut + 1)
+    while i != -1:
+        nl = padded.find("\n", i + 1)
+        if nl != -1 and padded.startswith("+++ ", nl + 1):
+            cut = min(cut, i)
+            break
+        i = padded.find("\n--- ", i + 1, cut + 1)
+    return body[:cut]
 
 
 def patch_trailers(body: str) -> list[RawTrailer]:
