@@ -6,13 +6,12 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from triage import __version__
 from triage.config import Settings, load_settings
 from triage.mail.store import Store, StoreConfig, StoreError
-from triage.series.model import STATES, Series
+from triage.series.model import STATES
 from triage.textsafe import json_safe, safe_line
 
 EPILOG = """\
@@ -55,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("series", help="list series")
     s.add_argument("--json", action="store_true", help="print one JSON array")
+    s.add_argument("--no-cache", action="store_true", help="build from notmuch without the series index")
     s.add_argument("query", nargs="*", help="notmuch query (default: all mail)")
 
     i = sub.add_parser("import", help="import mail files")
@@ -83,36 +83,44 @@ def _store(args: argparse.Namespace, settings: Settings) -> tuple[Store, str | N
     return Store(StoreConfig(config_path=config_path, database_path=database, tag_prefix=settings.tag_prefix)), note
 
 
-def _fmt_date(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
-
-
-def format_table(series: list[Series]) -> str:
+def format_table(series: list[dict]) -> str:
+    """One line per series (from ``series --json`` objects); mail text made safe to print."""
     rows = []
     for s in series:
-        counts = s.counts()
-        recv = f"{s.received}/{s.total}" + ("" if s.complete else "!")
+        counts = s["counts"]
+        recv = f"{s['received']}/{s['total']}" + ("" if s["complete"] else "!")
         trail = f"R{counts['reviewed_by']} A{counts['acked_by']} T{counts['tested_by']}"
         if counts["nacked_by"]:
             trail += f" N{counts['nacked_by']}"
-        flags = ("RFC " if s.rfc else "") + ("RESEND " if s.resend else "")
+        flags = ("RFC " if s["rfc"] else "") + ("RESEND " if s["resend"] else "")
+        author = s["author"]["name"] or s["author"]["email"]
         rows.append(
-            f"{_fmt_date(s.date)}  {s.state:<17} v{s.version:<3} {recv:>6}  {trail:<12} "
-            f"{safe_line(s.author_name or s.author_email)[:24]:<24}  {flags}{safe_line(s.title)}"
+            f"{s['date'][:10]}  {s['state']:<17} v{s['version']:<3} {recv:>6}  {trail:<12} "
+            f"{safe_line(author)[:24]:<24}  {flags}{safe_line(s['title'])}"
         )
     return "\n".join(rows)
 
 
 def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> int:
-    from triage.series.service import load_series
+    query = " ".join(args.query) or "*"
+    if args.no_cache:
+        from triage.series.service import load_series
 
-    series = load_series(store, " ".join(args.query) or "*", ignore_from=settings.trailers_ignore_from)
-    if args.json:
-        sys.stdout.write(json_safe(json.dumps([s.to_json() for s in series], ensure_ascii=False, indent=1)) + "\n")
+        data = [s.to_json() for s in load_series(store, query, ignore_from=settings.trailers_ignore_from)]
+        payload = json_safe(json.dumps(data, ensure_ascii=False))
     else:
-        if series:
-            print(format_table(series))
-        print(f"{len(series)} series", file=sys.stderr)
+        from triage.cache.index import SeriesIndex
+
+        index = SeriesIndex(store, ignore_from=settings.trailers_ignore_from)
+        index.refresh(progress=lambda msg: print(f"triage: {msg}...", file=sys.stderr) if sys.stderr.isatty() else None)
+        payload = index.series_json(query)
+    if args.json:
+        sys.stdout.write(payload + "\n")
+        return 0
+    data = json.loads(payload)
+    if data:
+        print(format_table(data))
+    print(f"{len(data)} series", file=sys.stderr)
     return 0
 
 
@@ -165,9 +173,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_app(store: Store, settings: Settings) -> int:
     # Until the review screen lands (the screen issue), the app prints the series list.
-    from triage.series.service import load_series
+    from triage.cache.index import SeriesIndex
 
-    series = load_series(store, "*", ignore_from=settings.trailers_ignore_from)
-    print(format_table(series))
-    print(f"{len(series)} series in {store.path()}", file=sys.stderr)
+    index = SeriesIndex(store, ignore_from=settings.trailers_ignore_from)
+    index.refresh()
+    data = json.loads(index.series_json("*"))
+    print(format_table(data))
+    print(f"{len(data)} series in {store.path()}", file=sys.stderr)
     return 0

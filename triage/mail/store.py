@@ -269,6 +269,23 @@ class Store:
     def _ids(db: notmuch2.Database, query: str) -> set[str]:
         return {m.messageid for m in db.messages(query)}
 
+    def changed_since(self, revision: int) -> list[tuple[str, str]]:
+        """(message id, thread id) of every message added or re-tagged at or after ``revision``."""
+        with self.read() as db:
+            try:
+                return [(m.messageid, m.threadid) for m in db.messages(f"lastmod:{revision}..")]
+            except notmuch2.NotmuchError as e:
+                raise StoreError(f"notmuch lastmod query failed: {e}") from e
+
+    def records_of_threads(
+        self, thread_ids: list[str], *, known: dict[str, BodyFacts] | None = None
+    ) -> list[MessageRecord]:
+        out: list[MessageRecord] = []
+        for i in range(0, len(thread_ids), 100):
+            q = " OR ".join(f"thread:{t}" for t in thread_ids[i : i + 100])
+            out.extend(self.records(q, known=known))
+        return out
+
     def matching_ids(self, query: str) -> set[str]:
         with self.read() as db:
             try:

@@ -7,7 +7,7 @@ can be cached by message id (the scale issue's cache stores them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from triage.series.trailers import RawTrailer, commit_message, followup_trailers, patch_trailers
 
@@ -30,7 +30,6 @@ class BodyFacts:
     supersedes: tuple[str, ...] = ()
     diffstat: str | None = None
     unreadable: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def has_diff_text(text: str) -> bool:

@@ -146,6 +146,7 @@ def group_series(
     *,
     tag_prefix: str = DEFAULT_TAG_PREFIX,
     ignore_from: Iterable[str] = (),
+    link: bool = True,
 ) -> list[Series]:
     """Build every series the messages hold, newest first."""
     records = {m.message_id: m for m in messages}
@@ -195,7 +196,8 @@ def group_series(
     for d, base in rerolls:
         _fill_reroll(built[id(d)], built[id(base)])
     _attribute(records, kinds, by_msg, series_list, {e.lower() for e in ignore_from})
-    _link_versions(series_list, by_msg)
+    if link:
+        apply_links(series_list, link_versions(link_info(s) for s in series_list))
     for s in series_list:
         s.state_tag = _state_from_tags(s, records, tag_prefix)
     series_list.sort(key=lambda s: (s.date, s.id), reverse=True)
@@ -386,41 +388,76 @@ class _UnionFind:
             self.parent[rb] = ra
 
 
-def _link_versions(series_list: list[Series], by_msg: dict[str, Series]) -> None:
-    """Link v1, v2, ... of one series: same sender and title, a change-id, or Supersedes:."""
-    uf = _UnionFind()
-    first_by_key: dict[tuple[str, str, str], str] = {}
-    for s in series_list:
-        uf.find(s.id)
-        title = s.cover.parsed.normalized_title if s.cover else s.patches[0].message.parsed.normalized_title
-        keys = [("addr", s.author_email.lower(), title)]
+@dataclass(frozen=True, slots=True)
+class LinkInfo:
+    """What version linking needs of a series; small enough to keep for every series in a cache."""
+
+    id: str
+    version: int
+    subversion: int
+    date: int
+    keys: tuple[tuple[str, str, str], ...]
+    supersedes: tuple[str, ...]
+    members: tuple[str, ...]
+    link_to: tuple[str, ...]
+
+
+def link_info(s: Series) -> LinkInfo:
+    root = s.cover or s.patches[0].message
+    title = root.parsed.normalized_title if s.cover else s.patches[0].message.parsed.normalized_title
+    keys: list[tuple[str, str, str]] = []
+    if title:
+        keys.append(("addr", s.author_email.lower(), title))
         if s.author_name.strip():
             keys.append(("name", s.author_name.strip().lower(), title))
-        root = s.cover or s.patches[0].message
-        if root.facts.change_id:
-            keys.append(("change-id", root.facts.change_id, ""))
-        for k in keys:
-            if not k[2] and k[0] != "change-id":
-                continue
+    if root.facts.change_id:
+        keys.append(("change-id", root.facts.change_id, ""))
+    members = ([s.cover.message_id] if s.cover else []) + [p.message_id for p in s.patches]
+    return LinkInfo(
+        s.id, s.version, s.subversion or 0, s.date, tuple(keys), root.facts.supersedes, tuple(members), tuple(s.link_to)
+    )
+
+
+def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[str]]]:
+    """Link v1, v2, ... of one series: same sender and title, a change-id, or Supersedes:.
+
+    Returns, for every series in a family of two or more, (previous ids, newer ids).
+    """
+    infos = list(infos)
+    uf = _UnionFind()
+    first_by_key: dict[tuple[str, str, str], str] = {}
+    by_member: dict[str, str] = {}
+    for info in infos:
+        for mid in info.members:
+            by_member.setdefault(mid, info.id)
+    for info in infos:
+        uf.find(info.id)
+        for k in info.keys:
             if k in first_by_key:
-                uf.union(first_by_key[k], s.id)
+                uf.union(first_by_key[k], info.id)
             else:
-                first_by_key[k] = s.id
-        for sup in root.facts.supersedes:
-            if sup in by_msg:
-                uf.union(by_msg[sup].id, s.id)
-        for other in s.link_to:
-            uf.union(other, s.id)
-    families: dict[str, list[Series]] = defaultdict(list)
-    for s in series_list:
-        families[uf.find(s.id)].append(s)
+                first_by_key[k] = info.id
+        for sup in info.supersedes:
+            if sup in by_member:
+                uf.union(by_member[sup], info.id)
+        for other in info.link_to:
+            uf.union(other, info.id)
+    families: dict[str, list[LinkInfo]] = defaultdict(list)
+    for info in infos:
+        families[uf.find(info.id)].append(info)
+    out: dict[str, tuple[list[str], list[str]]] = {}
     for fam in families.values():
         if len(fam) < 2:
             continue
-        fam.sort(key=lambda s: (s.version, s.subversion or 0, s.date, s.id))
-        for i, s in enumerate(fam):
-            s.previous_versions = [x.id for x in fam[:i]]
-            s.newer_versions = [x.id for x in fam[i + 1 :]]
+        fam.sort(key=lambda x: (x.version, x.subversion, x.date, x.id))
+        for i, info in enumerate(fam):
+            out[info.id] = ([x.id for x in fam[:i]], [x.id for x in fam[i + 1 :]])
+    return out
+
+
+def apply_links(series_list: list[Series], links: dict[str, tuple[list[str], list[str]]]) -> None:
+    for s in series_list:
+        s.previous_versions, s.newer_versions = links.get(s.id, ([], []))
 
 
 def _state_from_tags(s: Series, records: dict[str, MessageRecord], prefix: str) -> str | None:

@@ -1,0 +1,119 @@
+"""The series index gives what a cold build gives, after imports, state changes and rebuilds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import notmuch2
+
+from tests.conftest import CORPUS
+from tests.mailgen import mail, mbox, patch_body
+from triage.cache.index import SeriesIndex
+from triage.mail.importer import import_paths
+from triage.series.service import load_series
+
+PWM = CORPUS / "threads" / "linux-pwm"
+
+
+def _cold(store, query: str = "*") -> list[dict]:
+    return [s.to_json() for s in load_series(store, query)]
+
+
+def _v(n: int, minutes: int, parent: str | None = None) -> list[bytes]:
+    pre = f"[PATCH v{n} " if n > 1 else "[PATCH "
+    cover = f"c{n}@x"
+    out = [mail(cover, f"{pre}0/2] widget", "cover\n", minutes=minutes, parent=parent)]
+    out += [mail(f"p{n}-{i}@x", f"{pre}{i}/2] widget: part {i}", patch_body(), minutes=minutes + i, parent=cover) for i in (1, 2)]
+    return out
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def test_cold_index_equals_a_build_without_cache(make_store) -> None:
+    sources = [mbox(*_v(1, 0), *_v(2, 100))]
+    if PWM.is_dir():
+        sources += [PWM / "improve-pwm-ir-tx-precision", PWM / "misc"]
+    store = make_store(*sources)
+    index = SeriesIndex(store)
+    assert index.refresh().kind == "cold"
+    assert json.loads(index.series_json()) == _cold(store)
+    assert index.refresh().kind == "warm"
+    assert json.loads(index.series_json("subject:widget")) == _cold(store, "subject:widget")
+
+
+def test_import_and_state_change_update_incrementally(make_store, tmp_path: Path) -> None:
+    store = make_store(mbox(*_v(1, 0), mail("other@x", "[PATCH] other", patch_body(), minutes=5, sender="Bob <bob@example.net>")))
+    index = SeriesIndex(store)
+    index.refresh()
+    # A new version in its own thread, and a review of v1 in v1's thread.
+    review = mail("r@x", "Re: [PATCH 1/2] widget: part 1", "Reviewed-by: Bob <bob@example.net>\n", minutes=50,
+                  parent="p1-1@x", sender="Bob <bob@example.net>")
+    import_paths(store, [_write(tmp_path, "more.mbox", mbox(*_v(2, 100), review))])
+    r = index.refresh()
+    assert r.kind == "incremental" and r.changed >= 4
+    got = json.loads(index.series_json())
+    assert got == _cold(store)
+    v1 = next(s for s in got if s["id"] == "c1@x")
+    assert v1["state"] == "superseded" and v1["newer_versions"] == ["c2@x"]
+    assert v1["counts"]["reviewed_by"] == 1
+
+    s = next(s for s in load_series(store) if s.id == "c2@x")
+    store.set_state(s.message_ids(), "accepted")
+    assert index.refresh().kind == "incremental"
+    got = json.loads(index.series_json())
+    assert got == _cold(store)
+    assert next(x for x in got if x["id"] == "c2@x")["state"] == "accepted"
+
+
+def test_loose_patch_joining_another_thread_is_regrouped(make_store, tmp_path: Path) -> None:
+    # Unthreaded patches: 2/3 arrives after the index was built and joins 1/3's series.
+    first = [mail("u1@x", "[PATCH v3 1/3] a", patch_body()), mail("u3@x", "[PATCH v3 3/3] c", patch_body(), minutes=2)]
+    store = make_store(mbox(*first))
+    index = SeriesIndex(store)
+    index.refresh()
+    import_paths(store, [_write(tmp_path, "late.mbox", mbox(mail("u2@x", "[PATCH v3 2/3] b", patch_body(), minutes=1)))])
+    assert index.refresh().kind == "incremental"
+    got = json.loads(index.series_json())
+    assert got == _cold(store) and [s["received"] for s in got] == [3]
+
+
+def test_rebuilt_database_is_detected_by_uuid(make_store) -> None:
+    store = make_store(mbox(*_v(1, 0)))
+    index = SeriesIndex(store)
+    index.refresh()
+    root = store.path()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and ".notmuch" not in p.parts)
+    shutil.rmtree(root / ".notmuch")
+    db = notmuch2.Database.create(str(root), config=notmuch2.Database.CONFIG.EMPTY)
+    for f in files[:2]:  # the rebuilt database holds less mail
+        db.add(str(f))
+    db.close()
+    r = index.refresh()
+    assert r.kind == "cold" and "replaced" in r.reason
+    assert json.loads(index.series_json()) == _cold(store)
+
+
+def test_removed_message_and_damaged_cache_rebuild(make_store) -> None:
+    store = make_store(mbox(*_v(1, 0)))
+    index = SeriesIndex(store)
+    index.refresh()
+    with store.write() as db:
+        db.remove(str(db.find("p1-2@x").path))
+    r = index.refresh()
+    assert r.kind == "cold" and "removed" in r.reason
+    assert json.loads(index.series_json()) == _cold(store)
+    # A removal next to a change in the same thread is handled without a rebuild.
+    with store.write() as db:
+        db.remove(str(db.find("p1-1@x").path))
+        db.find("c1@x").tags.add("touched")
+    assert index.refresh().kind == "incremental"
+    assert json.loads(index.series_json()) == _cold(store)
+    index.path.write_bytes(b"this is not sqlite")
+    assert index.refresh().kind == "cold"
+    assert json.loads(index.series_json()) == _cold(store)

@@ -1,0 +1,327 @@
+"""The series index: a SQLite cache of messages, series and answers, kept in step with notmuch.
+
+Keyed by the notmuch database's UUID and revision. At start the cached answer is
+there at once; an update asks notmuch only for messages changed since the cached
+revision (``lastmod:``), regroups just the threads they touch (and the threads
+their series or a loose patch could reach), and relinks versions over small
+per-series records. A replaced database (new UUID), a schema change or messages
+that disappeared rebuild the index from scratch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import pickle
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from triage import paths
+from triage.mail.store import Store, StoreError
+from triage.series.facts import BodyFacts
+from triage.series.grouping import (
+    LOOSE_WINDOW_SECONDS,
+    group_series,
+    link_info,
+    link_versions,
+)
+from triage.series.model import MessageRecord, Series
+from triage.textsafe import json_safe
+
+SCHEMA = "3"
+# Keys of a series' JSON that depend on other series (versions) and so are added at the end.
+_DYNAMIC = ("state", "current", "previous_versions", "newer_versions")
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    kind: str  # "warm" | "incremental" | "cold"
+    changed: int
+    seconds: float
+    reason: str = ""
+
+
+def default_path(store: Store) -> Path:
+    key = hashlib.sha1(str(store.path()).encode()).hexdigest()[:16]
+    return paths.cache_dir() / f"index-{key}.sqlite"
+
+
+def _pack(r: MessageRecord) -> bytes:
+    return pickle.dumps(
+        (r.message_id, r.thread_id, r.subject, r.from_name, r.from_email, r.date, r.parent_id, tuple(r.tags), r.facts),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
+
+
+def _unpack(blob: bytes) -> MessageRecord:
+    mid, tid, subject, name, email, date, parent, tags, facts = pickle.loads(blob)
+    return MessageRecord(mid, tid, subject, name, email, date, parent, frozenset(tags), facts=facts)
+
+
+def _fragment(s: Series) -> str:
+    d = s.to_json()
+    for k in _DYNAMIC:
+        d.pop(k, None)
+    return json_safe(json.dumps(d, ensure_ascii=False))
+
+
+def _assemble(fragment: str, state_tag: str | None, links: tuple[list[str], list[str]]) -> str:
+    previous, newer = links
+    state = state_tag or ("superseded" if newer else "new")
+    tail = json.dumps(
+        {"state": state, "current": not newer, "previous_versions": previous, "newer_versions": newer},
+        ensure_ascii=False,
+    )
+    return fragment[:-1] + ", " + tail[1:]
+
+
+class SeriesIndex:
+    def __init__(self, store: Store, *, path: Path | None = None, ignore_from: Iterable[str] = ()) -> None:
+        self.store = store
+        self.path = path or default_path(store)
+        self.ignore_from = tuple(sorted(e.lower() for e in ignore_from))
+
+    # -- database ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            yield con
+        finally:
+            con.close()
+
+    @staticmethod
+    def _create(con: sqlite3.Connection) -> None:
+        con.executescript(
+            """
+            DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS messages; DROP TABLE IF EXISTS series;
+            DROP TABLE IF EXISTS series_threads; DROP TABLE IF EXISTS members; DROP TABLE IF EXISTS results;
+            CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE messages(msgid TEXT PRIMARY KEY, thread_id TEXT, data BLOB);
+            CREATE INDEX messages_thread ON messages(thread_id);
+            CREATE TABLE series(id TEXT PRIMARY KEY, date INTEGER, author TEXT, state_tag TEXT,
+                                link BLOB, fragment TEXT);
+            CREATE INDEX series_author ON series(author, date);
+            CREATE TABLE series_threads(thread_id TEXT, series_id TEXT);
+            CREATE INDEX series_threads_thread ON series_threads(thread_id);
+            CREATE INDEX series_threads_series ON series_threads(series_id);
+            CREATE TABLE members(msgid TEXT, series_id TEXT);
+            CREATE INDEX members_series ON members(series_id);
+            CREATE TABLE results(query TEXT PRIMARY KEY, revision INTEGER, payload TEXT);
+            """
+        )
+
+    @staticmethod
+    def _meta(con: sqlite3.Connection) -> dict[str, str]:
+        try:
+            return dict(con.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError:
+            return {}
+
+    def _settings_key(self) -> str:
+        return f"{SCHEMA}|{self.store.config.tag_prefix}|{','.join(self.ignore_from)}"
+
+    # -- keeping up to date -----------------------------------------------------------
+    def refresh(self, progress: Callable[[str], None] | None = None) -> Refresh:
+        """Bring the index up to date with the notmuch database."""
+        t0 = time.perf_counter()
+        uuid, rev = self.store.revision()
+        try:
+            with self._db() as con:
+                meta = self._meta(con)
+                if meta.get("settings") != self._settings_key() or meta.get("uuid") != uuid:
+                    reason = "new index" if not meta else "database replaced or settings changed"
+                    return self._cold(con, uuid, rev, t0, reason, progress)
+                cached = int(meta["revision"])
+                if cached == rev:
+                    return Refresh("warm", 0, time.perf_counter() - t0)
+                return self._incremental(con, uuid, cached, rev, t0, progress)
+        except sqlite3.DatabaseError:
+            # A damaged cache is only a cache: start again.
+            self.path.unlink(missing_ok=True)
+            with self._db() as con:
+                return self._cold(con, uuid, rev, t0, "damaged cache rebuilt", progress)
+
+    def _cold(
+        self,
+        con: sqlite3.Connection,
+        uuid: str,
+        rev: int,
+        t0: float,
+        reason: str,
+        progress: Callable[[str], None] | None,
+    ) -> Refresh:
+        if progress:
+            progress("reading the notmuch database")
+        records = self.store.records("*")
+        if progress:
+            progress(f"grouping {len(records)} messages into series")
+        series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False)
+        self._create(con)  # executescript commits on its own, so before BEGIN
+        con.execute("BEGIN")
+        con.executemany(
+            "INSERT INTO messages VALUES (?, ?, ?)", ((r.message_id, r.thread_id, _pack(r)) for r in records)
+        )
+        self._write_series(con, series)
+        self._finish(con, uuid, rev, len(records))
+        con.execute("COMMIT")
+        return Refresh("cold", len(records), time.perf_counter() - t0, reason)
+
+    def _incremental(
+        self,
+        con: sqlite3.Connection,
+        uuid: str,
+        cached: int,
+        rev: int,
+        t0: float,
+        progress: Callable[[str], None] | None,
+    ) -> Refresh:
+        changed = self.store.changed_since(cached + 1)
+        if not changed:
+            meta = self._meta(con)
+            if meta.get("messages") != str(self.store.count("*")):
+                return self._cold(con, uuid, rev, t0, "messages were removed", progress)
+            con.execute("UPDATE meta SET value=? WHERE key='revision'", (str(rev),))
+            return Refresh("warm", 0, time.perf_counter() - t0)
+        threads = {tid for _, tid in changed}
+        # A message may have moved to another thread (notmuch merges threads).
+        placeholders = ",".join("?" * len(changed))
+        for (tid,) in con.execute(
+            f"SELECT thread_id FROM messages WHERE msgid IN ({placeholders})", [m for m, _ in changed]
+        ):
+            threads.add(tid)
+        fresh = self.store.records_of_threads(sorted({tid for _, tid in changed}), known=self._known_facts(con, changed))
+        threads = self._expand(con, threads, fresh)
+        fresh_ids = {r.message_id for r in fresh}
+        fresh_threads = {r.thread_id for r in fresh}
+        records = list(fresh)
+        for tid in sorted(threads - fresh_threads):
+            for (blob,) in con.execute("SELECT data FROM messages WHERE thread_id=?", (tid,)):
+                r = _unpack(blob)
+                if r.message_id not in fresh_ids:
+                    records.append(r)
+        series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False)
+        con.execute("BEGIN")
+        stale = {
+            sid
+            for tid in threads
+            for (sid,) in con.execute("SELECT series_id FROM series_threads WHERE thread_id=?", (tid,))
+        }
+        for sid in stale:
+            con.execute("DELETE FROM series WHERE id=?", (sid,))
+            con.execute("DELETE FROM series_threads WHERE series_id=?", (sid,))
+            con.execute("DELETE FROM members WHERE series_id=?", (sid,))
+        for tid in fresh_threads | {tid for _, tid in changed}:
+            con.execute("DELETE FROM messages WHERE thread_id=?", (tid,))
+        con.executemany(
+            "INSERT OR REPLACE INTO messages VALUES (?, ?, ?)", ((r.message_id, r.thread_id, _pack(r)) for r in fresh)
+        )
+        self._write_series(con, series)
+        (count,) = con.execute("SELECT COUNT(*) FROM messages").fetchone()
+        if count != self.store.count("*"):
+            # Messages were removed (notmuch new after a delete): lastmod cannot say which.
+            con.execute("ROLLBACK")
+            return self._cold(con, uuid, rev, t0, "messages were removed", progress)
+        self._finish(con, uuid, rev, count)
+        con.execute("COMMIT")
+        return Refresh("incremental", len(changed), time.perf_counter() - t0)
+
+    @staticmethod
+    def _known_facts(con: sqlite3.Connection, changed: list[tuple[str, str]]) -> dict[str, BodyFacts]:
+        known: dict[str, BodyFacts] = {}
+        ids = [m for m, _ in changed]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = f"SELECT data FROM messages WHERE msgid IN ({','.join('?' * len(chunk))})"
+            for (blob,) in con.execute(q, chunk):
+                r = _unpack(blob)
+                known[r.message_id] = r.facts
+        return known
+
+    def _expand(self, con: sqlite3.Connection, threads: set[str], fresh: list[MessageRecord]) -> set[str]:
+        """Threads whose series could change: those of touched series, and of series a loose patch could join."""
+        todo = set(threads)
+        for r in fresh:
+            p = r.parsed
+            if p.is_patch and (p.total or 0) > 1:
+                for (sid,) in con.execute(
+                    "SELECT id FROM series WHERE author=? AND date BETWEEN ? AND ?",
+                    (r.from_email.lower(), r.date - LOOSE_WINDOW_SECONDS, r.date + LOOSE_WINDOW_SECONDS),
+                ):
+                    for (tid,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (sid,)):
+                        todo.add(tid)
+        seen: set[str] = set()
+        while todo:
+            tid = todo.pop()
+            if tid in seen:
+                continue
+            seen.add(tid)
+            for (sid,) in con.execute("SELECT series_id FROM series_threads WHERE thread_id=?", (tid,)):
+                for (other,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (sid,)):
+                    if other not in seen:
+                        todo.add(other)
+        return seen
+
+    @staticmethod
+    def _write_series(con: sqlite3.Connection, series: list[Series]) -> None:
+        con.executemany(
+            "INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    s.id,
+                    s.date,
+                    s.author_email.lower(),
+                    s.state_tag,
+                    pickle.dumps(link_info(s), protocol=pickle.HIGHEST_PROTOCOL),
+                    _fragment(s),
+                )
+                for s in series
+            ),
+        )
+        con.executemany("INSERT INTO series_threads VALUES (?, ?)", ((t, s.id) for s in series for t in s.thread_ids))
+        con.executemany(
+            "INSERT INTO members VALUES (?, ?)", ((m, s.id) for s in series for m in dict.fromkeys(s.message_ids()))
+        )
+
+    def _finish(self, con: sqlite3.Connection, uuid: str, rev: int, count: int) -> None:
+        links = link_versions(pickle.loads(b) for (b,) in con.execute("SELECT link FROM series"))
+        con.execute("DELETE FROM results")
+        rows = con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC").fetchall()
+        payload = "[" + ",\n".join(_assemble(f, st, links.get(sid, ([], []))) for sid, st, f in rows) + "]"
+        con.execute("INSERT INTO results VALUES ('*', ?, ?)", (rev, payload))
+        con.execute("DELETE FROM meta")
+        con.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("uuid", uuid), ("revision", str(rev)), ("settings", self._settings_key()), ("messages", str(count))],
+        )
+
+    # -- answers ------------------------------------------------------------------------
+    def series_json(self, query: str = "*") -> str:
+        """``triage series --json QUERY`` from the index (call :meth:`refresh` first)."""
+        q = query.strip() or "*"
+        with self._db() as con:
+            if q == "*":
+                row = con.execute("SELECT payload FROM results WHERE query='*'").fetchone()
+                if row is None:
+                    raise StoreError(f"series index {self.path} is empty; refresh it first")
+                return row[0]
+            matched = self.store.matching_ids(q)
+            wanted: set[str] = set()
+            for mid, sid in con.execute("SELECT msgid, series_id FROM members"):
+                if mid in matched:
+                    wanted.add(sid)
+            if not wanted:
+                return "[]"
+            links = link_versions(pickle.loads(b) for (b,) in con.execute("SELECT link FROM series"))
+            rows = con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC").fetchall()
+            return "[" + ",\n".join(_assemble(f, st, links.get(sid, ([], []))) for sid, st, f in rows if sid in wanted) + "]"
+
+    def series(self, query: str = "*") -> list[dict[str, object]]:
+        return json.loads(self.series_json(query))
