@@ -73,3 +73,18 @@ def walk(
                 lib.notmuch_messages_move_to_next(replies)
             stack.extend(reversed(kids))
         yield tid, rows
+
+
+def message_ids(db: notmuch2.Database, query: str) -> set[str]:
+    """Message ids that ``query`` matches, without a Python object per message."""
+    it = db.messages(query)
+    if lib is None or "_iter_p" not in vars(type(it)).keys() | vars(type(it).__mro__[1]).keys():
+        return {m.messageid for m in it}
+    p = it._iter_p
+    out: set[str] = set()
+    while lib.notmuch_messages_valid(p):
+        mp = lib.notmuch_messages_get(p)
+        out.add(_s(lib.notmuch_message_get_message_id(mp)))
+        lib.notmuch_message_destroy(mp)
+        lib.notmuch_messages_move_to_next(p)
+    return out

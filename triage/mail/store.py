@@ -267,7 +267,7 @@ class Store:
 
     @staticmethod
     def _ids(db: notmuch2.Database, query: str) -> set[str]:
-        return {m.messageid for m in db.messages(query)}
+        return rawwalk.message_ids(db, query)
 
     def changed_since(self, revision: int) -> list[tuple[str, str]]:
         """(message id, thread id) of every message added or re-tagged at or after ``revision``."""
@@ -289,7 +289,7 @@ class Store:
     def matching_ids(self, query: str) -> set[str]:
         with self.read() as db:
             try:
-                return {m.messageid for m in db.messages(query or "*")}
+                return rawwalk.message_ids(db, query or "*")
             except notmuch2.NotmuchError as e:
                 raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
 

@@ -44,9 +44,13 @@ def facts_from_text(text: str) -> BodyFacts:
     """Compute the facts of one decoded body (text plus attached patches)."""
     text = text.replace("\r\n", "\n")
     has_diff = has_diff_text(text)
-    low = text.lower()
-    change = _CHANGE_ID_RE.search(text) if "change-id:" in low else None
-    stat = _DIFFSTAT_RE.search(text) if " changed" in text else None
+    # b4's "change-id:" and Gerrit's "Change-Id:" both identify a series across versions.
+    change = _CHANGE_ID_RE.search(text) if any(k in text for k in ("-id:", "-Id:", "-ID:")) else None
+    stat = None
+    at = text.find(" changed")
+    if at != -1:
+        line_start = text.rfind("\n", 0, at) + 1
+        stat = _DIFFSTAT_RE.search(text, line_start)
     # With a diff in the body, only the text before it can hold a reviewer's trailers;
     # scanning the diff would cost time and pick up context lines such as " Acked-by:".
     prose = commit_message(text) if has_diff else text
@@ -55,6 +59,6 @@ def facts_from_text(text: str) -> BodyFacts:
         own_trailers=tuple(patch_trailers(prose)),
         followup_trailers=tuple(followup_trailers(prose)),
         change_id=change[1] if change else None,
-        supersedes=tuple(_SUPERSEDES_RE.findall(text)) if "supersedes:" in low else (),
+        supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),
         diffstat=stat[0].strip() if stat else None,
     )

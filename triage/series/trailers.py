@@ -77,7 +77,8 @@ def _canonical_name(name: str, *, followup: bool) -> str | None:
 
 
 def _clean_value(name: str, value: str) -> str:
-    value = _MAILTO_JUNK_RE.sub(r"<\1>", value)
+    if "<mailto:" in value:
+        value = _MAILTO_JUNK_RE.sub(r"<\1>", value)
     return _WS_RE.sub(" ", value).strip()
 
 
@@ -125,8 +126,10 @@ def _scan(text: str, *, followup: bool) -> list[RawTrailer]:
             continue  # consumed as a continuation of the previous trailer
         end = text.find("\n", start)
         end = len(text) if end == -1 else end
-        line = text[start:end]
         pos = end
+        if text[start] == ">":
+            continue  # quoted: never a trailer (the common case in replies)
+        line = text[start:end]
         m = _TRAILER_RE.match(line)
         if not m or line.lstrip().startswith(">"):
             continue
@@ -158,12 +161,17 @@ def _scan(text: str, *, followup: bool) -> list[RawTrailer]:
 _SCOPE_LINE_RE = re.compile(r"^\s*\[[^\]]+\]\s*$")
 
 
-_SIGNATURE_RE = re.compile(r"^-- \r?$", re.MULTILINE)
-
-
 def _strip_signature(text: str) -> str:
-    m = _SIGNATURE_RE.search(text)
-    return text[: m.start()] if m else text
+    """Text before the first ``-- `` signature separator line."""
+    padded = "\n" + text
+    cut = len(text)
+    for sep in ("\n-- \n", "\n-- \r\n"):
+        i = padded.find(sep)
+        if i != -1:
+            cut = min(cut, i)
+    if padded.endswith("\n-- "):
+        cut = min(cut, len(padded) - 4)
+    return text[:cut]
 
 
 _COMMIT_END_MARKERS = ("\n---\n", "\n---\r\n", "\ndiff --git ", "\nIndex: ")

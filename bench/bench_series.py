@@ -1,0 +1,171 @@
+"""Scale benchmark: ``triage series --json`` on the linux-pwm list, as ratios measured in one run.
+
+Usage: ``.venv/bin/python bench/bench_series.py [--repeat N]``
+
+Every figure is a ratio to a baseline timed in the same run (the machine is shared
+and noisy), each the median of N interleaved runs of whole processes:
+
+1. cold: ``triage series --json`` with an empty cache / a plain notmuch2 walk of
+   the same messages' id, subject, from, date and tags (the floor);
+2. warm: the same with the cache / ``notmuch search --format=json '*'``;
+3. incremental: after importing the list's last 200 messages, the refresh / cold;
+4. scaling: cold seconds per message on the whole list / on its first quarter;
+5. peak RSS of each process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from corpus_db import INCREMENT, list_messages, stores  # noqa: E402
+
+from triage.mail.importer import import_paths  # noqa: E402
+from triage.mail.store import Store  # noqa: E402
+
+FLOOR = """
+import sys, notmuch2
+db = notmuch2.Database(config=sys.argv[1])
+rows = []
+for t in db.threads('*'):
+    for m in t:
+        try:
+            s = m.header('subject')
+        except LookupError:
+            s = ''
+        try:
+            f = m.header('from')
+        except LookupError:
+            f = ''
+        rows.append((m.messageid, s, f, m.date, frozenset(m.tags)))
+print(len(rows))
+"""
+
+
+# A small launcher measures its child: a child forked straight from this (large)
+# process would report this process's memory as its own peak.
+LAUNCH = """
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+t = time.perf_counter() - t0
+print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, rc)
+"""
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of one process."""
+    out = subprocess.run([sys.executable, "-c", LAUNCH, *cmd], env=env, capture_output=True, text=True)
+    try:
+        t, rss, rc = out.stdout.split()
+    except ValueError:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed: {out.stderr}") from None
+    if rc != "0":
+        raise SystemExit(f"bench: {' '.join(cmd)} failed: {out.stderr}")
+    return float(t), int(rss)
+
+
+class Bench:
+    def __init__(self, repeat: int) -> None:
+        self.repeat = repeat
+        self.cache = Path(tempfile.mkdtemp(prefix="triage-bench-cache-"))
+        self.env = dict(os.environ, XDG_CACHE_HOME=str(self.cache), XDG_STATE_HOME=str(self.cache / "state"))
+        self.triage = [sys.executable, "-m", "triage"]
+
+    def clear_cache(self) -> None:
+        shutil.rmtree(self.cache / "triage", ignore_errors=True)
+
+    def floor(self, store: Store) -> tuple[float, int]:
+        return run([sys.executable, "-c", FLOOR, str(store.config.config_path)], self.env)
+
+    def series(self, store: Store, *, cold: bool) -> tuple[float, int]:
+        if cold:
+            self.clear_cache()
+        return run([*self.triage, "--config", str(store.config.config_path), "series", "--json"], self.env)
+
+    def notmuch_search(self, store: Store) -> tuple[float, int]:
+        env = dict(self.env, NOTMUCH_CONFIG=str(store.config.config_path))
+        return run(["notmuch", "search", "--format=json", "*"], env)
+
+    def median(self, fns: dict[str, callable]) -> dict[str, tuple[float, int]]:
+        """Interleave the measured commands so that load changes hit them alike."""
+        times: dict[str, list[float]] = {k: [] for k in fns}
+        rss: dict[str, int] = dict.fromkeys(fns, 0)
+        for _ in range(self.repeat):
+            for k, fn in fns.items():
+                t, r = fn()
+                times[k].append(t)
+                rss[k] = max(rss[k], r)
+        return {k: (statistics.median(v), rss[k]) for k, v in times.items()}
+
+
+def incremental(bench: Bench, store: Store) -> tuple[float, float, float, int]:
+    """Import the list's last messages into the list-less-its-tail store, time the refresh, undo the import."""
+    msgs = list_messages()[-INCREMENT:]
+    src = bench.cache / "increment.mbox"
+    src.write_bytes(b"".join(b"From bench@z Thu Jan  1 00:00:00 1970\n" + m.replace(b"\nFrom ", b"\n>From ") + b"\n\n" for m in msgs))
+    refreshes: list[float] = []
+    colds: list[float] = []
+    rss = 0
+    added = 0
+    for _ in range(bench.repeat):
+        bench.series(store, cold=True)  # index of the store without the increment
+        report = import_paths(store, [src])
+        added = report.added
+        t_inc, r_inc = bench.series(store, cold=False)
+        t_cold, _ = bench.series(store, cold=True)
+        refreshes.append(t_inc)
+        colds.append(t_cold)
+        rss = max(rss, r_inc)
+        with store.write() as db:
+            for mid in report.added_ids:
+                path = str(db.find(mid).path)
+                db.remove(path)
+                Path(path).unlink()
+    return statistics.median(refreshes), statistics.median(colds), added, rss
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    st = stores()
+    bench = Bench(args.repeat)
+    full, quarter = st["full"], st["quarter"]
+    n_full, n_quarter = full.count("*"), quarter.count("*")
+
+    cold = bench.median({"floor": lambda: bench.floor(full), "cold": lambda: bench.series(full, cold=True)})
+    bench.series(full, cold=True)
+    warm = bench.median({"search": lambda: bench.notmuch_search(full), "warm": lambda: bench.series(full, cold=False)})
+    scale = bench.median({"quarter": lambda: bench.series(quarter, cold=True), "full": lambda: bench.series(full, cold=True)})
+    t_inc, t_inc_cold, added, rss_inc = incremental(bench, st["full-inc"])
+
+    def row(name: str, t: float, base_name: str, base: float, ratio: float, goal: str, rss: int) -> None:
+        print(f"{name:<12} {t:7.3f}s  {base_name:<22} {base:7.3f}s  ratio {ratio:6.3f}  goal {goal:<7} peak RSS {rss:4d} MB")
+
+    print(f"linux-pwm list: {n_full} messages (quarter: {n_quarter}); median of {args.repeat} interleaved runs")
+    row("cold", cold["cold"][0], "notmuch2 walk (floor)", cold["floor"][0], cold["cold"][0] / cold["floor"][0], "<= 1.5", cold["cold"][1])
+    row("warm", warm["warm"][0], "notmuch search json", warm["search"][0], warm["warm"][0] / warm["search"][0], "<= 0.3", warm["warm"][1])
+    row("incremental", t_inc, f"cold (+{added} msgs)", t_inc_cold, t_inc / t_inc_cold, "<= 0.05", rss_inc)
+    per_full = scale["full"][0] / n_full
+    per_quarter = scale["quarter"][0] / n_quarter
+    print(
+        f"scaling      {per_full * 1e6:7.1f}us/msg whole list vs {per_quarter * 1e6:7.1f}us/msg quarter"
+        f"  ratio {per_full / per_quarter:6.3f}  goal <= 1.2   peak RSS {scale['full'][1]} MB / {scale['quarter'][1]} MB (goal < 250)"
+    )
+    print(f"floor peak RSS {cold['floor'][1]} MB; notmuch search peak RSS {warm['search'][1]} MB")
+    shutil.rmtree(bench.cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
