@@ -33,7 +33,7 @@ from triage.series.model import MessageRecord, Series
 from triage.series.trailers import RawTrailer
 from triage.textsafe import json_safe
 
-SCHEMA = "4"
+SCHEMA = "5"
 # Keys of a series' JSON that depend on other series (versions) and so are added at the end.
 _DYNAMIC = ("state", "current", "previous_versions", "newer_versions")
 
@@ -115,7 +115,13 @@ def _fragment(s: Series) -> str:
     return json_safe(json.dumps(d, ensure_ascii=False))
 
 
-def _assemble(fragment: str, state_tag: str | None, links: tuple[list[str], list[str]]) -> str:
+_LONE_TAIL = ', "current": true, "previous_versions": [], "newer_versions": []}'
+
+
+def _assemble(fragment: str, state_tag: str | None, links: tuple[list[str], list[str]] | None) -> str:
+    """A series' JSON: its stored fragment plus the keys that depend on its other versions."""
+    if links is None:
+        return f'{fragment[:-1]}, "state": {json.dumps(state_tag or "new")}{_LONE_TAIL}'
     previous, newer = links
     state = state_tag or ("superseded" if newer else "new")
     tail = json.dumps(
@@ -148,7 +154,7 @@ class SeriesIndex:
         con.executescript(
             """
             DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS threads; DROP TABLE IF EXISTS msg_thread;
-            DROP TABLE IF EXISTS series; DROP TABLE IF EXISTS series_threads; DROP TABLE IF EXISTS results;
+            DROP TABLE IF EXISTS series; DROP TABLE IF EXISTS series_threads;
             CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE threads(thread_id TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
             CREATE TABLE msg_thread(msgid TEXT PRIMARY KEY, thread_id TEXT) WITHOUT ROWID;
@@ -158,7 +164,6 @@ class SeriesIndex:
             CREATE TABLE series_threads(thread_id TEXT, series_id TEXT);
             CREATE INDEX series_threads_thread ON series_threads(thread_id);
             CREATE INDEX series_threads_series ON series_threads(series_id);
-            CREATE TABLE results(query TEXT PRIMARY KEY, revision INTEGER, payload TEXT);
             """
         )
 
@@ -214,6 +219,7 @@ class SeriesIndex:
         self._write_series(con, series)
         self._finish(con, uuid, rev, len(records))
         con.execute("COMMIT")
+        self._write_answer(con)
         return Refresh("cold", len(records), time.perf_counter() - t0, reason)
 
     def _incremental(
@@ -231,6 +237,7 @@ class SeriesIndex:
             if meta.get("messages") != str(self.store.count("*")):
                 return self._cold(con, uuid, rev, t0, "messages were removed", progress)
             con.execute("UPDATE meta SET value=? WHERE key='revision'", (str(rev),))
+            self._write_answer(con)
             return Refresh("warm", 0, time.perf_counter() - t0)
         threads = {tid for _, tid in changed}
         # A message may have moved to another thread (notmuch merges threads).
@@ -251,14 +258,14 @@ class SeriesIndex:
             records.extend(r for r in rs if r.message_id not in fresh_ids)
         series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False)
         con.execute("BEGIN")
-        stale = {
-            sid
-            for tid in threads
-            for (sid,) in con.execute("SELECT series_id FROM series_threads WHERE thread_id=?", (tid,))
-        }
-        for sid in stale:
-            con.execute("DELETE FROM series WHERE id=?", (sid,))
-            con.execute("DELETE FROM series_threads WHERE series_id=?", (sid,))
+        tlist = sorted(threads)
+        stale: set[str] = set()
+        for i in range(0, len(tlist), 500):
+            chunk = tlist[i : i + 500]
+            q = f"SELECT series_id FROM series_threads WHERE thread_id IN ({','.join('?' * len(chunk))})"
+            stale.update(sid for (sid,) in con.execute(q, chunk))
+        con.executemany("DELETE FROM series WHERE id=?", ((sid,) for sid in stale))
+        con.executemany("DELETE FROM series_threads WHERE series_id=?", ((sid,) for sid in stale))
         # Threads that lost messages to a merge are stored again without them.
         for tid in threads - fresh_by_thread.keys():
             if tid in old:
@@ -274,6 +281,7 @@ class SeriesIndex:
             return self._cold(con, uuid, rev, t0, "messages were removed", progress)
         self._finish(con, uuid, rev, count)
         con.execute("COMMIT")
+        self._write_answer(con)
         return Refresh("incremental", len(changed), time.perf_counter() - t0)
 
     @staticmethod
@@ -298,25 +306,30 @@ class SeriesIndex:
     def _expand(self, con: sqlite3.Connection, threads: set[str], fresh: list[MessageRecord]) -> set[str]:
         """Threads whose series could change: those of touched series, and of series a loose patch could join."""
         todo = set(threads)
+        fresh_ids = {r.message_id for r in fresh}
         for r in fresh:
             p = r.parsed
-            if p.is_patch and (p.total or 0) > 1:
-                for (sid,) in con.execute(
-                    "SELECT id FROM series WHERE author=? AND date BETWEEN ? AND ?",
+            # Only a patch without its series' messages above it can join another thread's series.
+            if p.is_patch and (p.total or 0) > 1 and (r.parent_id is None or r.parent_id not in fresh_ids):
+                rows = con.execute(
+                    "SELECT st.thread_id FROM series s JOIN series_threads st ON st.series_id = s.id "
+                    "WHERE s.author=? AND s.date BETWEEN ? AND ?",
                     (r.from_email.lower(), r.date - LOOSE_WINDOW_SECONDS, r.date + LOOSE_WINDOW_SECONDS),
-                ):
-                    for (tid,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (sid,)):
-                        todo.add(tid)
+                )
+                todo.update(tid for (tid,) in rows)
         seen: set[str] = set()
         while todo:
-            tid = todo.pop()
-            if tid in seen:
-                continue
-            seen.add(tid)
-            for (sid,) in con.execute("SELECT series_id FROM series_threads WHERE thread_id=?", (tid,)):
-                for (other,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (sid,)):
-                    if other not in seen:
-                        todo.add(other)
+            batch = sorted(todo - seen)
+            seen.update(batch)
+            todo = set()
+            for i in range(0, len(batch), 500):
+                chunk = batch[i : i + 500]
+                rows = con.execute(
+                    "SELECT DISTINCT b.thread_id FROM series_threads a JOIN series_threads b ON a.series_id = b.series_id "
+                    f"WHERE a.thread_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                todo.update(tid for (tid,) in rows if tid not in seen)
         return seen
 
     @staticmethod
@@ -339,36 +352,55 @@ class SeriesIndex:
         con.executemany("INSERT INTO series_threads VALUES (?, ?)", ((t, s.id) for s in series for t in s.thread_ids))
 
     def _finish(self, con: sqlite3.Connection, uuid: str, rev: int, count: int) -> None:
-        links = link_versions(pickle.loads(b) for (b,) in con.execute("SELECT link FROM series"))
-        con.execute("DELETE FROM results")
-        rows = con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC").fetchall()
-        payload = "[" + ",\n".join(_assemble(f, st, links.get(sid, ([], []))) for sid, st, f in rows) + "]"
-        con.execute("INSERT INTO results VALUES ('*', ?, ?)", (rev, payload))
         con.execute("DELETE FROM meta")
         con.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("uuid", uuid), ("revision", str(rev)), ("settings", self._settings_key()), ("messages", str(count))],
         )
 
+    @staticmethod
+    def _payload(con: sqlite3.Connection, wanted: set[str] | None = None) -> str:
+        links = link_versions(pickle.loads(b) for (b,) in con.execute("SELECT link FROM series"))
+        rows = con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC")
+        return (
+            "["
+            + ",\n".join(_assemble(f, st, links.get(sid)) for sid, st, f in rows if wanted is None or sid in wanted)
+            + "]"
+        )
+
+    @property
+    def answer_path(self) -> Path:
+        return self.path.with_suffix(".json")
+
+    def _write_answer(self, con: sqlite3.Connection) -> None:
+        """The whole list as ``series --json`` prints it, in a file beside the index (a warm start reads only this)."""
+        meta = self._meta(con)
+        tmp = self.answer_path.with_suffix(".json.tmp")
+        tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + self._payload(con), encoding="utf-8")
+        tmp.replace(self.answer_path)
+
     # -- answers ------------------------------------------------------------------------
     def series_json(self, query: str = "*") -> str:
         """``triage series --json QUERY`` from the index (call :meth:`refresh` first)."""
         q = query.strip() or "*"
         with self._db() as con:
+            meta = self._meta(con)
+            if not meta:
+                raise StoreError(f"series index {self.path} is empty; refresh it first")
             if q == "*":
-                row = con.execute("SELECT payload FROM results WHERE query='*'").fetchone()
-                if row is None:
-                    raise StoreError(f"series index {self.path} is empty; refresh it first")
-                return row[0]
+                with contextlib.suppress(OSError):
+                    head, _, payload = self.answer_path.read_text(encoding="utf-8").partition("\n")
+                    if head == f"{meta['uuid']} {meta['revision']}":
+                        return payload
+                self._write_answer(con)
+                return self._payload(con)
             matched = self.store.matching_ids(q)
             wanted = {
-                sid for sid, members in con.execute("SELECT id, members FROM series") if not matched.isdisjoint(members.split("\n"))
+                sid
+                for sid, members in con.execute("SELECT id, members FROM series")
+                if not matched.isdisjoint(members.split("\n"))
             }
-            if not wanted:
-                return "[]"
-            links = link_versions(pickle.loads(b) for (b,) in con.execute("SELECT link FROM series"))
-            rows = con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC").fetchall()
-            return "[" + ",\n".join(_assemble(f, st, links.get(sid, ([], []))) for sid, st, f in rows if sid in wanted) + "]"
+            return self._payload(con, wanted) if wanted else "[]"
 
     def series(self, query: str = "*") -> list[dict[str, object]]:
         return json.loads(self.series_json(query))
