@@ -109,6 +109,31 @@ class Bench:
         return {k: (statistics.median(v), rss[k]) for k, v in times.items()}
 
 
+def incremental_in_process(bench: Bench, store: Store) -> tuple[float, float]:
+    """The refresh itself, without interpreter start-up and output: in-process refresh / in-process cold build."""
+    from triage.cache.index import SeriesIndex
+
+    msgs = list_messages()[-INCREMENT:]
+    src = bench.cache / "increment-ip.mbox"
+    src.write_bytes(b"".join(b"From bench@z Thu Jan  1 00:00:00 1970\n" + m.replace(b"\nFrom ", b"\n>From ") + b"\n\n" for m in msgs))
+    refreshes, colds = [], []
+    for _ in range(bench.repeat):
+        path = bench.cache / "ip-index.sqlite"
+        path.unlink(missing_ok=True)
+        index = SeriesIndex(store, path=path)
+        index.refresh()
+        report = import_paths(store, [src])
+        refreshes.append(index.refresh().seconds)
+        path.unlink(missing_ok=True)
+        colds.append(SeriesIndex(store, path=path).refresh().seconds)
+        with store.write() as db:
+            for mid in report.added_ids:
+                p = str(db.find(mid).path)
+                db.remove(p)
+                Path(p).unlink()
+    return statistics.median(refreshes), statistics.median(colds)
+
+
 def incremental(bench: Bench, store: Store) -> tuple[float, float, float, int]:
     """Import the list's last messages into the list-less-its-tail store, time the refresh, undo the import."""
     msgs = list_messages()[-INCREMENT:]
@@ -149,6 +174,7 @@ def main() -> None:
     warm = bench.median({"search": lambda: bench.notmuch_search(full), "warm": lambda: bench.series(full, cold=False)})
     scale = bench.median({"quarter": lambda: bench.series(quarter, cold=True), "full": lambda: bench.series(full, cold=True)})
     t_inc, t_inc_cold, added, rss_inc = incremental(bench, st["full-inc"])
+    ip_inc, ip_cold = incremental_in_process(bench, st["full-inc"])
 
     def row(name: str, t: float, base_name: str, base: float, ratio: float, goal: str, rss: int) -> None:
         print(f"{name:<12} {t:7.3f}s  {base_name:<22} {base:7.3f}s  ratio {ratio:6.3f}  goal {goal:<7} peak RSS {rss:4d} MB")
@@ -157,6 +183,7 @@ def main() -> None:
     row("cold", cold["cold"][0], "notmuch2 walk (floor)", cold["floor"][0], cold["cold"][0] / cold["floor"][0], "<= 1.5", cold["cold"][1])
     row("warm", warm["warm"][0], "notmuch search json", warm["search"][0], warm["warm"][0] / warm["search"][0], "<= 0.3", warm["warm"][1])
     row("incremental", t_inc, f"cold (+{added} msgs)", t_inc_cold, t_inc / t_inc_cold, "<= 0.05", rss_inc)
+    row("  in-process", ip_inc, "in-process cold", ip_cold, ip_inc / ip_cold, "<= 0.05", 0)
     per_full = scale["full"][0] / n_full
     per_quarter = scale["quarter"][0] / n_quarter
     print(

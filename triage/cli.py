@@ -113,6 +113,11 @@ def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> i
 
         index = SeriesIndex(store, ignore_from=settings.trailers_ignore_from)
         index.refresh(progress=lambda msg: print(f"triage: {msg}...", file=sys.stderr) if sys.stderr.isatty() else None)
+        if args.json:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(index.series_json_bytes(query) + b"\n")
+            sys.stdout.buffer.flush()
+            return 0
         payload = index.series_json(query)
     if args.json:
         sys.stdout.write(payload + "\n")

@@ -380,6 +380,23 @@ class SeriesIndex:
         tmp.replace(self.answer_path)
 
     # -- answers ------------------------------------------------------------------------
+    def _cached_answer(self, meta: dict[str, str]) -> bytes | None:
+        try:
+            data = self.answer_path.read_bytes()
+        except OSError:
+            return None
+        head, _, payload = data.partition(b"\n")
+        return payload if head == f"{meta.get('uuid')} {meta.get('revision')}".encode() else None
+
+    def series_json_bytes(self, query: str = "*") -> bytes:
+        """As :meth:`series_json`, UTF-8 encoded; the warm whole list is never decoded."""
+        if (query.strip() or "*") == "*":
+            with self._db() as con:
+                cached = self._cached_answer(self._meta(con))
+            if cached is not None:
+                return cached
+        return self.series_json(query).encode("utf-8")
+
     def series_json(self, query: str = "*") -> str:
         """``triage series --json QUERY`` from the index (call :meth:`refresh` first)."""
         q = query.strip() or "*"
@@ -388,10 +405,9 @@ class SeriesIndex:
             if not meta:
                 raise StoreError(f"series index {self.path} is empty; refresh it first")
             if q == "*":
-                with contextlib.suppress(OSError):
-                    head, _, payload = self.answer_path.read_text(encoding="utf-8").partition("\n")
-                    if head == f"{meta['uuid']} {meta['revision']}":
-                        return payload
+                cached = self._cached_answer(meta)
+                if cached is not None:
+                    return cached.decode("utf-8")
                 self._write_answer(con)
                 return self._payload(con)
             matched = self.store.matching_ids(q)
