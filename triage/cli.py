@@ -177,12 +177,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_app(store: Store, settings: Settings) -> int:
-    # Until the review screen lands (the screen issue), the app prints the series list.
-    from triage.cache.index import SeriesIndex
+    from triage.ui.app import run_app
 
-    index = SeriesIndex(store, ignore_from=settings.trailers_ignore_from)
-    index.refresh()
-    data = json.loads(index.series_json("*"))
-    print(format_table(data))
-    print(f"{len(data)} series in {store.path()}", file=sys.stderr)
-    return 0
+    return run_app(store, settings)

@@ -215,7 +215,11 @@ class Store:
             try:
                 if with_facts:
                     # notmuch reads "*" as "everything" only when it is the whole query.
-                    tq = TRAILER_QUERY if q.strip() == "*" else f"({q}) AND ({TRAILER_QUERY})"
+                    # Replies are read when they may carry a trailer: over whole threads, as walked.
+                    if q.strip() == "*" or "}" in q:
+                        tq = TRAILER_QUERY
+                    else:
+                        tq = f"thread:{{{q}}} AND ({TRAILER_QUERY})"
                     trailer_ids = self._ids(db, tq)
                     reader = FactsReader(expected=db.count_messages(q))
                 if rawwalk.available():

@@ -1,0 +1,85 @@
+"""One message read for display: headers and text, never raising on bad mail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import getaddresses, parsedate_to_datetime
+
+from triage.mail.parse import body_text, header_text, read_file
+
+MAX_BODY_CHARS = 4_000_000  # a 20,000-line patch is ~1 MB; beyond this the view says it cut
+
+
+@dataclass(slots=True)
+class MessageText:
+    message_id: str
+    subject: str = ""
+    from_: str = ""
+    date: str = ""
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    body: str = ""
+    attachments: list[str] = field(default_factory=list)
+    problem: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _addresses(value: str | None) -> list[str]:
+    if not value:
+        return []
+    try:
+        pairs = getaddresses([value.replace("\r", " ").replace("\n", " ")])
+    except Exception:  # noqa: BLE001 - hostile address lists
+        return [value]
+    return [f"{n} <{a}>" if n else a for n, a in pairs if a or n]
+
+
+def _date(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return value
+
+
+def read_message(message_id: str, path: str | None) -> MessageText:
+    """Headers and body text of a message file; problems are reported in ``problem``."""
+    if not path:
+        return MessageText(message_id, problem=f"no file for <{message_id}> in the database")
+    try:
+        msg = read_file(path)
+    except OSError as e:
+        return MessageText(message_id, problem=f"cannot read {path}: {e.strerror or e}")
+    text = body_text(msg)
+    body = text.text
+    if text.attached_patches:
+        body = "\n".join([body, *text.attached_patches])
+    problem = None
+    if len(body) > MAX_BODY_CHARS:
+        body = body[:MAX_BODY_CHARS]
+        problem = f"message is larger than {MAX_BODY_CHARS // 1_000_000} MB; the rest is not shown"
+    return MessageText(
+        message_id=message_id,
+        subject=header_text(msg, "Subject") or "",
+        from_=header_text(msg, "From") or "",
+        date=_date(header_text(msg, "Date")),
+        to=_addresses(header_text(msg, "To")),
+        cc=_addresses(header_text(msg, "Cc")),
+        body=body,
+        attachments=[f"{len(p.splitlines())} lines" for p in text.attached_patches],
+        problem=problem,
+        headers={k: header_text(msg, k) or "" for k in ("Message-ID", "In-Reply-To", "References", "Reply-To")},
+    )
+
+
+def short_list(addresses: list[str], limit: int = 3) -> str:
+    """"a, b, c and 12 more": To/Cc shortened for a header line."""
+    if len(addresses) <= limit:
+        return ", ".join(addresses)
+    return ", ".join(addresses[:limit]) + f" and {len(addresses) - limit} more"
+
+
+def format_epoch(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")

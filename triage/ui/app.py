@@ -1,0 +1,465 @@
+"""The triage screen. It presents the core (store, index, series model) and turns keys into actions.
+
+All notmuch and file work runs in thread workers that only post messages; the
+handlers here own the state. Errors end in the status line, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, OptionList
+from textual.worker import get_current_worker
+
+from triage.cache.index import SeriesIndex
+from triage.config import Settings
+from triage.mail.message import MessageText, read_message
+from triage.mail.store import Store, StoreError
+from triage.series.model import STATES, Series
+from triage.series.patchdoc import parse_patch
+from triage.series.service import find_series
+from triage.ui.bindings import ACTIONS, for_scope
+from triage.ui.documents import (
+    Document,
+    followups_document,
+    message_document,
+    patch_document,
+    series_summary,
+)
+from triage.ui.keymaps import Keymap, load_keymap
+from triage.ui.listmodel import ListModel
+from triage.ui.screens.dialogs import FileListDialog, QueryDialog
+from triage.ui.screens.help import HelpScreen
+from triage.ui.widgets.panes import PatchList, SeriesList, StatusLine
+from triage.ui.widgets.viewer import Viewer
+
+MAX_FOLLOWUPS = 60
+
+
+class ActionCommands(Provider):
+    """Every bound action, reachable from the command palette."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        app = self.app
+        assert isinstance(app, TriageApp)
+        for a in ACTIONS:
+            if a.scope != "app":
+                continue
+            score = matcher.match(f"{a.description} ({a.id})")
+            if score > 0:
+                yield Hit(score, matcher.highlight(a.description), partial(app.run_action, a.action), help=a.id)
+
+
+@dataclass
+class UndoEntry:
+    series_id: str
+    message_ids: list[str]
+    previous: str | None  # the state tag before, None when untagged
+
+
+class TriageApp(App[None]):
+    TITLE = "triage"
+    COMMANDS = App.COMMANDS | {ActionCommands}
+    BINDINGS = [Binding(a.keys, a.action, a.description, show=a.show, id=a.id) for a in for_scope("app")]
+
+    CSS = """
+    #left { width: 55%; min-width: 30; }
+    #right { width: 1fr; }
+    #message { height: 3fr; }
+    #followups { height: 1fr; }
+    """
+
+    class Progress(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class SeriesLoaded(Message):
+        def __init__(self, rows: list[dict[str, Any]], query: str, how: str) -> None:
+            super().__init__()
+            self.rows, self.query, self.how = rows, query, how
+
+    class SeriesOpened(Message):
+        def __init__(self, series: Series) -> None:
+            super().__init__()
+            self.series = series
+
+    class MessageShown(Message):
+        def __init__(self, message_id: str, doc: Document, followups: Document) -> None:
+            super().__init__()
+            self.message_id, self.doc, self.followups = message_id, doc, followups
+
+    class StateSet(Message):
+        def __init__(self, series_id: str, state: str | None, undo: UndoEntry | None) -> None:
+            super().__init__()
+            self.series_id, self.state, self.undo = series_id, state, undo
+
+    def __init__(self, store: Store, settings: Settings | None = None, keymap: Keymap | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings or Settings()
+        self.keymap = keymap or load_keymap(self.settings.keymap)
+        self.index = SeriesIndex(store, ignore_from=self.settings.trailers_ignore_from)
+        self.model = ListModel()
+        self.opened: Series | None = None
+        self.shown_message: str | None = None
+        self.undo_stack: list[UndoEntry] = []
+        self.left_width = 55
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="left"):
+                yield SeriesList(id="series")
+                yield PatchList(id="patches")
+            with Vertical(id="right"):
+                yield Viewer(id="message", placeholder="Select a series: its cover letter and patches show here.")
+                yield Viewer(id="followups", placeholder="Follow-ups (review replies) show here.")
+        yield Footer()
+        yield StatusLine(id="status")
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keymap.bindings)
+        self.query_one("#message", Viewer).border_title = Text("Message")
+        self.query_one("#followups", Viewer).border_title = Text("Follow-ups")
+        problems = list(self.settings.problems) + list(self.keymap.problems)
+        self.status.set_context(f"query: {self.model.query}")
+        if problems:
+            self.status.say(" | ".join(problems), error=True)
+        self.query_one(SeriesList).focus()
+        self.load(self.model.query)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    # -- workers (blocking work; they only post messages) ---------------------------------
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self, query: str) -> None:
+        worker = get_current_worker()
+        try:
+            refresh = self.index.refresh(progress=lambda text: self.post_message(self.Progress(text + "...")))
+            rows = self.index.series(query)
+        except StoreError as e:
+            self.post_message(self.Failed(str(e)))
+            return
+        if not worker.is_cancelled:
+            how = {"cold": "index built", "incremental": f"{refresh.changed} changed", "warm": "up to date"}[refresh.kind]
+            self.post_message(self.SeriesLoaded(rows, query, f"{how} in {refresh.seconds:.2f}s"))
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_series(self, series_id: str) -> None:
+        worker = get_current_worker()
+        try:
+            s = find_series(self.store, series_id)
+        except StoreError as e:
+            self.post_message(self.Failed(str(e)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.SeriesOpened(s))
+
+    @work(thread=True, exclusive=True, group="message", exit_on_error=False)
+    def show_message(self, series: Series, message_id: str, index: int | None) -> None:
+        worker = get_current_worker()
+        try:
+            path = self.store.message_path(message_id)
+            m = read_message(message_id, path)
+            if index is None and series.cover is not None:
+                doc = message_document(m)
+                followup_ids = series.cover_followups
+                what = "the cover letter"
+            else:
+                doc = patch_document(m, parse_patch(m.body))
+                patch = next((p for p in series.patches if p.message_id == message_id), None)
+                followup_ids = patch.followups if patch else []
+                what = f"patch {index}"
+            followups = [self._read(mid) for mid in followup_ids[:MAX_FOLLOWUPS]]
+            fdoc = followups_document(followups, what)
+        except StoreError as e:
+            self.post_message(self.Failed(str(e)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.MessageShown(message_id, doc, fdoc))
+
+    def _read(self, message_id: str) -> MessageText:
+        return read_message(message_id, self.store.message_path(message_id))
+
+    @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
+    def change_state(self, series_id: str, state: str | None, record_undo: bool = True) -> None:
+        try:
+            s = self.opened if self.opened is not None and self.opened.id == series_id else find_series(self.store, series_id)
+            ids = s.message_ids()
+            self.post_message(self.Progress(f"tagging {len(ids)} messages..."))
+            undo = UndoEntry(series_id, ids, s.state_tag) if record_undo else None
+            if state is None:
+                prefix = self.store.config.tag_prefix
+                self.store.tag(ids, remove=[prefix + x for x in STATES])
+            else:
+                self.store.set_state(ids, state)
+        except StoreError as e:
+            self.post_message(self.Failed(str(e)))
+            return
+        self.post_message(self.StateSet(series_id, state, undo))
+
+    @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
+    def mark_read(self, series_id: str) -> None:
+        try:
+            s = self.opened if self.opened is not None and self.opened.id == series_id else find_series(self.store, series_id)
+            self.store.tag(s.message_ids(), remove=["unread"])
+        except StoreError as e:
+            self.post_message(self.Failed(str(e)))
+            return
+        self.post_message(self.Progress(f"marked read: {len(s.message_ids())} messages"))
+        self.call_from_thread(self._set_unread, series_id, False)
+
+    # -- message handlers (own the state) ---------------------------------------------------
+    def on_triage_app_progress(self, event: Progress) -> None:
+        self.status.say(event.text)
+
+    def on_triage_app_failed(self, event: Failed) -> None:
+        self.status.say(event.text, error=True)
+
+    def on_triage_app_series_loaded(self, event: SeriesLoaded) -> None:
+        self.model.set_rows(event.rows)
+        self.model.query = event.query
+        self._refill()
+        self.status.say(f"{len(event.rows)} series ({event.how})")
+        table = self.query_one(SeriesList)
+        if table.row_count and self.opened is None:
+            sid = table.current_id
+            if sid:
+                self.open_series(sid)
+
+    def _refill(self, keep: str | None = None) -> None:
+        table = self.query_one(SeriesList)
+        keep = keep or table.current_id
+        rows = self.model.visible()
+        table.fill(rows, keep=keep)
+        self._context(len(rows))
+        table.border_title = Text(f"Series ({len(rows)})")
+
+    def _context(self, shown: int | None = None) -> None:
+        if shown is None:
+            shown = self.query_one(SeriesList).row_count
+        flt = f" state={self.model.state_filter}" if self.model.state_filter else ""
+        summary = " ".join(f"{k}:{v}" for k, v in self.model.counts().items() if v)
+        self.status.set_context(f"query: {self.model.query}{flt} sort: {self.model.sort} │ {shown} shown │ {summary}")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if not isinstance(event.data_table, SeriesList) or event.row_key.value is None:
+            return
+        if self.opened is None or self.opened.id != event.row_key.value:
+            self.open_series(event.row_key.value)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, SeriesList) and event.row_key.value:
+            self.open_series(event.row_key.value)
+            self.query_one(PatchList).focus()
+
+    def on_triage_app_series_opened(self, event: SeriesOpened) -> None:
+        s = event.series
+        self.opened = s
+        self.query_one(PatchList).fill(s)
+        self.status.say(f"{s.title[:60]} · {series_summary(s)}")
+        if self.query_one(PatchList).entries:
+            mid, index = self.query_one(PatchList).entries[0]
+            self.show_message(s, mid, index)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        plist = self.query_one(PatchList)
+        if event.option_list is not plist or self.opened is None:
+            return
+        if 0 <= event.option_index < len(plist.entries):
+            mid, index = plist.entries[event.option_index]
+            if mid != self.shown_message:
+                self.show_message(self.opened, mid, index)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list is self.query_one(PatchList):
+            self.query_one("#message", Viewer).focus()
+
+    def on_triage_app_message_shown(self, event: MessageShown) -> None:
+        self.shown_message = event.message_id
+        self.query_one("#message", Viewer).show(event.doc)
+        self.query_one("#followups", Viewer).show(event.followups)
+
+    def on_triage_app_state_set(self, event: StateSet) -> None:
+        if event.undo is not None:
+            self.undo_stack.append(event.undo)
+        row = self.model.get(event.series_id)
+        new_state = event.state or ("superseded" if row and row["newer_versions"] else "new")
+        self.model.set_state(event.series_id, new_state)
+        if self.opened is not None and self.opened.id == event.series_id:
+            self.opened.state_tag = event.state
+        if row is not None:
+            self.query_one(SeriesList).update_row(row)
+        self._context()
+        verb = "undone: " if event.undo is None else ""
+        self.status.say(f"{verb}{row['title'][:50] if row else event.series_id} → {new_state}")
+
+    def _set_unread(self, series_id: str, unread: bool) -> None:
+        row = self.model.get(series_id)
+        if row is not None:
+            row["unread"] = unread
+            self.query_one(SeriesList).update_row(row)
+
+    # -- actions -------------------------------------------------------------------------------
+    def _current_series_id(self) -> str | None:
+        return self.query_one(SeriesList).current_id
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.keymap.bindings, [str(p) for p in self.keymap.sources]))
+
+    def action_search(self) -> None:
+        def done(query: str | None) -> None:
+            if query is not None:
+                self.opened = None
+                self.status.say(f"searching: {query}")
+                self.load(query)
+
+        self.push_screen(QueryDialog(self.model.query), done)
+
+    def action_clear_search(self) -> None:
+        self.opened = None
+        self.load("*")
+
+    def action_reload(self) -> None:
+        self.load(self.model.query)
+
+    def action_filter_state(self) -> None:
+        state = self.model.cycle_state_filter()
+        self._refill()
+        self.status.say(f"showing {'all states' if state is None else 'state ' + state}")
+
+    def action_cycle_sort(self) -> None:
+        self.status.say(f"sorted by {self.model.cycle_sort()}")
+        self._refill()
+
+    def action_set_state(self, state: str) -> None:
+        sid = self._current_series_id()
+        if sid is None:
+            self.status.say("no series selected", error=True)
+            return
+        self.change_state(sid, state)
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.status.say("nothing to undo")
+            return
+        entry = self.undo_stack.pop()
+        self.change_state(entry.series_id, entry.previous, record_undo=False)
+
+    def action_mark_read(self) -> None:
+        sid = self._current_series_id()
+        if sid:
+            self.mark_read(sid)
+
+    def action_show_versions(self) -> None:
+        sid = self._current_series_id()
+        if sid is None:
+            return
+        row = self.model.get(sid)
+        if not row or not (row["previous_versions"] or row["newer_versions"]):
+            self.status.say("this series has no other versions")
+            return
+        shown = self.model.toggle_versions(sid)
+        self._refill(keep=sid)
+        self.status.say("older versions shown" if shown else "older versions folded")
+
+    def _move_patch(self, delta: int) -> None:
+        plist = self.query_one(PatchList)
+        if plist.option_count == 0:
+            return
+        current = plist.highlighted if plist.highlighted is not None else 0
+        target = current + delta
+        while 0 <= target < plist.option_count and plist.get_option_at_index(target).disabled:
+            target += delta
+        if 0 <= target < plist.option_count:
+            plist.highlighted = target
+        else:
+            self.status.say("no more patches")
+
+    def action_next_patch(self) -> None:
+        self._move_patch(1)
+
+    def action_prev_patch(self) -> None:
+        self._move_patch(-1)
+
+    def _viewer_jump(self, method: str, what: str) -> None:
+        viewer = self.query_one("#message", Viewer)
+        if not getattr(viewer, method)():
+            self.status.say(f"no {what}")
+
+    def action_next_file(self) -> None:
+        self._viewer_jump("next_file", "next file")
+
+    def action_prev_file(self) -> None:
+        self._viewer_jump("prev_file", "previous file")
+
+    def action_next_hunk(self) -> None:
+        self._viewer_jump("next_hunk", "next hunk")
+
+    def action_prev_hunk(self) -> None:
+        self._viewer_jump("prev_hunk", "previous hunk")
+
+    def action_file_list(self) -> None:
+        viewer = self.query_one("#message", Viewer)
+        if not viewer.document.files:
+            self.status.say("this message has no diff")
+            return
+
+        def jump(line: int | None) -> None:
+            if line is not None:
+                viewer.goto_line(line)
+                viewer.focus()
+
+        self.push_screen(FileListDialog(viewer.document.files), jump)
+
+    def _panes(self) -> list[Any]:
+        return [self.query_one(SeriesList), self.query_one(PatchList), self.query_one("#message"), self.query_one("#followups")]
+
+    def _focus_pane(self, delta: int) -> None:
+        panes = self._panes()
+        current = self.focused
+        index = panes.index(current) if current in panes else -1
+        panes[(index + delta) % len(panes)].focus()
+
+    def action_focus_next_pane(self) -> None:
+        self._focus_pane(1)
+
+    def action_focus_prev_pane(self) -> None:
+        self._focus_pane(-1)
+
+    def action_resize_list(self, delta: int) -> None:
+        self.left_width = max(20, min(80, self.left_width + delta))
+        self.query_one("#left").styles.width = f"{self.left_width}%"
+
+
+def make_app(store: Store, settings: Settings | None = None, keymap: Keymap | None = None) -> TriageApp:
+    """The one way to build the app: the CLI and the tests share it."""
+    return TriageApp(store, settings, keymap)
+
+
+def run_app(store: Store, settings: Settings) -> int:
+    make_app(store, settings).run()
+    return 0
+
+
+def binding_ids() -> Iterable[str]:
+    return (a.id for a in ACTIONS)

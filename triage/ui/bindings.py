@@ -1,0 +1,98 @@
+"""Every action the screen offers, with its binding id, scope and description.
+
+This table is the one source for the widgets' ``BINDINGS``, the keymap files'
+validation, the help screen and the command palette. Key strings are Textual key
+names, comma separated. No Textual import here, so it is testable on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from triage.series.model import STATES
+
+# Scopes: "app" keys work everywhere; the others only while that pane has focus.
+SCOPES = ("app", "list", "patches", "viewer")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str
+    action: str
+    description: str
+    scope: str
+    keys: str  # the built-in default; the shipped keymap files may change it
+    show: bool = False  # shown in the footer
+
+
+_STATE_KEYS = {
+    "new": "N",
+    "under-review": "u",
+    "reviewed": "r",
+    "changes-requested": "c",
+    "accepted": "a",
+    "rejected": "x",
+    "superseded": "s",
+    "deferred": "d",
+}
+
+ACTIONS: tuple[Action, ...] = (
+    Action("triage.quit", "quit", "Quit", "app", "q", show=True),
+    Action("triage.help", "help", "Show keys", "app", "question_mark", show=True),
+    Action("triage.search", "search", "Filter with a notmuch query", "app", "slash", show=True),
+    Action("triage.clear_search", "clear_search", "Show all series again", "app", "backslash"),
+    Action("triage.filter_state", "filter_state", "Cycle the state filter", "app", "f"),
+    Action("triage.sort", "cycle_sort", "Cycle sort: date, author, state", "app", "o"),
+    Action("triage.reload", "reload", "Re-read the notmuch database", "app", "R"),
+    Action("triage.focus_next_pane", "focus_next_pane", "Next pane", "app", "tab"),
+    Action("triage.focus_prev_pane", "focus_prev_pane", "Previous pane", "app", "shift+tab"),
+    Action("triage.grow_list", "resize_list(4)", "Widen the left panes", "app", "greater_than_sign"),
+    Action("triage.shrink_list", "resize_list(-4)", "Narrow the left panes", "app", "less_than_sign"),
+    Action("triage.next_patch", "next_patch", "Next patch", "app", "n,J", show=True),
+    Action("triage.prev_patch", "prev_patch", "Previous patch", "app", "p,K"),
+    Action("triage.next_file", "next_file", "Next file in the diff", "app", "right_square_bracket"),
+    Action("triage.prev_file", "prev_file", "Previous file in the diff", "app", "left_square_bracket"),
+    Action("triage.next_hunk", "next_hunk", "Next hunk", "app", "right_curly_bracket"),
+    Action("triage.prev_hunk", "prev_hunk", "Previous hunk", "app", "left_curly_bracket"),
+    Action("triage.file_list", "file_list", "Jump to a file of the patch", "app", "F"),
+    Action("triage.show_versions", "show_versions", "Show or fold older versions", "app", "v"),
+    Action("triage.mark_read", "mark_read", "Mark the series read", "app", "m"),
+    Action("triage.undo", "undo", "Undo the last state change", "app", "U,ctrl+z"),
+    *(
+        Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "app", k, show=s in ("reviewed", "accepted"))
+        for s, k in _STATE_KEYS.items()
+    ),
+    Action("triage.open", "select_cursor", "Open the series under the cursor", "list", "enter"),
+    Action("triage.list.down", "cursor_down", "Down", "list", "j,down"),
+    Action("triage.list.up", "cursor_up", "Up", "list", "k,up"),
+    Action("triage.list.page_down", "page_down", "Page down", "list", "pagedown,space"),
+    Action("triage.list.page_up", "page_up", "Page up", "list", "pageup,b"),
+    Action("triage.list.top", "scroll_top", "First series", "list", "g,home"),
+    Action("triage.list.bottom", "scroll_bottom", "Last series", "list", "G,end"),
+    Action("triage.patches.down", "cursor_down", "Down", "patches", "j,down"),
+    Action("triage.patches.up", "cursor_up", "Up", "patches", "k,up"),
+    Action("triage.patches.open", "select", "Show this message", "patches", "enter"),
+    Action("triage.viewer.down", "scroll_down", "Scroll down", "viewer", "j,down"),
+    Action("triage.viewer.up", "scroll_up", "Scroll up", "viewer", "k,up"),
+    Action("triage.viewer.page_down", "page_down", "Page down", "viewer", "pagedown,space"),
+    Action("triage.viewer.page_up", "page_up", "Page up", "viewer", "pageup,b"),
+    Action("triage.viewer.top", "scroll_home", "Top", "viewer", "g,home"),
+    Action("triage.viewer.bottom", "scroll_end", "Bottom", "viewer", "G,end"),
+)
+
+BY_ID = {a.id: a for a in ACTIONS}
+
+
+def for_scope(scope: str) -> list[Action]:
+    return [a for a in ACTIONS if a.scope == scope]
+
+
+def default_keymap() -> dict[str, str]:
+    return {a.id: a.keys for a in ACTIONS}
+
+
+def state_keys() -> dict[str, str]:
+    return dict(_STATE_KEYS)
+
+
+assert set(_STATE_KEYS) == set(STATES)

@@ -1,0 +1,153 @@
+"""Turn messages and patches into styled lines for the viewer.
+
+Every piece of mail text goes through ``safe_line`` here and becomes a plain
+``Segment``: nothing is parsed as markup and no control character reaches the
+terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+
+from triage.mail.message import MessageText, short_list
+from triage.series.model import Series
+from triage.series.patchdoc import PatchDoc, parse_patch
+from triage.series.trailers import PERSON_TRAILERS
+from triage.textsafe import safe_line
+
+HEADER_KEY = Style(bold=True, color="bright_blue")
+TITLE = Style(bold=True)
+ADDED = Style(color="green")
+REMOVED = Style(color="red")
+HUNK = Style(color="cyan")
+FILE = Style(bold=True, color="yellow")
+META = Style(dim=True)
+QUOTE = Style(color="bright_black")
+TRAILER = Style(bold=True, color="magenta")
+NEGATIVE = Style(bold=True, color="red")
+WARN = Style(bold=True, color="red")
+
+_TRAILER_LINE = re.compile(r"^\s*([A-Za-z-]+-by)\s*:", re.IGNORECASE)
+
+Line = list[Segment]
+
+
+@dataclass
+class Document:
+    lines: list[Line] = field(default_factory=list)
+    files: list[tuple[int, str, int, int]] = field(default_factory=list)  # (line, path, +, -)
+    hunks: list[int] = field(default_factory=list)
+    width: int = 0
+    title: str = ""
+
+    def add(self, text: str, style: Style | None = None) -> None:
+        clean = safe_line(text.expandtabs(8))
+        self.lines.append([Segment(clean, style)])
+        self.width = max(self.width, cell_len(clean))
+
+    def add_parts(self, parts: list[tuple[str, Style | None]]) -> None:
+        segs = [Segment(safe_line(t.expandtabs(8)), s) for t, s in parts]
+        self.lines.append(segs)
+        self.width = max(self.width, sum(cell_len(s.text) for s in segs))
+
+    def blank(self) -> None:
+        self.lines.append([])
+
+
+def _headers(doc: Document, m: MessageText) -> None:
+    for key, value in (
+        ("From", m.from_),
+        ("Date", m.date),
+        ("To", short_list(m.to)),
+        ("Cc", short_list(m.cc)),
+        ("Subject", m.subject),
+    ):
+        if value:
+            doc.add_parts([(f"{key}: ", HEADER_KEY), (value, TITLE if key == "Subject" else None)])
+    if m.problem:
+        doc.add(f"! {m.problem}", WARN)
+    doc.blank()
+
+
+def _prose(doc: Document, text: str) -> None:
+    for line in text.splitlines():
+        if line.startswith(">"):
+            doc.add(line, QUOTE)
+        elif (t := _TRAILER_LINE.match(line)) and t[1].lower() in PERSON_TRAILERS:
+            doc.add(line, NEGATIVE if t[1].lower() == "nacked-by" else TRAILER)
+        else:
+            doc.add(line)
+
+
+def message_document(m: MessageText, *, empty_note: str = "") -> Document:
+    """A cover letter or any message: headers, then the body (a diffstat stays text)."""
+    doc = Document(title=m.subject)
+    _headers(doc, m)
+    _prose(doc, m.body or empty_note)
+    return doc
+
+
+def patch_document(m: MessageText, patch: PatchDoc | None = None) -> Document:
+    """A patch: headers, commit message, then each file's diff with +/- counts and hunks."""
+    patch = patch or parse_patch(m.body)
+    doc = Document(title=m.subject)
+    _headers(doc, m)
+    _prose(doc, patch.message)
+    if patch.problem:
+        doc.add(f"! {patch.problem}", WARN)
+    if patch.raw_diff is not None:
+        for line in patch.raw_diff.splitlines():
+            style = ADDED if line.startswith("+") else REMOVED if line.startswith("-") else None
+            doc.add(line, style)
+        return doc
+    if patch.files:
+        doc.add(f"{len(patch.files)} file(s) changed, +{patch.added} -{patch.removed}", META)
+    for f in patch.files:
+        doc.files.append((len(doc.lines), f.path, f.added, f.removed))
+        doc.add_parts([(f"━━ {f.path} ", FILE), (f"+{f.added}", ADDED), (" ", None), (f"-{f.removed}", REMOVED)])
+        for h in f.header[1:]:
+            doc.add(h, META)
+        if f.binary:
+            doc.add("(binary file)", META)
+        for h in f.hunks:
+            doc.hunks.append(len(doc.lines))
+            doc.add(h.header, HUNK)
+            for kind, text in h.lines:
+                if kind == "+":
+                    doc.add("+" + text, ADDED)
+                elif kind == "-":
+                    doc.add("-" + text, REMOVED)
+                elif kind == "\\":
+                    doc.add("\\" + text, META)
+                else:
+                    doc.add(" " + text)
+    return doc
+
+
+def followups_document(messages: list[MessageText], what: str) -> Document:
+    """The replies under a patch or cover letter, trailers highlighted."""
+    doc = Document(title=f"{len(messages)} follow-up(s) to {what}")
+    if not messages:
+        doc.add(f"No follow-ups to {what} yet.", META)
+        return doc
+    for m in messages:
+        doc.add_parts([("▌ ", TRAILER), (m.from_, TITLE), (f"  {m.date}", META)])
+        if m.problem:
+            doc.add(f"! {m.problem}", WARN)
+        _prose(doc, m.body)
+        doc.blank()
+    return doc
+
+
+def series_summary(s: Series) -> str:
+    counts = s.counts()
+    parts = [f"v{s.version}", f"{s.received}/{s.total} patches" + ("" if s.complete else " (incomplete)")]
+    parts.append(f"R{counts['reviewed_by']} A{counts['acked_by']} T{counts['tested_by']}")
+    if counts["nacked_by"]:
+        parts.append(f"NAK{counts['nacked_by']}")
+    return " · ".join(parts)

@@ -1,0 +1,71 @@
+"""Small modal dialogs: the notmuch query prompt and the file list of a patch."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from triage.textsafe import safe_line
+
+
+class QueryDialog(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = """
+    QueryDialog { align: center bottom; }
+    QueryDialog > Vertical { height: auto; width: 100%; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("notmuch query (enter to filter, escape to cancel), e.g. from:alice date:1w.. tag:unread"))
+            yield Input(value="" if self.current == "*" else self.current, placeholder="*", id="query")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or "*")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FileListDialog(ModalScreen[int | None]):
+    """Jump to one file of a large patch."""
+
+    BINDINGS = [Binding("escape,q", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = """
+    FileListDialog { align: center middle; }
+    FileListDialog > OptionList { width: 80%; height: 70%; border: thick $accent; }
+    """
+
+    def __init__(self, files: list[tuple[int, str, int, int]]) -> None:
+        super().__init__()
+        self.files = files
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for _, path, added, removed in self.files:
+            label = Text(safe_line(path))
+            label.append(f"  +{added}", style="green")
+            label.append(f" -{removed}", style="red")
+            options.append(Option(label))
+        yield OptionList(*options)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.files[event.option_index][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,186 @@
+"""The series list, the patch list and the status line."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets.option_list import Option
+
+from triage.series.model import Series
+from triage.textsafe import safe_line
+from triage.ui.bindings import for_scope
+
+STATE_STYLE = {
+    "new": "bold",
+    "under-review": "yellow",
+    "reviewed": "green",
+    "changes-requested": "magenta",
+    "accepted": "bold green",
+    "rejected": "red",
+    "superseded": "dim",
+    "deferred": "blue",
+}
+
+
+def _bindings(scope: str) -> list[Binding]:
+    return [Binding(a.keys, a.action, a.description, show=False, id=a.id) for a in for_scope(scope)]
+
+
+class SeriesList(DataTable):
+    """One row per series; older versions fold under the newest."""
+
+    BINDINGS = _bindings("list")
+
+    DEFAULT_CSS = """
+    SeriesList {
+        border: round $panel-lighten-2;
+        height: 2fr;
+    }
+    SeriesList:focus {
+        border: round $accent;
+    }
+    """
+
+    COLUMNS = ("", "state", "date", "author", "v", "patches", "R/A/T", "title")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.border_title = "Series"
+
+    def on_mount(self) -> None:
+        for col in self.COLUMNS:
+            self.add_column(col, key=col or "mark")
+
+    def fill(self, rows: list[tuple[dict[str, Any], int]], keep: str | None = None) -> None:
+        self.clear()
+        for r, depth in rows:
+            self.add_row(*self.cells(r, depth), key=r["id"])
+        if keep is not None:
+            with contextlib.suppress(Exception):  # the row may be filtered away
+                self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    @staticmethod
+    def cells(r: dict[str, Any], depth: int = 0) -> list[Text]:
+        c = r["counts"]
+        trail = f"{c['reviewed_by']}/{c['acked_by']}/{c['tested_by']}" + (f" N{c['nacked_by']}" if c["nacked_by"] else "")
+        recv = Text(f"{r['received']}/{r['total']}", style="" if r["complete"] else "bold red")
+        prefix = "  ↳ " if depth else ""
+        flags = ("RFC " if r["rfc"] else "") + ("RESEND " if r["resend"] else "")
+        older = f" (+{len(r['previous_versions'])} older)" if r["previous_versions"] and not depth else ""
+        author = r["author"]["name"] or r["author"]["email"]
+        return [
+            Text("●" if r.get("unread") else " ", style="bold cyan"),
+            Text(r["state"], style=STATE_STYLE.get(r["state"], "")),
+            Text(r["date"][:10]),
+            Text(safe_line(author)[:22]),
+            Text(f"v{r['version']}"),
+            recv,
+            Text(trail, style="red" if c["nacked_by"] else "green" if c["reviewed_by"] or c["acked_by"] else ""),
+            Text(prefix + flags + safe_line(r["title"]) + older),
+        ]
+
+    def update_row(self, r: dict[str, Any]) -> None:
+        try:
+            for col, cell in zip(self.COLUMNS, self.cells(r), strict=True):
+                self.update_cell(r["id"], col or "mark", cell)
+        except Exception:  # noqa: BLE001 - the row is not shown under the current filter
+            pass
+
+    @property
+    def current_id(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001
+            return None
+
+
+class PatchList(OptionList):
+    """The cover letter and the patches of the open series."""
+
+    BINDINGS = _bindings("patches")
+
+    DEFAULT_CSS = """
+    PatchList {
+        border: round $panel-lighten-2;
+        height: 1fr;
+    }
+    PatchList:focus {
+        border: round $accent;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Patches"
+        self.entries: list[tuple[str, int | None]] = []  # (message id, patch index or None for the cover)
+
+    def fill(self, s: Series) -> None:
+        self.clear_options()
+        self.entries = []
+        options: list[Option] = []
+        if s.cover is not None:
+            self.entries.append((s.cover.message_id, None))
+            replies = len(s.cover_followups)
+            options.append(Option(Text(f"0/{s.total} cover letter" + (f"  [{replies} replies]" if replies else ""), style="bold")))
+        for p in s.patches:
+            self.entries.append((p.message_id, p.index))
+            kinds = {t.name for t in p.trailers if t.source != "patch" and t.sender_match}
+            marks = "".join(m for m, n in (("R", "Reviewed-by"), ("A", "Acked-by"), ("T", "Tested-by")) if n in kinds)
+            nak = any(t.negative for t in p.trailers)
+            label = Text(f"{p.index}/{s.total} ")
+            label.append(safe_line(p.message.parsed.title or p.message.subject))
+            if marks:
+                label.append(f"  {marks}", style="green")
+            if nak:
+                label.append("  NAK", style="bold red")
+            if p.followups:
+                label.append(f"  [{len(p.followups)}]", style="dim")
+            options.append(Option(label))
+        missing = [i for i in range(1, s.total + 1) if i not in {p.index for p in s.patches}]
+        self.add_options(options)
+        for i in missing:
+            self.add_option(Option(Text(f"{i}/{s.total} (not received)", style="bold red"), disabled=True))
+        self.border_title = f"Patches ({s.received}/{s.total})"
+        if options:
+            self.highlighted = 0
+
+
+class StatusLine(Static):
+    """Query, counts, the last action and any error: never a traceback."""
+
+    DEFAULT_CSS = """
+    StatusLine {
+        dock: bottom;
+        height: 1;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+    }
+    StatusLine.-error {
+        background: $error;
+        color: $text;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self.left = ""
+        self.message = ""
+
+    def set_context(self, text: str) -> None:
+        self.left = text
+        self._render_line()
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.message = safe_line(text)
+        self.set_class(error, "-error")
+        self._render_line()
+
+    def _render_line(self) -> None:
+        self.update(Text(f"{self.left}  │  {self.message}" if self.message else self.left))
