@@ -219,7 +219,8 @@ class Store:
                     if q.strip() == "*" or "}" in q:
                         tq = TRAILER_QUERY
                     else:
-                        tq = f"thread:{{{q}}} AND ({TRAILER_QUERY})"
+                        inner = q.replace('"', '""')
+                        tq = f'thread:"{{{inner}}}" AND ({TRAILER_QUERY})'
                     trailer_ids = self._ids(db, tq)
                     reader = FactsReader(expected=db.count_messages(q))
                 if rawwalk.available():

@@ -28,6 +28,7 @@ from triage.mail.store import Store, StoreError
 from triage.series.model import STATES, Series
 from triage.series.patchdoc import parse_patch
 from triage.series.service import find_series
+from triage.textsafe import safe_line
 from triage.ui.bindings import ACTIONS, for_scope
 from triage.ui.documents import (
     Document,
@@ -142,6 +143,9 @@ class TriageApp(App[None]):
         self.status.set_context(f"query: {self.model.query}")
         if problems:
             self.status.say(" | ".join(problems), error=True)
+            for problem in problems:
+                # A toast stays readable while the status line moves on.
+                self.notify(safe_line(problem), severity="error", timeout=20, markup=False)
         self.query_one(SeriesList).focus()
         self.load(self.model.query)
 
@@ -161,7 +165,7 @@ class TriageApp(App[None]):
             return
         if not worker.is_cancelled:
             how = {"cold": "index built", "incremental": f"{refresh.changed} changed", "warm": "up to date"}[refresh.kind]
-            self.post_message(self.SeriesLoaded(rows, query, f"{how} in {refresh.seconds:.2f}s"))
+            self.post_message(self.SeriesLoaded(rows, query, how))
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_series(self, series_id: str) -> None:
@@ -251,10 +255,10 @@ class TriageApp(App[None]):
         keep = keep or table.current_id
         rows = self.model.visible()
         table.fill(rows, keep=keep)
-        self._context(len(rows))
+        self._show_context(len(rows))
         table.border_title = Text(f"Series ({len(rows)})")
 
-    def _context(self, shown: int | None = None) -> None:
+    def _show_context(self, shown: int | None = None) -> None:
         if shown is None:
             shown = self.query_one(SeriesList).row_count
         flt = f" state={self.model.state_filter}" if self.model.state_filter else ""
@@ -309,7 +313,7 @@ class TriageApp(App[None]):
             self.opened.state_tag = event.state
         if row is not None:
             self.query_one(SeriesList).update_row(row)
-        self._context()
+        self._show_context()
         verb = "undone: " if event.undo is None else ""
         self.status.say(f"{verb}{row['title'][:50] if row else event.series_id} → {new_state}")
 

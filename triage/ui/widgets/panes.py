@@ -172,6 +172,7 @@ class StatusLine(Static):
         super().__init__("", id=id, markup=False)
         self.left = ""
         self.message = ""
+        self.history: list[tuple[bool, str]] = []  # (error, text), newest last
 
     def set_context(self, text: str) -> None:
         self.left = text
@@ -179,6 +180,8 @@ class StatusLine(Static):
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.message = safe_line(text)
+        self.history.append((error, self.message))
+        del self.history[:-200]
         self.set_class(error, "-error")
         self._render_line()
 
