@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -37,7 +38,7 @@ from triage.ui.documents import (
     patch_document,
     series_summary,
 )
-from triage.ui.keymaps import Keymap, load_keymap
+from triage.ui.keymaps import Keymap, load_keymap, shipped_keymaps
 from triage.ui.listmodel import ListModel
 from triage.ui.screens.dialogs import FileListDialog, QueryDialog
 from triage.ui.screens.help import HelpScreen
@@ -328,7 +329,9 @@ class TriageApp(App[None]):
         return self.query_one(SeriesList).current_id
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.keymap.bindings, [str(p) for p in self.keymap.sources]))
+        shipped = set(shipped_keymaps().values())
+        names = [p.stem if p in shipped else str(p).replace(str(Path.home()), "~", 1) for p in self.keymap.sources]
+        self.push_screen(HelpScreen(self.keymap.bindings, names))
 
     def action_search(self) -> None:
         def done(query: str | None) -> None:

@@ -1,0 +1,91 @@
+"""End to end: the installed ``triage`` in tmux, keys typed, the screen read, tags checked with notmuch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.mailgen import mail, mbox, patch_body
+
+TRIAGE = Path(sys.executable).with_name("triage")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or not TRIAGE.exists(), reason="needs tmux and the installed triage")
+
+
+class Tmux:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.socket = f"triage-test-{uuid.uuid4().hex[:8]}"
+        self.env = env
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env, check=True).stdout
+
+    def start(self, command: str) -> None:
+        self.run("-f", "/dev/null", "new-session", "-d", "-x", "140", "-y", "40", command)
+        self.run("set", "-s", "escape-time", "0")
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p")
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            try:
+                screen = self.screen()
+            except subprocess.CalledProcessError:
+                screen = "(tmux session ended)"
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared; screen:\n{screen}")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", *keys)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, env=self.env)
+
+
+def test_open_a_series_set_its_state_and_quit(make_store, tmp_path: Path) -> None:
+    store = make_store(mbox(
+        mail("c@x", "[PATCH 0/2] widget: speed up", "cover\n"),
+        mail("p1@x", "[PATCH 1/2] widget: a", patch_body(), minutes=1, parent="c@x"),
+        mail("p2@x", "[PATCH 2/2] widget: b", patch_body(), minutes=2, parent="c@x"),
+        mail("o@x", "[PATCH] other: [bold]thing[/]", patch_body(), minutes=50, sender="Bob <bob@example.net>"),
+    ))
+    env = dict(os.environ, TERM="xterm-256color", TEXTUAL_ANIMATIONS="none")
+    tmux = Tmux(env)
+    log = tmp_path / "textual.log"
+    try:
+        tmux.start(f"env TEXTUAL_LOG={log} {TRIAGE} --config {store.config.config_path}; sleep 30")
+        screen = tmux.wait_for("Series (2)")
+        assert "other: [bold]thing[/]" in screen  # literal, never markup
+        tmux.keys("j")  # the older series: widget
+        tmux.wait_for("widget: speed up")
+        tmux.keys("enter")
+        tmux.wait_for("cover letter")
+        tmux.keys("n")
+        tmux.wait_for("━━ f.c +1 -1")
+        tmux.keys("r")
+        tmux.wait_for("→ reviewed")
+        tmux.keys("q")
+        deadline = time.monotonic() + 10
+        while "Series (" in tmux.screen():  # the app has quit when its screen is gone
+            assert time.monotonic() < deadline, "triage did not quit on q"
+            time.sleep(0.1)
+    finally:
+        tmux.kill()
+    out = subprocess.run(
+        ["notmuch", "search", "--output=messages", "tag:triage/reviewed"],
+        capture_output=True, text=True, check=True, env=dict(os.environ, NOTMUCH_CONFIG=store.config.config_path),
+    ).stdout.split()
+    assert sorted(out) == ["id:c@x", "id:p1@x", "id:p2@x"]
+    if log.exists():
+        assert "blocked" not in log.read_text().lower()
