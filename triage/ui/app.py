@@ -120,6 +120,7 @@ class TriageApp(App[None]):
         self.index = SeriesIndex(store, ignore_from=self.settings.trailers_ignore_from)
         self.model = ListModel()
         self.opened: Series | None = None
+        self.opening: str | None = None
         self.shown_message: str | None = None
         self.undo_stack: list[UndoEntry] = []
         self.left_width = 55
@@ -249,7 +250,7 @@ class TriageApp(App[None]):
         if table.row_count and self.opened is None:
             sid = table.current_id
             if sid:
-                self.open_series(sid)
+                self._open(sid)
 
     def _refill(self, keep: str | None = None) -> None:
         table = self.query_one(SeriesList)
@@ -266,19 +267,27 @@ class TriageApp(App[None]):
         summary = " ".join(f"{k}:{v}" for k, v in self.model.counts().items() if v)
         self.status.set_context(f"query: {self.model.query}{flt} sort: {self.model.sort} │ {shown} shown │ {summary}")
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if not isinstance(event.data_table, SeriesList) or event.row_key.value is None:
+    def _open(self, series_id: str) -> None:
+        """Open a series unless it is open or being opened (a late duplicate would reset the view)."""
+        if series_id == self.opening or (self.opened is not None and self.opened.id == series_id):
             return
-        if self.opened is None or self.opened.id != event.row_key.value:
-            self.open_series(event.row_key.value)
+        self.opening = series_id
+        self.open_series(series_id)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if isinstance(event.data_table, SeriesList) and event.row_key.value is not None:
+            self._open(event.row_key.value)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, SeriesList) and event.row_key.value:
-            self.open_series(event.row_key.value)
+            self._open(event.row_key.value)
             self.query_one(PatchList).focus()
 
     def on_triage_app_series_opened(self, event: SeriesOpened) -> None:
         s = event.series
+        if self.opening is not None and s.id != self.opening:
+            return  # the user has moved on
+        self.opening = None
         self.opened = s
         self.query_one(PatchList).fill(s)
         self.status.say(f"{s.title[:60]} · {series_summary(s)}")
@@ -336,14 +345,14 @@ class TriageApp(App[None]):
     def action_search(self) -> None:
         def done(query: str | None) -> None:
             if query is not None:
-                self.opened = None
+                self.opened = self.opening = None
                 self.status.say(f"searching: {query}")
                 self.load(query)
 
         self.push_screen(QueryDialog(self.model.query), done)
 
     def action_clear_search(self) -> None:
-        self.opened = None
+        self.opened = self.opening = None
         self.load("*")
 
     def action_reload(self) -> None:
