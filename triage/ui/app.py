@@ -309,6 +309,10 @@ class TriageApp(App[None]):
             self.query_one("#message", Viewer).focus()
 
     def on_triage_app_message_shown(self, event: MessageShown) -> None:
+        plist = self.query_one(PatchList)
+        h = plist.highlighted
+        if h is not None and 0 <= h < len(plist.entries) and plist.entries[h][0] != event.message_id:
+            return  # a message the user has already moved away from
         self.shown_message = event.message_id
         self.query_one("#message", Viewer).show(event.doc)
         self.query_one("#followups", Viewer).show(event.followups)
