@@ -6,6 +6,7 @@ handlers here own the state. Errors end in the status line, never a traceback.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -36,6 +37,7 @@ from triage.ui.documents import (
     followups_document,
     message_document,
     patch_document,
+    quick_patch_document,
     series_summary,
 )
 from triage.ui.keymaps import Keymap, load_keymap, shipped_keymaps
@@ -46,6 +48,7 @@ from triage.ui.widgets.panes import PatchList, SeriesList, StatusLine
 from triage.ui.widgets.viewer import Viewer
 
 MAX_FOLLOWUPS = 60
+QUICK_FIRST_CHARS = 100_000  # patches larger than this get a first paint before parsing
 
 
 class ActionCommands(Provider):
@@ -103,7 +106,7 @@ class TriageApp(App[None]):
             self.series = series
 
     class MessageShown(Message):
-        def __init__(self, message_id: str, doc: Document, followups: Document) -> None:
+        def __init__(self, message_id: str, doc: Document, followups: Document | None) -> None:
             super().__init__()
             self.message_id, self.doc, self.followups = message_id, doc, followups
 
@@ -191,6 +194,15 @@ class TriageApp(App[None]):
                 followup_ids = series.cover_followups
                 what = "the cover letter"
             else:
+                if len(m.body) > QUICK_FIRST_CHARS:
+                    # Paint a large patch at once; the parsed version follows, once the
+                    # first paint is on screen (parsing would compete with it for the GIL).
+                    quick = quick_patch_document(m)
+                    self.post_message(self.MessageShown(message_id, quick, None))
+                    viewer = self.query_one("#message", Viewer)
+                    deadline = time.monotonic() + 1.0
+                    while viewer.rendered_document is not quick and time.monotonic() < deadline:
+                        time.sleep(0.005)
                 doc = patch_document(m, parse_patch(m.body))
                 patch = next((p for p in series.patches if p.message_id == message_id), None)
                 followup_ids = patch.followups if patch else []
@@ -313,9 +325,13 @@ class TriageApp(App[None]):
         h = plist.highlighted
         if h is not None and 0 <= h < len(plist.entries) and plist.entries[h][0] != event.message_id:
             return  # a message the user has already moved away from
+        viewer = self.query_one("#message", Viewer)
+        # The parsed document replacing the quick one keeps the reader's place.
+        keep = viewer.scroll_offset.y if self.shown_message == event.message_id else None
         self.shown_message = event.message_id
-        self.query_one("#message", Viewer).show(event.doc)
-        self.query_one("#followups", Viewer).show(event.followups)
+        viewer.show(event.doc, keep_y=keep)
+        if event.followups is not None:
+            self.query_one("#followups", Viewer).show(event.followups)
 
     def on_triage_app_state_set(self, event: StateSet) -> None:
         if event.undo is not None:

@@ -18,7 +18,7 @@ from triage.mail.message import MessageText, short_list
 from triage.series.model import Series
 from triage.series.patchdoc import PatchDoc, parse_patch
 from triage.series.trailers import PERSON_TRAILERS
-from triage.textsafe import safe_line
+from triage.textsafe import safe_line, safe_text
 
 HEADER_KEY = Style(bold=True, color="bright_blue")
 TITLE = Style(bold=True)
@@ -126,6 +126,82 @@ def patch_document(m: MessageText, patch: PatchDoc | None = None) -> Document:
                     doc.add("\\" + text, META)
                 else:
                     doc.add(" " + text)
+    return doc
+
+
+_FILE_RE = re.compile(r"^diff --git .* b/(.*)$", re.MULTILINE)
+_HUNK_RE = re.compile(r"^@@", re.MULTILINE)
+_META_PREFIXES = ("index ", "--- ", "+++ ", "new file mode", "deleted file mode", "similarity", "rename ")
+
+
+class _PrefixLines:
+    """Lines styled by prefix when first drawn: no per-line work before the first paint."""
+
+    def __init__(self, head: list[Line], lines: list[str], diff_from: int) -> None:
+        self.head = head
+        self.text = lines
+        self.diff_from = diff_from
+        self.cache: dict[int, Line] = {}
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.text)
+
+    def _line(self, i: int) -> Line:
+        if i < len(self.head):
+            return self.head[i]
+        j = i - len(self.head)
+        line = self.text[j]
+        if j < self.diff_from:
+            style = QUOTE if line.startswith(">") else TRAILER if _TRAILER_LINE.match(line) else None
+        elif line.startswith("diff --git "):
+            style = FILE
+        elif line.startswith("@@"):
+            style = HUNK
+        elif line.startswith(_META_PREFIXES):
+            style = META
+        elif line.startswith("+"):
+            style = ADDED
+        elif line.startswith("-"):
+            style = REMOVED
+        else:
+            style = None
+        return [Segment(line, style)]
+
+    def __getitem__(self, index: int | slice) -> Line | list[Line]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if index not in self.cache:
+            if len(self.cache) > 4096:
+                self.cache.clear()
+            self.cache[index] = self._line(index)
+        return self.cache[index]
+
+
+def quick_patch_document(m: MessageText) -> Document:
+    """A patch styled by line prefix alone, for the first paint of a large patch.
+
+    Regex scans in C find files and hunks; lines are styled only when drawn. The
+    unidiff-parsed :func:`patch_document` replaces it once ready.
+    """
+    doc = Document(title=m.subject)
+    _headers(doc, m)
+    body = safe_text(m.body.expandtabs(8))
+    first = _FILE_RE.search(body)
+    diff_from = body.count("\n", 0, first.start()) if first else len(body)
+    head = len(doc.lines)
+    for f in _FILE_RE.finditer(body):
+        doc.files.append((head + body.count("\n", 0, f.start()), f[1], 0, 0))
+    # Offsets to line numbers in one pass: count newlines between consecutive hunk starts.
+    pos = line_no = 0
+    for h in _HUNK_RE.finditer(body):
+        line_no += body.count("\n", pos, h.start())
+        pos = h.start()
+        doc.hunks.append(head + line_no)
+    lines = body.split("\n")
+    doc.width = max(doc.width, max(map(len, lines), default=0))
+    doc.lines = _PrefixLines(doc.lines, lines, diff_from)  # type: ignore[assignment]
     return doc
 
 

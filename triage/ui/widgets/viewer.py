@@ -36,12 +36,12 @@ class Viewer(ScrollView, can_focus=True):
             self.document.add(placeholder)
         self.rendered_document: Document | None = None
 
-    def show(self, document: Document, *, title: str | None = None) -> None:
+    def show(self, document: Document, *, title: str | None = None, keep_y: float | None = None) -> None:
         self.document = document
         # Border titles are parsed as markup when given a str: pass Text, always.
         self.border_title = Text(safe_line(title if title is not None else document.title)[:100])
         self.virtual_size = Size(document.width + 1, len(document.lines))
-        self.scroll_to(0, 0, animate=False)
+        self.scroll_to(0, keep_y or 0, animate=False)
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
