@@ -186,3 +186,19 @@ def test_cross_posted_message_counts_once(series_of) -> None:
     b = mail("x1@x", "[PATCH] cross", patch_body(), to="two@lists.example.org")
     (s,) = series_of(mbox(a, b))
     assert s.received == 1 and s.complete
+
+
+def test_you_replied_is_detected_by_address_or_tag(make_store) -> None:
+    # T23: the store's identity is maint@example.org (see conftest.create_store).
+    from triage.series.service import load_series
+
+    msgs = [
+        mail("y1@x", "[PATCH] mine", patch_body()),
+        mail("y2@x", "Re: [PATCH] mine", "looks fine\n", minutes=1, parent="y1@x", sender="Test Maintainer <maint@example.org>"),
+        mail("z1@x", "[PATCH] theirs", patch_body(), minutes=5),
+    ]
+    store = make_store(mbox(*msgs))
+    got = {s.id: s.replied for s in load_series(store)}
+    assert got == {"y1@x": True, "z1@x": False}
+    store.tag(["z1@x"], add=["replied"])
+    assert {s.id: s.replied for s in load_series(store)}["z1@x"] is True

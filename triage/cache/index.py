@@ -136,6 +136,13 @@ class SeriesIndex:
         self.store = store
         self.path = path or default_path(store)
         self.ignore_from = tuple(sorted(e.lower() for e in ignore_from))
+        self._me_cache: set[str] | None = None
+
+    @property
+    def _me(self) -> set[str]:
+        if self._me_cache is None:
+            self._me_cache = self.store.identities()
+        return self._me_cache
 
     # -- database ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -175,7 +182,7 @@ class SeriesIndex:
             return {}
 
     def _settings_key(self) -> str:
-        return f"{SCHEMA}|{self.store.config.tag_prefix}|{','.join(self.ignore_from)}"
+        return f"{SCHEMA}|{self.store.config.tag_prefix}|{','.join(self.ignore_from)}|{','.join(sorted(self._me))}"
 
     # -- keeping up to date -----------------------------------------------------------
     def refresh(self, progress: Callable[[str], None] | None = None) -> Refresh:
@@ -212,7 +219,7 @@ class SeriesIndex:
         records = self.store.records("*")
         if progress:
             progress(f"grouping {len(records)} messages into series")
-        series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False)
+        series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False, me=self._me)
         self._create(con)  # executescript commits on its own, so before BEGIN
         con.execute("BEGIN")
         self._write_threads(con, _by_thread(records))
@@ -256,7 +263,7 @@ class SeriesIndex:
         for tid in sorted(threads - fresh_by_thread.keys()):
             rs = old[tid] if tid in old else self._thread(con, tid)
             records.extend(r for r in rs if r.message_id not in fresh_ids)
-        series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False)
+        series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False, me=self._me)
         con.execute("BEGIN")
         tlist = sorted(threads)
         stale: set[str] = set()

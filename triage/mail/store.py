@@ -196,6 +196,14 @@ class Store:
             except (KeyError, notmuch2.NotmuchError):
                 return None
 
+    def identities(self) -> set[str]:
+        """The user's addresses from the notmuch config (user.primary_email, user.other_email)."""
+        found = set()
+        for key in ("user.primary_email", "user.other_email"):
+            value = self.config_value(key) or ""
+            found.update(a.strip().lower() for a in value.split(";") if a.strip())
+        return found
+
     def count(self, query: str = "*") -> int:
         with self.read() as db:
             return db.count_messages(query)

@@ -147,6 +147,7 @@ def group_series(
     tag_prefix: str = DEFAULT_TAG_PREFIX,
     ignore_from: Iterable[str] = (),
     link: bool = True,
+    me: Iterable[str] = (),
 ) -> list[Series]:
     """Build every series the messages hold, newest first."""
     records = {m.message_id: m for m in messages}
@@ -198,8 +199,10 @@ def group_series(
     _attribute(records, kinds, by_msg, series_list, {e.lower() for e in ignore_from})
     if link:
         apply_links(series_list, link_versions(link_info(s) for s in series_list))
+    mine = {e.lower() for e in me}
     for s in series_list:
         s.state_tag = _state_from_tags(s, records, tag_prefix)
+        s.replied = _replied(s, records, mine)
     series_list.sort(key=lambda s: (s.date, s.id), reverse=True)
     return series_list
 
@@ -458,6 +461,15 @@ def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[
 def apply_links(series_list: list[Series], links: dict[str, tuple[list[str], list[str]]]) -> None:
     for s in series_list:
         s.previous_versions, s.newer_versions = links.get(s.id, ([], []))
+
+
+def _replied(s: Series, records: dict[str, MessageRecord], mine: set[str]) -> bool:
+    """T23: the user answered in this series, from triage or any other client (tag or address)."""
+    for mid in s.message_ids():
+        m = records.get(mid)
+        if m is not None and ("replied" in m.tags or (m.from_email.lower() in mine and m.parsed.is_reply)):
+            return True
+    return False
 
 
 def _state_from_tags(s: Series, records: dict[str, MessageRecord], prefix: str) -> str | None:

@@ -115,6 +115,7 @@ class Series:
     newer_versions: list[str] = field(default_factory=list)
     unread: bool = False
     reroll_of: str | None = None
+    replied: bool = False
     link_to: list[str] = field(default_factory=list)
 
     @property
@@ -186,6 +187,7 @@ class Series:
             "current": self.current,
             "unread": self.unread,
             "reroll_of": self.reroll_of,
+            "replied": self.replied,
             "tree_tags": list(self.tree_tags),
             "list_tags": list(self.list_tags),
             "counts": self.counts(),

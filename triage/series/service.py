@@ -17,7 +17,7 @@ def load_series(store: Store, query: str = "*", *, ignore_from: Iterable[str] = 
     """
     q = query.strip() or "*"
     records = store.records(q)
-    series = group_series(records, tag_prefix=store.config.tag_prefix, ignore_from=ignore_from)
+    series = group_series(records, tag_prefix=store.config.tag_prefix, ignore_from=ignore_from, me=store.identities())
     if q != "*":
         matched = store.matching_ids(q)
         series = [s for s in series if matched.intersection(s.message_ids())]

@@ -73,7 +73,7 @@ class SeriesList(DataTable):
         older = f" (+{len(r['previous_versions'])} older)" if r["previous_versions"] and not depth else ""
         author = r["author"]["name"] or r["author"]["email"]
         return [
-            Text("●" if r.get("unread") else " ", style="bold cyan"),
+            Text("●" if r.get("unread") else "↩" if r.get("replied") else " ", style="bold cyan"),
             Text(r["state"], style=STATE_STYLE.get(r["state"], "")),
             Text(r["date"][:10]),
             Text(safe_line(author)[:22]),
