@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
 
-from triage.mail.parse import body_text, header_text, read_file
+from triage.mail.parse import body_text, header_text
 
 MAX_BODY_CHARS = 4_000_000  # a 20,000-line patch is ~1 MB; beyond this the view says it cut
 
@@ -49,7 +52,8 @@ def read_message(message_id: str, path: str | None) -> MessageText:
     if not path:
         return MessageText(message_id, problem=f"no file for <{message_id}> in the database")
     try:
-        msg = read_file(path)
+        # compat32 parses a 1 MB patch several times faster; header_text decodes RFC 2047 itself.
+        msg = email.message_from_bytes(Path(path).read_bytes(), policy=email.policy.compat32)
     except OSError as e:
         return MessageText(message_id, problem=f"cannot read {path}: {e.strerror or e}")
     text = body_text(msg)

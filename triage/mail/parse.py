@@ -38,12 +38,14 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     candidates: list[str] = []
     if charset:
         cs = charset.strip().strip('"').lower()
+        if cs in ("unknown-8bit", "x-unknown"):
+            candidates.append("utf-8")  # undeclared 8-bit text is UTF-8 far more often than not
         candidates.append(_CHARSET_ALIASES.get(cs, cs))
     candidates.append("utf-8")
     for cs in candidates:
         try:
             codecs.lookup(cs)
-        except LookupError:
+        except (LookupError, ValueError, TypeError):  # fuzzed charsets hold NULs and worse
             continue
         try:
             return data.decode(cs)
@@ -72,11 +74,31 @@ def header_text(msg: Message, name: str) -> str | None:
             return None
     if value is None:
         return None
+    if isinstance(value, email.header.Header):
+        # compat32 keeps raw 8-bit header bytes in a Header; decode them ourselves.
+        try:
+            return "".join(
+                decode_bytes(chunk, cs) if isinstance(chunk, bytes) else chunk
+                for chunk, cs in email.header.decode_header(value)
+            )
+        except Exception:  # noqa: BLE001
+            return str(value)
     try:
         text = str(value)
     except Exception:  # noqa: BLE001
         text = _decode_rfc2047(getattr(value, "_parse_tree", value))
-    return _decode_rfc2047(text) if "=?" in text else text
+    text = _decode_rfc2047(text) if "=?" in text else text
+    return _unsurrogate(text)
+
+
+def _unsurrogate(text: str) -> str:
+    """Raw 8-bit header bytes come back as lone surrogates: decode them (UTF-8, else Latin-1)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+        return decode_bytes(raw, None)
 
 
 def _decode_rfc2047(value: object) -> str:
