@@ -117,3 +117,15 @@ def test_removed_message_and_damaged_cache_rebuild(make_store) -> None:
     index.path.write_bytes(b"this is not sqlite")
     assert index.refresh().kind == "cold"
     assert json.loads(index.series_json()) == _cold(store)
+
+
+def test_light_rows_are_the_full_rows_cut_down(make_store) -> None:
+    store = make_store(mbox(*_v(1, 0), *_v(2, 100)))
+    index = SeriesIndex(store)
+    index.refresh()
+    full = json.loads(index.series_json())
+    light = index.series(light=True)
+    assert [r["id"] for r in light] == [r["id"] for r in full]
+    for f, lrow in zip(full, light, strict=True):
+        assert "patches" not in lrow and all(f[k] == v for k, v in lrow.items())
+    assert index.series("subject:widget", light=True) == light

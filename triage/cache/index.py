@@ -33,7 +33,7 @@ from triage.series.model import MessageRecord, Series
 from triage.series.trailers import RawTrailer
 from triage.textsafe import json_safe
 
-SCHEMA = "5"
+SCHEMA = "6"
 # Keys of a series' JSON that depend on other series (versions) and so are added at the end.
 _DYNAMIC = ("state", "current", "previous_versions", "newer_versions")
 
@@ -108,6 +108,16 @@ def _by_thread(records: Iterable[MessageRecord]) -> dict[str, list[MessageRecord
     return out
 
 
+_LIGHT_KEYS = ("id", "title", "version", "rfc", "resend", "total", "received", "complete", "author", "date",
+               "unread", "replied", "counts")
+
+
+def _light_fragment(s: Series) -> str:
+    """What the series list shows: a tenth of the full JSON, so a warm start reads little."""
+    d = s.to_json()
+    return json_safe(json.dumps({k: d[k] for k in _LIGHT_KEYS}, ensure_ascii=False))
+
+
 def _fragment(s: Series) -> str:
     d = s.to_json()
     for k in _DYNAMIC:
@@ -166,7 +176,7 @@ class SeriesIndex:
             CREATE TABLE threads(thread_id TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
             CREATE TABLE msg_thread(msgid TEXT PRIMARY KEY, thread_id TEXT) WITHOUT ROWID;
             CREATE TABLE series(id TEXT PRIMARY KEY, date INTEGER, author TEXT, state_tag TEXT,
-                                link BLOB, members TEXT, fragment TEXT);
+                                link BLOB, members TEXT, fragment TEXT, light TEXT);
             CREATE INDEX series_author ON series(author, date);
             CREATE TABLE series_threads(thread_id TEXT, series_id TEXT);
             CREATE INDEX series_threads_thread ON series_threads(thread_id);
@@ -342,7 +352,7 @@ class SeriesIndex:
     @staticmethod
     def _write_series(con: sqlite3.Connection, series: list[Series]) -> None:
         con.executemany(
-            "INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     s.id,
@@ -352,6 +362,7 @@ class SeriesIndex:
                     pickle.dumps(link_info(s), protocol=pickle.HIGHEST_PROTOCOL),
                     "\n".join(dict.fromkeys(s.message_ids())),
                     _fragment(s),
+                    _light_fragment(s),
                 )
                 for s in series
             ),
@@ -366,30 +377,33 @@ class SeriesIndex:
         )
 
     @staticmethod
-    def _payload(con: sqlite3.Connection, wanted: set[str] | None = None) -> str:
+    def _payload(con: sqlite3.Connection, wanted: set[str] | None = None, *, light: bool = False) -> str:
         links = link_versions(pickle.loads(b) for (b,) in con.execute("SELECT link FROM series"))
-        rows = con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC")
+        column = "light" if light else "fragment"
+        rows = con.execute(f"SELECT id, state_tag, {column} FROM series ORDER BY date DESC, id DESC")
         return (
             "["
             + ",\n".join(_assemble(f, st, links.get(sid)) for sid, st, f in rows if wanted is None or sid in wanted)
             + "]"
         )
 
-    @property
-    def answer_path(self) -> Path:
-        return self.path.with_suffix(".json")
+    def answer_file(self, light: bool = False) -> Path:
+        return self.path.with_suffix(".list.json" if light else ".json")
 
     def _write_answer(self, con: sqlite3.Connection) -> None:
-        """The whole list as ``series --json`` prints it, in a file beside the index (a warm start reads only this)."""
+        """The whole list as ``series --json`` prints it (and the list's light rows), in files
+        beside the index: a warm start reads only these."""
         meta = self._meta(con)
-        tmp = self.answer_path.with_suffix(".json.tmp")
-        tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + self._payload(con), encoding="utf-8")
-        tmp.replace(self.answer_path)
+        for light in (False, True):
+            target = self.answer_file(light)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + self._payload(con, light=light), encoding="utf-8")
+            tmp.replace(target)
 
     # -- answers ------------------------------------------------------------------------
-    def _cached_answer(self, meta: dict[str, str]) -> bytes | None:
+    def _cached_answer(self, meta: dict[str, str], light: bool = False) -> bytes | None:
         try:
-            data = self.answer_path.read_bytes()
+            data = self.answer_file(light).read_bytes()
         except OSError:
             return None
         head, _, payload = data.partition(b"\n")
@@ -404,26 +418,28 @@ class SeriesIndex:
                 return cached
         return self.series_json(query).encode("utf-8")
 
-    def series_json(self, query: str = "*") -> str:
-        """``triage series --json QUERY`` from the index (call :meth:`refresh` first)."""
+    def series_json(self, query: str = "*", *, light: bool = False) -> str:
+        """``triage series --json QUERY`` from the index (call :meth:`refresh` first).
+
+        ``light`` gives only what the series list shows (no patches or trailers)."""
         q = query.strip() or "*"
         with self._db() as con:
             meta = self._meta(con)
             if not meta:
                 raise StoreError(f"series index {self.path} is empty; refresh it first")
             if q == "*":
-                cached = self._cached_answer(meta)
+                cached = self._cached_answer(meta, light)
                 if cached is not None:
                     return cached.decode("utf-8")
                 self._write_answer(con)
-                return self._payload(con)
+                return self._payload(con, light=light)
             matched = self.store.matching_ids(q)
             wanted = {
                 sid
                 for sid, members in con.execute("SELECT id, members FROM series")
                 if not matched.isdisjoint(members.split("\n"))
             }
-            return self._payload(con, wanted) if wanted else "[]"
+            return self._payload(con, wanted, light=light) if wanted else "[]"
 
-    def series(self, query: str = "*") -> list[dict[str, object]]:
-        return json.loads(self.series_json(query))
+    def series(self, query: str = "*", *, light: bool = False) -> list[dict[str, object]]:
+        return json.loads(self.series_json(query, light=light))

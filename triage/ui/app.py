@@ -164,7 +164,7 @@ class TriageApp(App[None]):
         worker = get_current_worker()
         try:
             refresh = self.index.refresh(progress=lambda text: self.post_message(self.Progress(text + "...")))
-            rows = self.index.series(query)
+            rows = self.index.series(query, light=True)
         except StoreError as e:
             self.post_message(self.Failed(str(e)))
             return
