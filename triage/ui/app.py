@@ -16,7 +16,6 @@ from typing import Any
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -31,7 +30,7 @@ from triage.series.model import STATES, Series
 from triage.series.patchdoc import parse_patch
 from triage.series.service import find_series
 from triage.textsafe import safe_line
-from triage.ui.bindings import ACTIONS, for_scope
+from triage.ui.bindings import ACTIONS
 from triage.ui.documents import (
     Document,
     followups_document,
@@ -44,6 +43,7 @@ from triage.ui.keymaps import Keymap, load_keymap, shipped_keymaps
 from triage.ui.listmodel import ListModel
 from triage.ui.screens.dialogs import FileListDialog, QueryDialog
 from triage.ui.screens.help import HelpScreen
+from triage.ui.widgets.common import scope_bindings
 from triage.ui.widgets.panes import PatchList, SeriesList, StatusLine
 from triage.ui.widgets.viewer import Viewer
 
@@ -76,7 +76,7 @@ class UndoEntry:
 class TriageApp(App[None]):
     TITLE = "triage"
     COMMANDS = App.COMMANDS | {ActionCommands}
-    BINDINGS = [Binding(a.keys, a.action, a.description, show=a.show, id=a.id) for a in for_scope("app")]
+    BINDINGS = scope_bindings("app")
 
     CSS = """
     #left { width: 55%; min-width: 30; }

@@ -6,13 +6,12 @@ import contextlib
 from typing import Any
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from triage.series.model import Series
 from triage.textsafe import safe_line
-from triage.ui.bindings import for_scope
+from triage.ui.widgets.common import pane_css, scope_bindings
 
 STATE_STYLE = {
     "new": "bold",
@@ -26,24 +25,11 @@ STATE_STYLE = {
 }
 
 
-def _bindings(scope: str) -> list[Binding]:
-    return [Binding(a.keys, a.action, a.description, show=False, id=a.id) for a in for_scope(scope)]
-
-
 class SeriesList(DataTable):
     """One row per series; older versions fold under the newest."""
 
-    BINDINGS = _bindings("list")
-
-    DEFAULT_CSS = """
-    SeriesList {
-        border: round $panel-lighten-2;
-        height: 2fr;
-    }
-    SeriesList:focus {
-        border: round $accent;
-    }
-    """
+    BINDINGS = scope_bindings("list")
+    DEFAULT_CSS = pane_css("SeriesList", "height: 2fr;")
 
     COLUMNS = ("", "state", "date", "author", "v", "patches", "R/A/T", "title")
 
@@ -103,17 +89,8 @@ class SeriesList(DataTable):
 class PatchList(OptionList):
     """The cover letter and the patches of the open series."""
 
-    BINDINGS = _bindings("patches")
-
-    DEFAULT_CSS = """
-    PatchList {
-        border: round $panel-lighten-2;
-        height: 1fr;
-    }
-    PatchList:focus {
-        border: round $accent;
-    }
-    """
+    BINDINGS = scope_bindings("patches")
+    DEFAULT_CSS = pane_css("PatchList", "height: 1fr;")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

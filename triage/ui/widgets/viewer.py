@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from triage.textsafe import safe_line
-from triage.ui.bindings import for_scope
 from triage.ui.documents import Document
+from triage.ui.widgets.common import pane_css, scope_bindings
 
 
 class Viewer(ScrollView, can_focus=True):
     """Shows a :class:`Document`; keeps positions of files and hunks for jumping."""
 
-    BINDINGS = [Binding(a.keys, a.action, a.description, show=False, id=a.id) for a in for_scope("viewer")]
-
-    DEFAULT_CSS = """
-    Viewer {
-        border: round $panel-lighten-2;
-        padding: 0 1;
-        background: $surface;
-    }
-    Viewer:focus {
-        border: round $accent;
-    }
-    """
+    BINDINGS = scope_bindings("viewer")
+    DEFAULT_CSS = pane_css("Viewer", "padding: 0 1; background: $surface;")
 
     def __init__(self, *, id: str | None = None, placeholder: str = "") -> None:
         super().__init__(id=id)
