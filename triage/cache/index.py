@@ -112,17 +112,15 @@ _LIGHT_KEYS = ("id", "title", "version", "rfc", "resend", "total", "received", "
                "unread", "replied", "counts")
 
 
-def _light_fragment(s: Series) -> str:
-    """What the series list shows: a tenth of the full JSON, so a warm start reads little."""
-    d = s.to_json()
-    return json_safe(json.dumps({k: d[k] for k in _LIGHT_KEYS}, ensure_ascii=False))
-
-
-def _fragment(s: Series) -> str:
+def _fragments(s: Series) -> tuple[str, str]:
+    """The series' JSON without the keys that depend on other versions, and its light row:
+    what the series list shows, a tenth of the full JSON, so a warm start reads little."""
     d = s.to_json()
     for k in _DYNAMIC:
         d.pop(k, None)
-    return json_safe(json.dumps(d, ensure_ascii=False))
+    full = json_safe(json.dumps(d, ensure_ascii=False))
+    light = json_safe(json.dumps({k: d[k] for k in _LIGHT_KEYS}, ensure_ascii=False))
+    return full, light
 
 
 _LONE_TAIL = ', "current": true, "previous_versions": [], "newer_versions": []}'
@@ -361,8 +359,7 @@ class SeriesIndex:
                     s.state_tag,
                     pickle.dumps(link_info(s), protocol=pickle.HIGHEST_PROTOCOL),
                     "\n".join(dict.fromkeys(s.message_ids())),
-                    _fragment(s),
-                    _light_fragment(s),
+                    *_fragments(s),
                 )
                 for s in series
             ),
