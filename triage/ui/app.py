@@ -152,6 +152,9 @@ class TriageApp(App[None]):
                 # A toast stays readable while the status line moves on.
                 self.notify(safe_line(problem), severity="error", timeout=20, markup=False)
         self.query_one(SeriesList).focus()
+        # The first load may build the index (seconds on a large store): say it is working.
+        # (A loading overlay would take the focus away from the list.)
+        self.query_one(SeriesList).border_title = Text("Series (loading…)")
         self.load(self.model.query)
 
     @property
