@@ -202,3 +202,17 @@ def test_you_replied_is_detected_by_address_or_tag(make_store) -> None:
     assert got == {"y1@x": True, "z1@x": False}
     store.tag(["z1@x"], add=["replied"])
     assert {s.id: s.replied for s in load_series(store)}["z1@x"] is True
+
+
+def test_natural_language_partial_ack_is_surfaced_not_counted(series_of) -> None:
+    # T22: "For patches 1-3: Acked-by: A" has a scope no tool parses.
+    msgs = [
+        mail("m0@x", "[PATCH 0/2] m", "cover\n"),
+        mail("m1@x", "[PATCH 1/2] m: a", patch_body(), minutes=1, parent="m0@x"),
+        mail("m2@x", "[PATCH 2/2] m: b", patch_body(), minutes=2, parent="m0@x"),
+        mail("mr@x", "Re: [PATCH 0/2] m", "> Reviewed-by: quoted <q@x.org>\nFor patches 1-2: Acked-by: Bob Reviewer <bob@example.net>\n",
+             minutes=3, parent="m0@x", sender=BOB),
+    ]
+    (s,) = series_of(mbox(*msgs))
+    assert s.counts()["acked_by"] == 0
+    assert s.review_mentions == [("mr@x", "For patches 1-2: Acked-by: Bob Reviewer <bob@example.net>")]

@@ -33,7 +33,7 @@ from triage.series.model import MessageRecord, Series
 from triage.series.trailers import RawTrailer
 from triage.textsafe import json_safe
 
-SCHEMA = "6"
+SCHEMA = "7"
 # Keys of a series' JSON that depend on other series (versions) and so are added at the end.
 _DYNAMIC = ("state", "current", "previous_versions", "newer_versions")
 
@@ -65,13 +65,14 @@ def _facts_tuple(f: BodyFacts) -> tuple | None:
         f.supersedes,
         f.diffstat,
         f.unreadable,
+        f.mentions,
     )
 
 
 def _facts_from(t: tuple | None) -> BodyFacts:
     if t is None:
         return _NO_FACTS
-    has_diff, own, fup, change_id, supersedes, diffstat, unreadable = t
+    has_diff, own, fup, change_id, supersedes, diffstat, unreadable, mentions = t
     return BodyFacts(
         has_diff,
         tuple(RawTrailer(n, v) for n, v in own),
@@ -80,6 +81,7 @@ def _facts_from(t: tuple | None) -> BodyFacts:
         supersedes,
         diffstat,
         unreadable,
+        mentions,
     )
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from triage.series.trailers import RawTrailer, commit_message, followup_trailers, patch_trailers
+from triage.series.trailers import (
+    RawTrailer,
+    commit_message,
+    followup_trailers,
+    patch_trailers,
+    review_mentions,
+)
 
 _DIFF_MARKERS = ("\ndiff --git ", "\nIndex: ", "\nrename from ", "\nold mode ", "\nnew file mode ", "\nGIT binary patch")
 _UNIFIED_RE = re.compile(r"^--- \S[^\n]*\n\+\+\+ \S", re.MULTILINE)
@@ -30,6 +36,7 @@ class BodyFacts:
     supersedes: tuple[str, ...] = ()
     diffstat: str | None = None
     unreadable: bool = False
+    mentions: tuple[str, ...] = ()
 
 
 def has_diff_text(text: str) -> bool:
@@ -58,6 +65,7 @@ def facts_from_text(text: str) -> BodyFacts:
         has_diff=has_diff,
         own_trailers=tuple(patch_trailers(prose)),
         followup_trailers=tuple(followup_trailers(prose)),
+        mentions=() if has_diff else tuple(review_mentions(text)),
         change_id=change[1] if change else None,
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),
         diffstat=stat[0].strip() if stat else None,

@@ -343,6 +343,8 @@ def _attribute(
             s.cover_followups.append(m.message_id)
         else:
             next(p for p in s.patches if p.message_id == target.message_id).followups.append(m.message_id)
+        for text in m.facts.mentions:
+            s.review_mentions.append((m.message_id, text))
         for t in m.facts.followup_trailers:
             email = t.email
             if email and email.lower() in ignore_from:

@@ -116,6 +116,7 @@ class Series:
     unread: bool = False
     reroll_of: str | None = None
     replied: bool = False
+    review_mentions: list[tuple[str, str]] = field(default_factory=list)
     link_to: list[str] = field(default_factory=list)
 
     @property
@@ -188,6 +189,7 @@ class Series:
             "unread": self.unread,
             "reroll_of": self.reroll_of,
             "replied": self.replied,
+            "review_mentions": [{"message_id": mid, "text": text} for mid, text in self.review_mentions],
             "tree_tags": list(self.tree_tags),
             "list_tags": list(self.list_tags),
             "counts": self.counts(),

@@ -226,3 +226,27 @@ def email_matches(a: str | None, b: str | None) -> bool:
     if la != lb or not da or not db:
         return False
     return da == db or da.endswith("." + db) or db.endswith("." + da)
+
+
+MENTION_RE = re.compile(r"\b(?:acked|reviewed|tested|nacked)[- ]by\b|\bnak\b", re.IGNORECASE)
+
+
+def review_mentions(body: str, limit: int = 3) -> list[str]:
+    """Unquoted lines that speak of a review but are no trailer (T22), e.g.
+    "For patches 1-3: Acked-by: A <a@x>": no tool parses their scope; triage surfaces them."""
+    text = _strip_signature(body)
+    low = text.lower()
+    if not any(k in low for k in ("-by", " by", "nak")):
+        return []
+    out: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(">") or not MENTION_RE.search(stripped):
+            continue
+        m = _TRAILER_RE.match(line)
+        if m and _canonical_name(m[1], followup=True) is not None and _valid(m[1], m[2]):
+            continue  # a trailer proper: counted, not a mention
+        out.append(stripped[:200])
+        if len(out) >= limit:
+            break
+    return out

@@ -17,7 +17,7 @@ from rich.style import Style
 from triage.mail.message import MessageText, short_list
 from triage.series.model import Series
 from triage.series.patchdoc import PatchDoc, parse_patch
-from triage.series.trailers import PERSON_TRAILERS
+from triage.series.trailers import MENTION_RE, PERSON_TRAILERS
 from triage.textsafe import safe_line, safe_text
 
 HEADER_KEY = Style(bold=True, color="bright_blue")
@@ -31,6 +31,7 @@ QUOTE = Style(color="bright_black")
 TRAILER = Style(bold=True, color="magenta")
 NEGATIVE = Style(bold=True, color="red")
 WARN = Style(bold=True, color="red")
+MENTION = Style(italic=True, color="yellow")
 
 _TRAILER_LINE = re.compile(r"^\s*([A-Za-z-]+-by)\s*:", re.IGNORECASE)
 
@@ -80,6 +81,8 @@ def _prose(doc: Document, text: str) -> None:
             doc.add(line, QUOTE)
         elif (t := _TRAILER_LINE.match(line)) and t[1].lower() in PERSON_TRAILERS:
             doc.add(line, NEGATIVE if t[1].lower() == "nacked-by" else TRAILER)
+        elif MENTION_RE.search(line):
+            doc.add(line, MENTION)  # a review in words (T22): shown, not counted
         else:
             doc.add(line)
 
