@@ -129,3 +129,18 @@ def test_light_rows_are_the_full_rows_cut_down(make_store) -> None:
     for f, lrow in zip(full, light, strict=True):
         assert "patches" not in lrow and all(f[k] == v for k, v in lrow.items())
     assert index.series("subject:widget", light=True) == light
+
+
+def test_carried_reviews_match_between_index_and_cold_build(make_store, tmp_path: Path) -> None:
+    from tests.test_grouping import _t19_mails
+
+    mails = _t19_mails()
+    store = make_store(mbox(*mails[:5]))
+    index = SeriesIndex(store)
+    index.refresh()
+    import_paths(store, [_write(tmp_path, "v2.mbox", mbox(*mails[5:]))])
+    assert index.refresh().kind == "incremental"
+    got = json.loads(index.series_json())
+    assert got == _cold(store)
+    v2 = next(s for s in got if s["id"] == "b0@x")
+    assert [c["patch"] for c in v2["carried_trailers"]] == [1] and [lost["patch"] for lost in v2["review_lost"]] == [2]

@@ -70,7 +70,7 @@ def test_open_a_series_set_its_state_and_quit(make_store, tmp_path: Path) -> Non
         tmux.keys("j")  # the older series: widget
         tmux.wait_for("widget: speed up")
         tmux.keys("enter")
-        tmux.wait_for("cover letter")
+        tmux.wait_for("follow-up(s) to the cover letter")  # the cover is shown: opening is done
         tmux.keys("n")
         tmux.wait_for("━━ f.c +1 -1")
         tmux.keys("r")

@@ -216,3 +216,29 @@ def test_natural_language_partial_ack_is_surfaced_not_counted(series_of) -> None
     (s,) = series_of(mbox(*msgs))
     assert s.counts()["acked_by"] == 0
     assert s.review_mentions == [("mr@x", "For patches 1-2: Acked-by: Bob Reviewer <bob@example.net>")]
+
+
+def _t19_mails() -> list[bytes]:
+    second = patch_body().replace("+c\n", "+second\n")
+    changed = patch_body().replace("+c\n", "+changed\n")
+    return [
+        mail("a0@x", "[PATCH 0/2] carry", "cover\n"),
+        mail("a1@x", "[PATCH 1/2] carry: same", patch_body(), minutes=1, parent="a0@x"),
+        mail("a2@x", "[PATCH 2/2] carry: edited", second, minutes=2, parent="a0@x"),
+        mail("ra1@x", "Re: [PATCH 1/2] carry: same", "Reviewed-by: Bob Reviewer <bob@example.net>\n", minutes=3, parent="a1@x", sender=BOB),
+        mail("ra2@x", "Re: [PATCH 2/2] carry: edited", "Acked-by: Bob Reviewer <bob@example.net>\n", minutes=4, parent="a2@x", sender=BOB),
+        mail("b0@x", "[PATCH v2 0/2] carry", "cover v2\n", minutes=100),
+        mail("b1@x", "[PATCH v2 1/2] carry: same", patch_body(), minutes=101, parent="b0@x"),
+        mail("b2@x", "[PATCH v2 2/2] carry: edited", changed, minutes=102, parent="b0@x"),
+    ]
+
+
+def test_reviews_carry_to_an_unchanged_patch_and_are_lost_on_change(series_of) -> None:
+    # T19, as b4's trailer map: same patch-id carries; a changed patch shows "review lost".
+    s = _by_version(series_of(mbox(*_t19_mails())))
+    assert s[2].carried_trailers == [{"patch": 1, "name": "Reviewed-by", "value": "Bob Reviewer <bob@example.net>",
+                                      "message_id": "ra1@x", "from_version": 1, "from_patch": 1}]
+    assert s[2].review_lost == [{"patch": 2, "from_version": 1, "from_patch": 2,
+                                 "trailers": ["Acked-by: Bob Reviewer <bob@example.net>"]}]
+    # What the patch carries when applied is unchanged: its own trailers and its own follow-ups.
+    assert not any(t.source == "followup" for p in s[2].patches for t in p.trailers)

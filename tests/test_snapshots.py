@@ -22,7 +22,8 @@ def demo_app(isolated_env):
 
 async def _loaded(pilot) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: app.shown_message is not None, "first message shown")
+    await wait_for(pilot, lambda: app.shown_message is not None and app.opening is None, "first message shown")
+    await settle(pilot)
 
 
 def test_main_screen(snap_compare, demo_app) -> None:
@@ -38,6 +39,7 @@ def test_diff_view(snap_compare, demo_app) -> None:
         await wait_for(pilot, lambda: app.opened is not None and app.opened.id.startswith("gpio-sim-v2"), "open")
         await pilot.press("n", "n")
         await wait_for(pilot, lambda: app.shown_message == "gpio-sim-v2-2@demo.example.com", "patch 2")
+        await wait_for(pilot, lambda: "patch 2" in str(app.query_one("#followups").border_title), "its follow-ups")
         await settle(pilot)
 
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=before)

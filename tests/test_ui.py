@@ -61,7 +61,7 @@ def _tags(store, mid: str) -> set[str]:
 
 def _row_titles(app) -> list[str]:
     table = app.query_one(SeriesList)
-    return [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+    return [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
 
 
 async def _select(pilot, app, series_id: str) -> None:
@@ -79,7 +79,7 @@ async def test_list_shows_current_versions_with_literal_markup(store) -> None:
         assert titles[1].startswith("x: [bold red]boom[/] ") and "\x1b" not in titles[1]
         assert any("widget (+1 older)" in t for t in titles)
         row = app.query_one(SeriesList).get_row("i1@x")
-        assert str(row[5]) == "1/3" and "red" in str(row[5].style)
+        assert str(row[6]) == "1/3" and "red" in str(row[6].style)
         assert "3 shown" in app.query_one(StatusLine).left
 
 

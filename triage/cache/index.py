@@ -25,6 +25,7 @@ from triage.mail.store import Store, StoreError
 from triage.series.facts import BodyFacts
 from triage.series.grouping import (
     LOOSE_WINDOW_SECONDS,
+    carry_reviews,
     group_series,
     link_info,
     link_versions,
@@ -33,9 +34,9 @@ from triage.series.model import MessageRecord, Series
 from triage.series.trailers import RawTrailer
 from triage.textsafe import json_safe
 
-SCHEMA = "7"
+SCHEMA = "8"
 # Keys of a series' JSON that depend on other series (versions) and so are added at the end.
-_DYNAMIC = ("state", "current", "previous_versions", "newer_versions")
+_DYNAMIC = ("state", "current", "previous_versions", "newer_versions", "carried_trailers", "review_lost")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +67,14 @@ def _facts_tuple(f: BodyFacts) -> tuple | None:
         f.diffstat,
         f.unreadable,
         f.mentions,
+        f.patch_id,
     )
 
 
 def _facts_from(t: tuple | None) -> BodyFacts:
     if t is None:
         return _NO_FACTS
-    has_diff, own, fup, change_id, supersedes, diffstat, unreadable, mentions = t
+    has_diff, own, fup, change_id, supersedes, diffstat, unreadable, mentions, pid = t
     return BodyFacts(
         has_diff,
         tuple(RawTrailer(n, v) for n, v in own),
@@ -82,6 +84,7 @@ def _facts_from(t: tuple | None) -> BodyFacts:
         diffstat,
         unreadable,
         mentions,
+        pid,
     )
 
 
@@ -125,20 +128,27 @@ def _fragments(s: Series) -> tuple[str, str]:
     return full, light
 
 
-_LONE_TAIL = ', "current": true, "previous_versions": [], "newer_versions": []}'
+_LONE_TAIL = ', "current": true, "previous_versions": [], "newer_versions": [], "carried_trailers": [], "review_lost": []}'
 
 
-def _assemble(fragment: str, state_tag: str | None, links: tuple[list[str], list[str]] | None) -> str:
+def _assemble(
+    fragment: str,
+    state_tag: str | None,
+    links: tuple[list[str], list[str]] | None,
+    carry: tuple[list[dict[str, object]], list[dict[str, object]]] | None = None,
+    *,
+    light: bool = False,
+) -> str:
     """A series' JSON: its stored fragment plus the keys that depend on its other versions."""
-    if links is None:
+    if links is None and not light:
         return f'{fragment[:-1]}, "state": {json.dumps(state_tag or "new")}{_LONE_TAIL}'
-    previous, newer = links
+    previous, newer = links or ([], [])
     state = state_tag or ("superseded" if newer else "new")
-    tail = json.dumps(
-        {"state": state, "current": not newer, "previous_versions": previous, "newer_versions": newer},
-        ensure_ascii=False,
-    )
-    return fragment[:-1] + ", " + tail[1:]
+    tail: dict[str, object] = {"state": state, "current": not newer, "previous_versions": previous, "newer_versions": newer}
+    if not light:
+        carried, lost = carry or ([], [])
+        tail |= {"carried_trailers": carried, "review_lost": lost}
+    return fragment[:-1] + ", " + json_safe(json.dumps(tail, ensure_ascii=False))[1:]
 
 
 class SeriesIndex:
@@ -377,12 +387,18 @@ class SeriesIndex:
 
     @staticmethod
     def _payload(con: sqlite3.Connection, wanted: set[str] | None = None, *, light: bool = False) -> str:
-        links = link_versions(pickle.loads(b) for (b,) in con.execute("SELECT link FROM series"))
+        infos = [pickle.loads(b) for (b,) in con.execute("SELECT link FROM series")]
+        links = link_versions(infos)
+        carry = {} if light else carry_reviews(infos, links)
         column = "light" if light else "fragment"
         rows = con.execute(f"SELECT id, state_tag, {column} FROM series ORDER BY date DESC, id DESC")
         return (
             "["
-            + ",\n".join(_assemble(f, st, links.get(sid)) for sid, st, f in rows if wanted is None or sid in wanted)
+            + ",\n".join(
+                _assemble(f, st, links.get(sid), carry.get(sid), light=light)
+                for sid, st, f in rows
+                if wanted is None or sid in wanted
+            )
             + "]"
         )
 

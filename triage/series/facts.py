@@ -37,6 +37,27 @@ class BodyFacts:
     diffstat: str | None = None
     unreadable: bool = False
     mentions: tuple[str, ...] = ()
+    patch_id: str | None = None
+
+
+def patch_id(text: str) -> str | None:
+    """Identity of a diff's content, like ``git patch-id``: changed lines and file names,
+    whitespace and line numbers ignored, so a rebased but unchanged patch keeps it."""
+    import hashlib
+
+    start = commit_message(text)
+    diff = text[len(start) :]
+    h = hashlib.sha1()
+    n = 0
+    for line in diff.split("\n"):
+        if line.startswith("diff --git ") or line.startswith(("+++ ", "--- ")):
+            h.update(line.encode("utf-8", "replace"))
+        elif line[:1] in ("+", "-"):
+            h.update(line[0].encode() + "".join(line[1:].split()).encode("utf-8", "replace"))
+            n += 1
+        elif line.startswith("-- ") and not line.strip("- "):
+            break
+    return h.hexdigest()[:20] if n else None
 
 
 def has_diff_text(text: str) -> bool:
@@ -66,6 +87,7 @@ def facts_from_text(text: str) -> BodyFacts:
         own_trailers=tuple(patch_trailers(prose)),
         followup_trailers=tuple(followup_trailers(prose)),
         mentions=() if has_diff else tuple(review_mentions(text)),
+        patch_id=patch_id(text) if has_diff else None,
         change_id=change[1] if change else None,
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),
         diffstat=stat[0].strip() if stat else None,

@@ -405,6 +405,11 @@ class LinkInfo:
     supersedes: tuple[str, ...]
     members: tuple[str, ...]
     link_to: tuple[str, ...]
+    # Per patch: (index, normalized title, patch-id, review trailers (name, value, message id)).
+    reviews: tuple[tuple[int, str, str | None, tuple[tuple[str, str, str], ...]], ...] = ()
+
+
+REVIEW_NAMES = {"reviewed-by", "acked-by", "tested-by"}
 
 
 def link_info(s: Series) -> LinkInfo:
@@ -418,9 +423,65 @@ def link_info(s: Series) -> LinkInfo:
     if root.facts.change_id:
         keys.append(("change-id", root.facts.change_id, ""))
     members = ([s.cover.message_id] if s.cover else []) + [p.message_id for p in s.patches]
-    return LinkInfo(
-        s.id, s.version, s.subversion or 0, s.date, tuple(keys), root.facts.supersedes, tuple(members), tuple(s.link_to)
+    reviews = tuple(
+        (
+            p.index,
+            p.message.parsed.normalized_title,
+            p.message.facts.patch_id,
+            tuple(
+                (t.name, t.value, t.message_id)
+                for t in p.trailers
+                if t.source != "patch" and t.sender_match and t.name.lower() in REVIEW_NAMES
+            ),
+        )
+        for p in s.patches
     )
+    return LinkInfo(
+        s.id,
+        s.version,
+        s.subversion or 0,
+        s.date,
+        tuple(keys),
+        root.facts.supersedes,
+        tuple(members),
+        tuple(s.link_to),
+        reviews,
+    )
+
+
+def carry_reviews(
+    infos: Iterable[LinkInfo], links: dict[str, tuple[list[str], list[str]]]
+) -> dict[str, tuple[list[dict[str, object]], list[dict[str, object]]]]:
+    """T19: reviews of the previous version carry to a patch whose diff is unchanged (same
+    patch-id, as b4's trailer map); a reviewed patch that changed is flagged "review lost"."""
+    by_id = {i.id: i for i in infos}
+    out: dict[str, tuple[list[dict[str, object]], list[dict[str, object]]]] = {}
+    for sid, (previous, _) in links.items():
+        if not previous or sid not in by_id or previous[-1] not in by_id:
+            continue
+        old = by_id[previous[-1]]
+        by_pid: dict[str, list[tuple[int, tuple[tuple[str, str, str], ...]]]] = {}
+        for idx, _, pid, rev in old.reviews:
+            if pid and rev:
+                by_pid.setdefault(pid, []).append((idx, rev))
+        by_title = {title: (idx, rev) for idx, title, _, rev in old.reviews if rev}
+        carried: list[dict[str, object]] = []
+        lost: list[dict[str, object]] = []
+        for idx, title, pid, own in by_id[sid].reviews:
+            have = {(n.lower(), v.lower()) for n, v, _ in own}
+            if pid and pid in by_pid:
+                # Identical diffs at several places: the same position wins.
+                old_idx, rev = next((c for c in by_pid[pid] if c[0] == idx), by_pid[pid][0])
+                for name, value, mid in rev:
+                    if (name.lower(), value.lower()) not in have:
+                        carried.append({"patch": idx, "name": name, "value": value, "message_id": mid,
+                                        "from_version": old.version, "from_patch": old_idx})
+            elif title in by_title:
+                old_idx, rev = by_title[title]
+                lost.append({"patch": idx, "from_version": old.version, "from_patch": old_idx,
+                             "trailers": [f"{n}: {v}" for n, v, _ in rev]})
+        out[sid] = (carried, lost)
+    return out
 
 
 def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[str]]]:
@@ -461,8 +522,11 @@ def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[
 
 
 def apply_links(series_list: list[Series], links: dict[str, tuple[list[str], list[str]]]) -> None:
+    infos = [link_info(s) for s in series_list]
+    carry = carry_reviews(infos, links)
     for s in series_list:
         s.previous_versions, s.newer_versions = links.get(s.id, ([], []))
+        s.carried_trailers, s.review_lost = carry.get(s.id, ([], []))
 
 
 def _replied(s: Series, records: dict[str, MessageRecord], mine: set[str]) -> bool:

@@ -117,6 +117,8 @@ class Series:
     reroll_of: str | None = None
     replied: bool = False
     review_mentions: list[tuple[str, str]] = field(default_factory=list)
+    carried_trailers: list[dict[str, Any]] = field(default_factory=list)
+    review_lost: list[dict[str, Any]] = field(default_factory=list)
     link_to: list[str] = field(default_factory=list)
 
     @property
@@ -197,4 +199,6 @@ class Series:
             "patches": [p.to_json() for p in self.patches],
             "previous_versions": list(self.previous_versions),
             "newer_versions": list(self.newer_versions),
+            "carried_trailers": list(self.carried_trailers),
+            "review_lost": list(self.review_lost),
         }

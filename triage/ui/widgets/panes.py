@@ -13,6 +13,7 @@ from triage.series.model import Series
 from triage.textsafe import safe_line
 from triage.ui.widgets.common import pane_css, scope_bindings
 
+SHORT_STATE = {"under-review": "in review", "changes-requested": "changes"}
 STATE_STYLE = {
     "new": "bold",
     "under-review": "yellow",
@@ -31,15 +32,18 @@ class SeriesList(DataTable):
     BINDINGS = scope_bindings("list")
     DEFAULT_CSS = pane_css("SeriesList", "height: 2fr;")
 
-    COLUMNS = ("", "state", "date", "author", "v", "patches", "R/A/T", "title")
+    COLUMNS = ("", "state", "title", "author", "date", "v", "patches", "R/A/T")
+    # Fixed widths: auto widths change with the rows loaded so far, which made layouts
+    # (and snapshots) depend on timing. The title takes the rest.
+    WIDTHS = (1, 10, 48, 16, 10, 3, 7, 9)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.border_title = "Series"
 
     def on_mount(self) -> None:
-        for col in self.COLUMNS:
-            self.add_column(col, key=col or "mark")
+        for col, width in zip(self.COLUMNS, self.WIDTHS, strict=True):
+            self.add_column(col, key=col or "mark", width=width)
 
     def fill(self, rows: list[tuple[dict[str, Any], int]], keep: str | None = None) -> None:
         self.clear()
@@ -60,13 +64,13 @@ class SeriesList(DataTable):
         author = r["author"]["name"] or r["author"]["email"]
         return [
             Text("●" if r.get("unread") else "↩" if r.get("replied") else " ", style="bold cyan"),
-            Text(r["state"], style=STATE_STYLE.get(r["state"], "")),
+            Text(SHORT_STATE.get(r["state"], r["state"]), style=STATE_STYLE.get(r["state"], "")),
+            Text(prefix + flags + safe_line(r["title"]) + older),
+            Text(safe_line(author)[:16]),
             Text(r["date"][:10]),
-            Text(safe_line(author)[:22]),
             Text(f"v{r['version']}"),
             recv,
             Text(trail, style="red" if c["nacked_by"] else "green" if c["reviewed_by"] or c["acked_by"] else ""),
-            Text(prefix + flags + safe_line(r["title"]) + older),
         ]
 
     def update_row(self, r: dict[str, Any]) -> None:
