@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import FIXTURES, needs_corpus
 from triage.mail.importer import iter_sources
 from triage.mail.message import read_message
-from triage.ui.documents import message_document, patch_document
+from triage.ui.documents import message_document, patch_document, quick_patch_document
 
 
 def test_raw_8bit_headers_are_decoded(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_hostile_corpora_render_as_encodable_text(tmp_path: Path, corpus: str) -
         f = tmp_path / f"{i}.eml"
         f.write_bytes(data)
         m = read_message("x", str(f))
-        for doc in (message_document(m), patch_document(m)):
+        for doc in (message_document(m), patch_document(m), quick_patch_document(m)):
             for line in doc.lines:
                 for seg in line:
                     seg.text.encode("utf-8")  # nothing a terminal cannot take

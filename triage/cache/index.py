@@ -415,6 +415,17 @@ class SeriesIndex:
             tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + self._payload(con, light=light), encoding="utf-8")
             tmp.replace(target)
 
+    def known_facts(self, series_id: str) -> dict[str, BodyFacts]:
+        """Body facts the index holds for the threads of a series (empty when it has none)."""
+        if not self.path.exists():
+            return {}
+        try:
+            with self._db() as con:
+                tids = [t for (t,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (series_id,))]
+                return {r.message_id: r.facts for tid in tids for r in self._thread(con, tid)}
+        except sqlite3.DatabaseError:
+            return {}
+
     # -- answers ------------------------------------------------------------------------
     def _cached_answer(self, meta: dict[str, str], light: bool = False) -> bytes | None:
         try:

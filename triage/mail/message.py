@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
-from triage.mail.parse import body_text, header_text
+from triage.mail.parse import body_text, fast_body_text, header_text
 
 MAX_BODY_CHARS = 4_000_000  # a 20,000-line patch is ~1 MB; beyond this the view says it cut
 
@@ -52,14 +53,23 @@ def read_message(message_id: str, path: str | None) -> MessageText:
     if not path:
         return MessageText(message_id, problem=f"no file for <{message_id}> in the database")
     try:
-        # compat32 parses a 1 MB patch several times faster; header_text decodes RFC 2047 itself.
-        msg = email.message_from_bytes(Path(path).read_bytes(), policy=email.policy.compat32)
+        data = Path(path).read_bytes()
     except OSError as e:
         return MessageText(message_id, problem=f"cannot read {path}: {e.strerror or e}")
-    text = body_text(msg)
-    body = text.text
-    if text.attached_patches:
-        body = "\n".join([body, *text.attached_patches])
+    attachments: list[str] = []
+    fast = fast_body_text(data)
+    if fast is not None:
+        # A single text part (most patches): parse only the headers with the email package.
+        msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+        body = fast
+    else:
+        # compat32 parses a large message several times faster; header_text decodes RFC 2047 itself.
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        text = body_text(msg)
+        body = text.text
+        attachments = text.attached_patches
+        if attachments:
+            body = "\n".join([body, *attachments])
     problem = None
     if len(body) > MAX_BODY_CHARS:
         body = body[:MAX_BODY_CHARS]
@@ -72,7 +82,7 @@ def read_message(message_id: str, path: str | None) -> MessageText:
         to=_addresses(header_text(msg, "To")),
         cc=_addresses(header_text(msg, "Cc")),
         body=body,
-        attachments=[f"{len(p.splitlines())} lines" for p in text.attached_patches],
+        attachments=[f"{len(p.splitlines())} lines" for p in attachments],
         problem=problem,
         headers={k: header_text(msg, k) or "" for k in ("Message-ID", "In-Reply-To", "References", "Reply-To")},
     )

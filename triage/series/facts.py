@@ -40,24 +40,23 @@ class BodyFacts:
     patch_id: str | None = None
 
 
+_CHANGED_RE = re.compile(r"^(?:diff --git .*|[+-](?![+-]{2} ).*)$", re.MULTILINE)
+_SPACE_RE = re.compile(r"\s+")
+
+
 def patch_id(text: str) -> str | None:
-    """Identity of a diff's content, like ``git patch-id``: changed lines and file names,
+    """Identity of a diff's content, like ``git patch-id``: file names and changed lines,
     whitespace and line numbers ignored, so a rebased but unchanged patch keeps it."""
     import hashlib
 
-    start = commit_message(text)
-    diff = text[len(start) :]
-    h = hashlib.sha1()
-    n = 0
-    for line in diff.split("\n"):
-        if line.startswith("diff --git ") or line.startswith(("+++ ", "--- ")):
-            h.update(line.encode("utf-8", "replace"))
-        elif line[:1] in ("+", "-"):
-            h.update(line[0].encode() + "".join(line[1:].split()).encode("utf-8", "replace"))
-            n += 1
-        elif line.startswith("-- ") and not line.strip("- "):
-            break
-    return h.hexdigest()[:20] if n else None
+    diff = text[len(commit_message(text)) :]
+    sig = diff.rfind("\n-- \n")
+    if sig != -1:
+        diff = diff[:sig]
+    changed = _CHANGED_RE.findall(diff)
+    if not any(line[:1] in "+-" for line in changed):
+        return None
+    return hashlib.sha1(_SPACE_RE.sub("", "\n".join(changed)).encode("utf-8", "replace")).hexdigest()[:20]
 
 
 def has_diff_text(text: str) -> bool:

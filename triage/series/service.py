@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from triage.mail.store import Store, StoreError
+from triage.series.facts import BodyFacts
 from triage.series.grouping import group_series
 from triage.series.model import Series
 
 
-def load_series(store: Store, query: str = "*", *, ignore_from: Iterable[str] = ()) -> list[Series]:
+def load_series(
+    store: Store, query: str = "*", *, ignore_from: Iterable[str] = (), known: dict[str, BodyFacts] | None = None
+) -> list[Series]:
     """Series reached by ``query`` (notmuch syntax), newest first.
 
     Whole threads are read so that a series is never cut in half by the query; a
     series is kept when any of its messages matches.
     """
     q = query.strip() or "*"
-    records = store.records(q)
+    records = store.records(q, known=known)
     series = group_series(records, tag_prefix=store.config.tag_prefix, ignore_from=ignore_from, me=store.identities())
     if q != "*":
         matched = store.matching_ids(q)
@@ -24,12 +27,13 @@ def load_series(store: Store, query: str = "*", *, ignore_from: Iterable[str] = 
     return series
 
 
-def find_series(store: Store, series_id: str) -> Series:
-    """The series whose id (or any of whose message ids) is ``series_id``."""
+def find_series(store: Store, series_id: str, *, known: dict[str, BodyFacts] | None = None) -> Series:
+    """The series whose id (or any of whose message ids) is ``series_id``; ``known`` facts
+    (from the index) spare reading bodies again."""
     sid = series_id.strip().strip("<>")
     if sid.startswith("id:"):
         sid = sid[3:]
-    for s in load_series(store, f"id:{_quote(sid)}"):
+    for s in load_series(store, f"id:{_quote(sid)}", known=known):
         if s.id == sid or sid in s.message_ids():
             return s
     raise StoreError(f"no series with id {sid!r} in the database")

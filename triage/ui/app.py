@@ -179,7 +179,7 @@ class TriageApp(App[None]):
     def open_series(self, series_id: str) -> None:
         worker = get_current_worker()
         try:
-            s = find_series(self.store, series_id)
+            s = find_series(self.store, series_id, known=self.index.known_facts(series_id))
         except StoreError as e:
             self.post_message(self.Failed(str(e)))
             return
@@ -206,6 +206,8 @@ class TriageApp(App[None]):
                     deadline = time.monotonic() + 1.0
                     while viewer.rendered_document is not quick and time.monotonic() < deadline:
                         time.sleep(0.005)
+                    # A frame is composed after its lines are drawn: leave the GIL to the UI for it.
+                    time.sleep(0.05)
                 doc = patch_document(m, parse_patch(m.body))
                 patch = next((p for p in series.patches if p.message_id == message_id), None)
                 followup_ids = patch.followups if patch else []

@@ -18,7 +18,7 @@ from triage.mail.message import MessageText, short_list
 from triage.series.model import Series
 from triage.series.patchdoc import PatchDoc, parse_patch
 from triage.series.trailers import MENTION_RE, PERSON_TRAILERS
-from triage.textsafe import safe_line, safe_text
+from triage.textsafe import safe_line
 
 HEADER_KEY = Style(bold=True, color="bright_blue")
 TITLE = Style(bold=True)
@@ -153,7 +153,7 @@ class _PrefixLines:
         if i < len(self.head):
             return self.head[i]
         j = i - len(self.head)
-        line = self.text[j]
+        line = safe_line(self.text[j].expandtabs(8))
         if j < self.diff_from:
             style = QUOTE if line.startswith(">") else TRAILER if _TRAILER_LINE.match(line) else None
         elif line.startswith("diff --git "):
@@ -190,7 +190,7 @@ def quick_patch_document(m: MessageText) -> Document:
     """
     doc = Document(title=m.subject)
     _headers(doc, m)
-    body = safe_text(m.body.expandtabs(8))
+    body = m.body  # made safe line by line when drawn
     first = _FILE_RE.search(body)
     diff_from = body.count("\n", 0, first.start()) if first else len(body)
     head = len(doc.lines)
