@@ -41,7 +41,6 @@ class BodyFacts:
 
 
 _CHANGED_RE = re.compile(r"^(?:diff --git .*|[+-](?![+-]{2} ).*)$", re.MULTILINE)
-_SPACE_RE = re.compile(r"\s+")
 
 
 def patch_id(text: str) -> str | None:
@@ -56,7 +55,8 @@ def patch_id(text: str) -> str | None:
     changed = _CHANGED_RE.findall(diff)
     if not any(line[:1] in "+-" for line in changed):
         return None
-    return hashlib.sha1(_SPACE_RE.sub("", "\n".join(changed)).encode("utf-8", "replace")).hexdigest()[:20]
+    # str.split() drops every run of whitespace in C, several times faster than a regex.
+    return hashlib.sha1("".join("\n".join(changed).split()).encode("utf-8", "replace")).hexdigest()[:20]
 
 
 def has_diff_text(text: str) -> bool:

@@ -235,16 +235,20 @@ def review_mentions(body: str, limit: int = 3) -> list[str]:
     """Unquoted lines that speak of a review but are no trailer (T22), e.g.
     "For patches 1-3: Acked-by: A <a@x>": no tool parses their scope; triage surfaces them."""
     text = _strip_signature(body)
-    low = text.lower()
-    if not any(k in low for k in ("-by", " by", "nak")):
-        return []
     out: list[str] = []
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if not stripped or stripped.startswith(">") or not MENTION_RE.search(stripped):
+    last = -1
+    for m in MENTION_RE.finditer(text):  # in C; most hits are in quoted lines, dropped below
+        start = text.rfind("\n", 0, m.start()) + 1
+        if start == last or text.startswith(">", start):
             continue
-        m = _TRAILER_RE.match(line)
-        if m and _canonical_name(m[1], followup=True) is not None and _valid(m[1], m[2]):
+        last = start
+        end = text.find("\n", m.end())
+        line = text[start : len(text) if end == -1 else end]
+        stripped = line.strip()
+        if stripped.startswith(">"):
+            continue
+        t = _TRAILER_RE.match(line)
+        if t and _canonical_name(t[1], followup=True) is not None and _valid(t[1], t[2]):
             continue  # a trailer proper: counted, not a mention
         out.append(stripped[:200])
         if len(out) >= limit:
