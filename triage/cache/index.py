@@ -386,16 +386,28 @@ class SeriesIndex:
         )
 
     @staticmethod
-    def _payload(con: sqlite3.Connection, wanted: set[str] | None = None, *, light: bool = False) -> str:
+    def _versions(con: sqlite3.Connection) -> tuple[dict, dict]:
+        """Version links and carried reviews over every series in the index."""
         infos = [pickle.loads(b) for (b,) in con.execute("SELECT link FROM series")]
         links = link_versions(infos)
-        carry = {} if light else carry_reviews(infos, links)
+        return links, carry_reviews(infos, links)
+
+    @classmethod
+    def _payload(
+        cls,
+        con: sqlite3.Connection,
+        wanted: set[str] | None = None,
+        *,
+        light: bool = False,
+        versions: tuple[dict, dict] | None = None,
+    ) -> str:
+        links, carry = versions or cls._versions(con)
         column = "light" if light else "fragment"
         rows = con.execute(f"SELECT id, state_tag, {column} FROM series ORDER BY date DESC, id DESC")
         return (
             "["
             + ",\n".join(
-                _assemble(f, st, links.get(sid), carry.get(sid), light=light)
+                _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light)
                 for sid, st, f in rows
                 if wanted is None or sid in wanted
             )
@@ -409,10 +421,11 @@ class SeriesIndex:
         """The whole list as ``series --json`` prints it (and the list's light rows), in files
         beside the index: a warm start reads only these."""
         meta = self._meta(con)
+        versions = self._versions(con)
         for light in (False, True):
             target = self.answer_file(light)
             tmp = target.with_suffix(".tmp")
-            tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + self._payload(con, light=light), encoding="utf-8")
+            tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + self._payload(con, light=light, versions=versions), encoding="utf-8")
             tmp.replace(target)
 
     def known_facts(self, series_id: str) -> dict[str, BodyFacts]:

@@ -6,7 +6,7 @@ import email
 import email.parser
 import email.policy
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
@@ -93,7 +93,3 @@ def short_list(addresses: list[str], limit: int = 3) -> str:
     if len(addresses) <= limit:
         return ", ".join(addresses)
     return ", ".join(addresses[:limit]) + f" and {len(addresses) - limit} more"
-
-
-def format_epoch(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")

@@ -138,10 +138,6 @@ def parse_bytes(data: bytes) -> EmailMessage:
     return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
 
 
-def read_file(path: str | Path) -> EmailMessage:
-    return parse_bytes(Path(path).read_bytes())
-
-
 class _HTMLText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -31,6 +31,15 @@ def _s(p: Any) -> str:
     return "" if p == ffi.NULL else ffi.string(p).decode("utf-8", errors="replace")
 
 
+def _messages(it: Any) -> list[Any]:
+    """The message pointers of a libnotmuch messages iterator."""
+    out = []
+    while lib.notmuch_messages_valid(it):
+        out.append(lib.notmuch_messages_get(it))
+        lib.notmuch_messages_move_to_next(it)
+    return out
+
+
 def walk(
     threads: Iterator[notmuch2.Thread], want_path: Callable[[str, str], bool] | None = None
 ) -> Iterator[tuple[str, list[tuple[str, str | None, str, str, int, tuple[str, ...], str | None]]]]:
@@ -43,13 +52,8 @@ def walk(
         tp = thread._thread_p
         tid = _s(lib.notmuch_thread_get_thread_id(tp))
         rows: list[tuple[str, str | None, str, str, int, tuple[str, ...], str | None]] = []
-        stack: list[tuple[Any, str | None]] = []
-        top = lib.notmuch_thread_get_toplevel_messages(tp)
-        level: list[tuple[Any, str | None]] = []
-        while lib.notmuch_messages_valid(top):
-            level.append((lib.notmuch_messages_get(top), None))
-            lib.notmuch_messages_move_to_next(top)
-        stack.extend(reversed(level))
+        top = _messages(lib.notmuch_thread_get_toplevel_messages(tp))
+        stack: list[tuple[Any, str | None]] = [(m, None) for m in reversed(top)]
         while stack:
             mp, parent = stack.pop()
             mid = _s(lib.notmuch_message_get_message_id(mp))
@@ -66,12 +70,7 @@ def walk(
             if want_path is not None and want_path(mid, subject):
                 path = _s(lib.notmuch_message_get_filename(mp)) or None
             rows.append((mid, parent, subject, sender, date, tuple(tags), path))
-            replies = lib.notmuch_message_get_replies(mp)
-            kids: list[tuple[Any, str | None]] = []
-            while lib.notmuch_messages_valid(replies):
-                kids.append((lib.notmuch_messages_get(replies), mid))
-                lib.notmuch_messages_move_to_next(replies)
-            stack.extend(reversed(kids))
+            stack.extend((m, mid) for m in reversed(_messages(lib.notmuch_message_get_replies(mp))))
         yield tid, rows
 
 

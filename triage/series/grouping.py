@@ -21,7 +21,7 @@ from triage.series.model import (
     Series,
     Trailer,
 )
-from triage.series.trailers import email_matches
+from triage.series.trailers import RawTrailer, email_matches
 
 # Unthreaded patches of one series arrive within this window (b4 --rethread uses an hour).
 LOOSE_WINDOW_SECONDS = 3600
@@ -188,7 +188,7 @@ def group_series(
         _index_draft(target, by_key)
 
     rerolls = _find_rerolls(drafts, owner, records)
-    built = {id(d): _build(d, records, kinds, tag_prefix) for d in drafts if d.patches or d.cover is not None}
+    built = {id(d): _build(d) for d in drafts if d.patches or d.cover is not None}
     series_list = list(built.values())
     by_msg: dict[str, Series] = {}
     for s in series_list:
@@ -201,7 +201,7 @@ def group_series(
         apply_links(series_list, link_versions(link_info(s) for s in series_list))
     mine = {e.lower() for e in me}
     for s in series_list:
-        s.state_tag = _state_from_tags(s, records, tag_prefix)
+        s.state_tag = _state_from_tags(s, tag_prefix)
         s.replied = _replied(s, records, mine)
     series_list.sort(key=lambda s: (s.date, s.id), reverse=True)
     return series_list
@@ -276,7 +276,7 @@ def _window_match(m: MessageRecord, by_key: dict[tuple[str, int, int], list[_Dra
     return None
 
 
-def _build(d: _Draft, records: dict[str, MessageRecord], kinds: dict[str, str], tag_prefix: str) -> Series:
+def _build(d: _Draft) -> Series:
     patches = [Patch(index=i, message=m) for i, m in sorted(d.patches.items())]
     root = d.cover if d.cover is not None else patches[0].message
     rp = root.parsed
@@ -371,8 +371,6 @@ def _attribute(
 
 
 def _trailer_key(t: Trailer) -> tuple[str, str]:
-    from triage.series.trailers import RawTrailer
-
     return RawTrailer(t.name, t.value).key()
 
 
@@ -538,7 +536,7 @@ def _replied(s: Series, records: dict[str, MessageRecord], mine: set[str]) -> bo
     return False
 
 
-def _state_from_tags(s: Series, records: dict[str, MessageRecord], prefix: str) -> str | None:
+def _state_from_tags(s: Series, prefix: str) -> str | None:
     votes: Counter[str] = Counter()
     msgs = ([s.cover] if s.cover else []) + [p.message for p in s.patches]
     for m in msgs:

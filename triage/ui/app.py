@@ -7,7 +7,6 @@ handlers here own the state. Errors end in the status line, never a traceback.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -501,6 +500,3 @@ def run_app(store: Store, settings: Settings) -> int:
     make_app(store, settings).run()
     return 0
 
-
-def binding_ids() -> Iterable[str]:
-    return (a.id for a in ACTIONS)

@@ -91,8 +91,4 @@ def default_keymap() -> dict[str, str]:
     return {a.id: a.keys for a in ACTIONS}
 
 
-def state_keys() -> dict[str, str]:
-    return dict(_STATE_KEYS)
-
-
 assert set(_STATE_KEYS) == set(STATES)
