@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from triage import paths
-from triage.series.model import DEFAULT_TAG_PREFIX
+from triage.reply.send import METHODS, SECURITY, SendSettings
+from triage.series.model import DEFAULT_TAG_PREFIX, STATES
 
 
 @dataclass
@@ -23,6 +24,11 @@ class Settings:
     tag_prefix: str = DEFAULT_TAG_PREFIX
     keymap: str = "default"
     trailers_ignore_from: list[str] = field(default_factory=list)
+    identity_name: str | None = None
+    identity_email: str | None = None
+    send: SendSettings = field(default_factory=SendSettings)
+    # The state a series moves to after a Reviewed-by/Acked-by reply; None leaves it alone.
+    state_after_review: str | None = "reviewed"
     raw: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
@@ -68,4 +74,79 @@ def load_settings(path: Path | None = None) -> Settings:
     ignore = data.get("trailers", {}).get("ignore_from", []) if isinstance(data.get("trailers"), dict) else []
     if isinstance(ignore, list):
         s.trailers_ignore_from = [str(x) for x in ignore]
+    _identity(s, data, path)
+    _reply(s, data, path)
+    _send(s, data, path)
     return s
+
+
+def _table(data: dict[str, Any], key: str, s: Settings, path: Path) -> dict[str, Any]:
+    value = data.get(key, {})
+    if isinstance(value, dict):
+        return value
+    s.problems.append(f"{path}: [{key}] must be a table; ignored")
+    return {}
+
+
+def _string(table: dict[str, Any], key: str, where: str, s: Settings, path: Path) -> str | None:
+    value = table.get(key)
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value.strip() if isinstance(value, str) else None
+    s.problems.append(f"{path}: {where}.{key} must be a non-empty string; ignored")
+    return None
+
+
+def _identity(s: Settings, data: dict[str, Any], path: Path) -> None:
+    table = _table(data, "identity", s, path)
+    s.identity_name = _string(table, "name", "identity", s, path)
+    s.identity_email = _string(table, "email", "identity", s, path)
+    if s.identity_email and ("@" not in s.identity_email or any(c.isspace() for c in s.identity_email)):
+        s.problems.append(f"{path}: identity.email {s.identity_email!r} is not an address; ignored")
+        s.identity_email = None
+
+
+def _reply(s: Settings, data: dict[str, Any], path: Path) -> None:
+    table = _table(data, "reply", s, path)
+    if "state_after_review" in table:
+        value = table["state_after_review"]
+        if value in ("", False):
+            s.state_after_review = None
+        elif value in STATES:
+            s.state_after_review = value
+        else:
+            s.problems.append(
+                f"{path}: reply.state_after_review must be one of {', '.join(STATES)} or \"\"; using 'reviewed'"
+            )
+
+
+def _send(s: Settings, data: dict[str, Any], path: Path) -> None:
+    table = _table(data, "send", s, path)
+    if not table:
+        return
+    method = table.get("method")
+    if method not in METHODS:
+        s.problems.append(f"{path}: send.method must be one of {', '.join(METHODS)}; sending is off")
+        return
+    smtp = _table(table, "smtp", s, path)
+    sendmail = _table(table, "sendmail", s, path)
+    kw: dict[str, Any] = {"method": method}
+    security = smtp.get("security", "starttls")
+    if security not in SECURITY:
+        s.problems.append(f"{path}: send.smtp.security must be one of {', '.join(SECURITY)}; sending is off")
+        return
+    kw["security"] = security
+    port = smtp.get("port")
+    if port is not None and not (isinstance(port, int) and 0 < port < 65536):
+        s.problems.append(f"{path}: send.smtp.port must be a port number; sending is off")
+        return
+    kw["port"] = port
+    if "password" in smtp:
+        s.problems.append(f"{path}: send.smtp.password is not read: use password_command (e.g. \"pass show mail\")")
+    for key, name in (("host", "host"), ("user", "user"), ("password_command", "password_command")):
+        value = _string(smtp, key, "send.smtp", s, path)
+        if value is not None:
+            kw[name] = value
+    command = _string(sendmail, "command", "send.sendmail", s, path)
+    if command is not None:
+        kw["sendmail_command"] = command
+    s.send = SendSettings(**kw)

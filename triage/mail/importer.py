@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import email
 import email.policy
-import hashlib
 import os
 import re
-import socket
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import notmuch2
 
+from triage.mail import maildir
 from triage.mail.parse import strip_msgid
 from triage.mail.store import Store, StoreError
 
@@ -133,18 +131,6 @@ def _iter_file(path: Path) -> Iterator[tuple[str, bytes | None]]:
 class Importer:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._seq = 0
-
-    def _target_dir(self, root: Path) -> Path:
-        d = root / IMPORT_FOLDER
-        for sub in ("cur", "new", "tmp"):
-            (d / sub).mkdir(parents=True, exist_ok=True)
-        return d
-
-    def _unique_name(self, data: bytes) -> str:
-        self._seq += 1
-        digest = hashlib.sha1(data).hexdigest()[:12]
-        return f"{time.time_ns()}.{os.getpid()}_{self._seq}.{digest}.{socket.gethostname()}:2,"
 
     def run(
         self,
@@ -155,7 +141,7 @@ class Importer:
     ) -> ImportReport:
         report = ImportReport()
         root = self.store.path()
-        dest = self._target_dir(root)
+        dest = maildir.folder(root, IMPORT_FOLDER)
         new_tags = tags if tags is not None else self._new_tags()
         with self.store.write() as db, db.atomic():
             seen: set[str] = set()
@@ -174,7 +160,7 @@ class Importer:
                     if mid and (mid in seen or self._exists(db, mid)):
                         report.duplicates += 1
                         continue
-                    path = self._write(dest, data)
+                    path = str(maildir.write(dest, data))
                     try:
                         added, dup = db.add(path)
                     except notmuch2.NotmuchError as e:
@@ -208,15 +194,6 @@ class Importer:
             return False
         # A message others refer to but that never arrived is a "ghost": not a duplicate.
         return not msg.ghost
-
-    def _write(self, dest: Path, data: bytes) -> str:
-        name = self._unique_name(data)
-        tmp = dest / "tmp" / name
-        final = dest / "cur" / name
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, final)
-        return str(final)
 
 
 def import_paths(store: Store, targets: list[Path], **kw: object) -> ImportReport:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.message
 import email.parser
 import email.policy
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from datetime import UTC
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
-from triage.mail.parse import body_text, fast_body_text, header_text
+from triage.mail.parse import body_text, fast_body_text, header_text, unsurrogate
 
 MAX_BODY_CHARS = 4_000_000  # a 20,000-line patch is ~1 MB; beyond this the view says it cut
 
@@ -27,6 +28,9 @@ class MessageText:
     attachments: list[str] = field(default_factory=list)
     problem: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Address headers as they arrived (encoded words intact): a decoded display name
+    # may hold commas, colons or line breaks that would change how the list parses.
+    raw_addresses: dict[str, str] = field(default_factory=dict)
 
 
 def _addresses(value: str | None) -> list[str]:
@@ -84,8 +88,23 @@ def read_message(message_id: str, path: str | None) -> MessageText:
         body=body,
         attachments=[f"{len(p.splitlines())} lines" for p in attachments],
         problem=problem,
-        headers={k: header_text(msg, k) or "" for k in ("Message-ID", "In-Reply-To", "References", "Reply-To")},
+        headers={k: header_text(msg, k) or "" for k in ("Message-ID", "In-Reply-To", "References", "Date")},
+        raw_addresses=_raw_addresses(msg),
     )
+
+
+def _raw_addresses(msg: email.message.Message) -> dict[str, str]:
+    wanted = {"from": "From", "to": "To", "cc": "Cc", "reply-to": "Reply-To"}
+    out: dict[str, str] = {}
+    try:
+        items = list(msg.raw_items())
+    except Exception:  # noqa: BLE001 - hostile headers
+        return out
+    for name, value in items:
+        key = wanted.get(name.lower())
+        if key and key not in out:
+            out[key] = unsurrogate(value if isinstance(value, str) else str(value))
+    return out
 
 
 def short_list(addresses: list[str], limit: int = 3) -> str:

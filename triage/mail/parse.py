@@ -86,12 +86,12 @@ def header_text(msg: Message, name: str) -> str | None:
     try:
         text = str(value)
     except Exception:  # noqa: BLE001
-        text = _decode_rfc2047(getattr(value, "_parse_tree", value))
-    text = _decode_rfc2047(text) if "=?" in text else text
-    return _unsurrogate(text)
+        text = decode_words(getattr(value, "_parse_tree", value))
+    text = decode_words(text) if "=?" in text else text
+    return unsurrogate(text)
 
 
-def _unsurrogate(text: str) -> str:
+def unsurrogate(text: str) -> str:
     """Raw 8-bit header bytes come back as lone surrogates: decode them (UTF-8, else Latin-1)."""
     try:
         text.encode("utf-8")
@@ -101,7 +101,7 @@ def _unsurrogate(text: str) -> str:
         return decode_bytes(raw, None)
 
 
-def _decode_rfc2047(value: object) -> str:
+def decode_words(value: object) -> str:
     text = str(value)
     try:
         parts = email.header.decode_header(text)

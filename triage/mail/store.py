@@ -21,7 +21,7 @@ from pathlib import Path
 import notmuch2
 
 from triage import paths
-from triage.mail import rawwalk
+from triage.mail import maildir, rawwalk
 from triage.mail.facts_reader import TRAILER_QUERY, FactsReader, needs_body
 from triage.mail.parse import address
 from triage.series.facts import BodyFacts
@@ -332,6 +332,28 @@ class Store:
         prefix = self.config.tag_prefix
         others = [prefix + s for s in STATES if s != state]
         return self.tag(message_ids, add=[prefix + state], remove=others)
+
+    def deliver(self, data: bytes, folder: str, tags: Iterable[str], flags: str = "S") -> tuple[str, Path]:
+        """Write a message into a maildir folder of the store and index it with ``tags``.
+
+        Returns (message id, path). The file is written before the database is opened,
+        so if the lock stays held it is not lost: the next ``notmuch new`` finds it.
+        """
+        path = maildir.write(maildir.folder(self.path(), folder), data, flags, sync=True)
+        try:
+            with self.write() as db:
+                self._apply_pending(db)
+                msg, _dup = db.add(str(path))
+                with msg.frozen():
+                    for t in ("unread", "inbox", "new"):
+                        msg.tags.discard(t)
+                    for t in tags:
+                        msg.tags.add(t)
+                return msg.messageid, path
+        except StoreLocked as e:
+            raise StoreLocked(f"{e}; the message is in {path} for the next `notmuch new`") from e
+        except notmuch2.NotmuchError as e:
+            raise StoreError(f"could not index {path}: {e}") from e
 
     def retry_pending(self) -> int:
         with self.write() as db:

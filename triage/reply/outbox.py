@@ -1,0 +1,97 @@
+"""From a key press to a sent, stored reply: start or resume a draft, send it, file it.
+
+Plain Python over the store, the drafts and a transport; the screen calls these in workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from triage.config import Settings
+from triage.mail.message import read_message
+from triage.mail.store import Store, StoreError
+from triage.reply.compose import TRAILERS, Identity, new_reply
+from triage.reply.draft import Draft, DraftStore, build_message
+from triage.reply.headers import is_plain_address, one_line
+from triage.reply.send import send
+from triage.series.service import find_series
+
+SENT_FOLDER = "sent"
+SENT_TAGS = ("sent",)
+# Only these replies state a review; a Tested-by alone does not move the series.
+REVIEW_KINDS = ("review", "ack")
+
+
+class ReplyError(Exception):
+    """A reply cannot be started (no identity, unreadable original)."""
+
+
+@dataclass
+class Sent:
+    message_id: str
+    summary: str  # what the transport said
+    problems: list[str] = field(default_factory=list)  # filing or state change, after a good send
+    state: str | None = None
+
+
+def identity(store: Store, settings: Settings) -> Identity:
+    """config.toml's [identity], else notmuch's user.name / user.primary_email."""
+    name = settings.identity_name or store.config_value("user.name") or ""
+    email = settings.identity_email or store.config_value("user.primary_email") or ""
+    if not is_plain_address(email.strip()):
+        raise ReplyError(
+            "no sender address: set user.primary_email in the notmuch config or [identity] email in config.toml"
+        )
+    return Identity(one_line(name), email.strip())
+
+
+def start_reply(
+    store: Store, settings: Settings, drafts: DraftStore, parent_id: str, kind: str, series_id: str | None
+) -> tuple[Draft, bool]:
+    """The draft for this reply: a saved one for the same message and kind, else a new one.
+
+    Returns (draft, resumed).
+    """
+    existing = drafts.for_parent(parent_id, kind)
+    if existing is not None:
+        return existing, True
+    me = identity(store, settings)
+    original = read_message(parent_id, store.message_path(parent_id))
+    if original.problem and not original.body:
+        raise ReplyError(f"cannot reply: {original.problem}")
+    own = store.identities() | {me.email.lower()}
+    draft = new_reply(original, me, own=own, kind=kind, series_id=series_id)
+    drafts.save(draft)
+    return draft, False
+
+
+def send_draft(
+    store: Store, settings: Settings, drafts: DraftStore, draft: Draft, built: tuple[EmailMessage, list[str]] | None = None
+) -> Sent:
+    """Send ``draft`` (or the message already built from it for the preview).
+
+    Raises DraftError or SendError with the draft untouched. Once the transport has
+    accepted the message the draft is removed; filing the copy and moving the state
+    come after, and their problems are reported without undoing the send.
+    """
+    message, recipients = built or build_message(draft)
+    summary = send(message, recipients, settings.send)
+    drafts.remove(draft.id)
+    result = Sent(message_id=str(message["Message-ID"]).strip("<> "), summary=summary)
+    try:
+        store.deliver(message.as_bytes(), SENT_FOLDER, SENT_TAGS)
+    except StoreError as e:
+        result.problems.append(f"sent, but not filed: {e}")
+    if draft.kind in REVIEW_KINDS and settings.state_after_review and draft.series_id:
+        try:
+            series = find_series(store, draft.series_id)
+            store.set_state(series.message_ids(), settings.state_after_review)
+            result.state = settings.state_after_review
+        except (StoreError, LookupError) as e:
+            result.problems.append(f"sent, but the state was not set: {e}")
+    return result
+
+
+def trailer_label(kind: str) -> str | None:
+    return TRAILERS.get(kind)
