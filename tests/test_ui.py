@@ -186,7 +186,7 @@ async def test_mark_read_search_filter_sort_and_versions(store) -> None:
 
 async def test_focus_cycles_panes_and_help_lists_active_keymap(store, tmp_path: Path) -> None:
     user = tmp_path / "keymap.toml"
-    user.write_text('[bindings]\n"triage.next_file" = "right_square_bracket,w"\n')
+    user.write_text('[bindings]\n"triage.next_file" = "right_square_bracket,z"\n')
     app = _app(store, "vim", user)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
@@ -201,7 +201,7 @@ async def test_focus_cycles_panes_and_help_lists_active_keymap(store, tmp_path: 
 
         table = app.screen.query_one(DataTable)
         rows = {str(table.get_row_at(i)[3]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert rows["triage.next_file"] == "], w"
+        assert rows["triage.next_file"] == "], z"
         assert rows["triage.state.under-review"] == "i"
         assert len(rows) == len(app.keymap.bindings)
         await pilot.press("escape")

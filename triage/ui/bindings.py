@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from triage.series.model import STATES
 
 # Scopes: "app" keys work everywhere; the others only while that pane has focus.
-SCOPES = ("app", "list", "patches", "viewer")
+SCOPES = ("app", "list", "patches", "viewer", "composer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.clear_search", "clear_search", "Show all series again", "app", "backslash"),
     Action("triage.filter_state", "filter_state", "Cycle the state filter", "app", "f"),
     Action("triage.sort", "cycle_sort", "Cycle sort: date, author, state", "app", "o"),
-    Action("triage.reload", "reload", "Re-read the notmuch database", "app", "R"),
+    Action("triage.reload", "reload", "Re-read the notmuch database", "app", "equals_sign"),
     Action("triage.focus_next_pane", "focus_next_pane", "Next pane", "app", "tab"),
     Action("triage.focus_prev_pane", "focus_prev_pane", "Previous pane", "app", "shift+tab"),
     Action("triage.grow_list", "resize_list(4)", "Widen the left panes", "app", "greater_than_sign"),
@@ -58,6 +58,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.show_versions", "show_versions", "Show or fold older versions", "app", "v"),
     Action("triage.mark_read", "mark_read", "Mark the series read", "app", "m"),
     Action("triage.undo", "undo", "Undo the last state change", "app", "U,ctrl+z"),
+    Action("triage.reply", "reply('reply')", "Reply to the message shown", "app", "w", show=True),
+    Action("triage.review", "reply('review')", "Reply with Reviewed-by", "app", "R", show=True),
+    Action("triage.ack", "reply('ack')", "Reply with Acked-by", "app", "A"),
+    Action("triage.tested", "reply('tested')", "Reply with Tested-by", "app", "T"),
+    Action("triage.drafts", "drafts", "Unsent drafts: resume one", "app", "D"),
     *(
         Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "app", k, show=s in ("reviewed", "accepted"))
         for s, k in _STATE_KEYS.items()
@@ -78,6 +83,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.viewer.page_up", "page_up", "Page up", "viewer", "pageup,b"),
     Action("triage.viewer.top", "scroll_home", "Top", "viewer", "g,home"),
     Action("triage.viewer.bottom", "scroll_end", "Bottom", "viewer", "G,end"),
+    Action("triage.send", "send", "Preview, then send (press again)", "composer", "ctrl+s", show=True),
+    Action("triage.edit_external", "edit_external", "Edit in $EDITOR", "composer", "ctrl+o", show=True),
+    Action("triage.composer.close", "close", "Back to editing / close (draft kept)", "composer", "escape", show=True),
+    Action("triage.composer.discard", "discard", "Discard the draft (press twice)", "composer", "ctrl+g", show=True),
 )
 
 BY_ID = {a.id: a for a in ACTIONS}

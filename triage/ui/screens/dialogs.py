@@ -1,4 +1,4 @@
-"""Small modal dialogs: the notmuch query prompt and the file list of a patch."""
+"""Small modal dialogs: the notmuch query prompt, the file list of a patch, the unsent drafts."""
 
 from __future__ import annotations
 
@@ -66,6 +66,35 @@ class FileListDialog(ModalScreen[int | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.files[event.option_index][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class DraftsDialog(ModalScreen[str | None]):
+    """Unsent drafts, newest first: enter resumes one."""
+
+    BINDINGS = [Binding("escape,q", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = """
+    DraftsDialog { align: center middle; }
+    DraftsDialog > Vertical { width: 90%; height: 70%; border: thick $accent; background: $surface; }
+    DraftsDialog OptionList { height: 1fr; }
+    """
+
+    def __init__(self, drafts: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.drafts = drafts  # (draft id, label)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("Unsent drafts (enter resumes, escape closes)"))
+            yield OptionList(*(Option(Text(safe_line(label))) for _, label in self.drafts))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.drafts[event.option_index][0])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 
 from triage.ui.bindings import ACTIONS, SCOPES
 
-SCOPE_TITLES = {"app": "Everywhere", "list": "Series list", "patches": "Patch list", "viewer": "Message and diff view"}
+SCOPE_TITLES = {"app": "Everywhere", "list": "Series list", "patches": "Patch list", "viewer": "Message and diff view", "composer": "Reply composer"}
 
 
 def display_keys(keys: str) -> str:

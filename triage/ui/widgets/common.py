@@ -7,9 +7,14 @@ from textual.binding import Binding
 from triage.ui.bindings import for_scope
 
 
-def scope_bindings(scope: str) -> list[Binding]:
-    """A widget's BINDINGS, from the one action table (so keymaps can remap them by id)."""
-    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id) for a in for_scope(scope)]
+def scope_bindings(scope: str, *, priority: bool = False) -> list[Binding]:
+    """A widget's BINDINGS, from the one action table (so keymaps can remap them by id).
+
+    ``priority`` keys are seen before the focused widget (the composer's, over its TextArea).
+    """
+    return [
+        Binding(a.keys, a.action, a.description, show=a.show, id=a.id, priority=priority) for a in for_scope(scope)
+    ]
 
 
 def pane_css(name: str, body: str = "") -> str:

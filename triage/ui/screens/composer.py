@@ -1,0 +1,214 @@
+"""The reply composer: the draft's text in a TextArea, a preview of the exact message, then send.
+
+The screen only edits and presents; building, saving and sending run in the app's
+workers over the core (``triage.reply``). The draft is saved while typing.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import TYPE_CHECKING
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static, TextArea
+
+from triage.reply.compose import TRAILERS
+from triage.reply.draft import Draft
+from triage.textsafe import safe_line, safe_text
+from triage.ui.documents import HEADER_KEY, META, Document
+from triage.ui.widgets.common import scope_bindings
+from triage.ui.widgets.viewer import Viewer
+
+if TYPE_CHECKING:
+    from triage.ui.app import TriageApp
+
+SAVE_DELAY = 0.4  # seconds after the last keystroke
+
+
+def preview_document(message: EmailMessage, recipients: list[str]) -> Document:
+    """The message exactly as it will be handed to the transport, headers first."""
+    doc = Document(title="Preview: ctrl+s sends, escape edits")
+    doc.add(f"Envelope recipients: {', '.join(recipients)}", META)
+    doc.blank()
+    text = message.as_string()
+    head, _, body = text.partition("\n\n")
+    for line in head.split("\n"):
+        name, sep, value = line.partition(":")
+        if sep and not line[:1].isspace():
+            doc.lines.append([Segment(safe_line(name + ":"), HEADER_KEY), Segment(safe_line(value))])
+        else:
+            doc.add(line)
+    doc.blank()
+    for line in body.split("\n"):
+        doc.add(line, Style(bold=True, color="magenta") if any(line.startswith(t + ":") for t in TRAILERS.values()) else None)
+    doc.width = max(doc.width, max((sum(len(s.text) for s in ln) for ln in doc.lines), default=0))
+    return doc
+
+
+class ComposerScreen(Screen[None]):
+    BINDINGS = scope_bindings("composer", priority=True)
+
+    DEFAULT_CSS = """
+    ComposerScreen #composer-title {
+        height: 1;
+        background: $accent;
+        color: $text;
+        padding: 0 1;
+    }
+    ComposerScreen TextArea {
+        height: 1fr;
+        border: round $accent;
+    }
+    ComposerScreen #preview {
+        height: 1fr;
+        display: none;
+    }
+    ComposerScreen.previewing #preview {
+        display: block;
+    }
+    ComposerScreen.previewing TextArea {
+        display: none;
+    }
+    ComposerScreen #composer-hint {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $panel;
+    }
+    ComposerScreen #composer-hint.error {
+        background: $error;
+        color: $text;
+    }
+    """
+
+    def __init__(self, draft: Draft, *, resumed: bool = False) -> None:
+        super().__init__()
+        self.draft = draft
+        self.resumed = resumed
+        self.built: tuple[EmailMessage, list[str]] | None = None
+        self.sending = False
+        self._save_timer: Timer | None = None
+        self._discard_armed = False
+
+    @property
+    def triage(self) -> TriageApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        what = {"reply": "Reply", "thanks": "Thank-you note"}.get(self.draft.kind, f"Reply with {TRAILERS.get(self.draft.kind, '')}")
+        yield Static(Text(safe_line(f"{what} to: {self.draft.parent_subject}")[:200]), id="composer-title")
+        # The text came partly from mail: control characters are shown, never passed on raw.
+        yield TextArea(safe_text(self.draft.text), id="draft-text", soft_wrap=True, tab_behavior="indent")
+        yield Viewer(id="preview")
+        yield Static(id="composer-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        # Start where the user writes: the end of the body, above a trailer if there is one.
+        lines = area.text.split("\n")
+        row = len(lines) - 1
+        while row > 0 and not lines[row].strip():
+            row -= 1
+        area.move_cursor((row, len(lines[row])))
+        note = "resumed a saved draft · " if self.resumed else ""
+        self.hint(f"{note}ctrl+s preview and send · ctrl+o $EDITOR · escape close (draft kept) · saved as you type")
+
+    # -- presenting -------------------------------------------------------------------------
+    def hint(self, text: str, *, error: bool = False) -> None:
+        widget = self.query_one("#composer-hint", Static)
+        widget.update(Text(safe_line(text)))
+        widget.set_class(error, "error")
+
+    @property
+    def previewing(self) -> bool:
+        return self.has_class("previewing")
+
+    def show_preview(self, message: EmailMessage, recipients: list[str]) -> None:
+        self.built = (message, recipients)
+        preview = self.query_one("#preview", Viewer)
+        preview.show(preview_document(message, recipients))
+        self.add_class("previewing")
+        preview.focus()
+        self.hint(f"ctrl+s sends to {len(recipients)} recipient(s) · escape goes back to editing")
+
+    def show_failure(self, text: str) -> None:
+        """The send failed: back to editing with the draft as it was."""
+        self.sending = False
+        self.built = None
+        self.remove_class("previewing")
+        self.query_one(TextArea).focus()
+        self.hint(text + " · the draft is kept", error=True)
+
+    # -- saving -----------------------------------------------------------------------------
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self.draft.text = event.text_area.text
+        self._discard_armed = False
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self._save)
+
+    def _save(self) -> None:
+        self._save_timer = None
+        self.triage.save_draft(self.draft)
+
+    def flush(self) -> None:
+        """Save now if a save is pending (closing, quitting, sending)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save()
+
+    def set_text(self, text: str) -> None:
+        self.query_one(TextArea).load_text(safe_text(text))
+        self.draft.text = self.query_one(TextArea).text
+        self.flush()
+        self.triage.save_draft(self.draft)
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_send(self) -> None:
+        if self.sending:
+            return
+        if self.previewing and self.built is not None:
+            self.sending = True
+            self.hint("sending…")
+            self.triage.send_reply(self.draft, self.built)
+            return
+        self.flush()
+        self.triage.build_reply(self.draft)
+
+    def action_close(self) -> None:
+        if self.sending:
+            return
+        if self.previewing:
+            self.built = None
+            self.remove_class("previewing")
+            self.query_one(TextArea).focus()
+            self.hint("editing · ctrl+s preview and send")
+            return
+        self.flush()
+        self.dismiss(None)
+        self.triage.status.say("draft kept: D lists unsent drafts")
+
+    def action_edit_external(self) -> None:
+        if self.previewing or self.sending:
+            return
+        self.flush()
+        self.triage.edit_draft_externally(self)
+
+    def action_discard(self) -> None:
+        if self.sending:
+            return
+        if not self._discard_armed:
+            self._discard_armed = True
+            self.hint("press ctrl+g again to discard this draft", error=True)
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self.triage.discard_draft(self.draft)
+        self.dismiss(None)
