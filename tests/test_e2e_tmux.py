@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.mailgen import mail, mbox, patch_body
+from tests.smtpserver import SMTPServer
+from triage import paths
 
 TRIAGE = Path(sys.executable).with_name("triage")
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or not TRIAGE.exists(), reason="needs tmux and the installed triage")
@@ -53,7 +55,7 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, env=self.env)
 
 
-def test_open_a_series_set_its_state_and_quit(make_store, tmp_path: Path) -> None:
+def test_open_a_series_set_its_state_review_it_and_quit(make_store, tmp_path: Path) -> None:
     store = make_store(mbox(
         mail("c@x", "[PATCH 0/2] widget: speed up", "cover\n"),
         mail("p1@x", "[PATCH 1/2] widget: a", patch_body(), minutes=1, parent="c@x"),
@@ -63,6 +65,10 @@ def test_open_a_series_set_its_state_and_quit(make_store, tmp_path: Path) -> Non
     env = dict(os.environ, TERM="xterm-256color", TEXTUAL_ANIMATIONS="none")
     tmux = Tmux(env)
     log = tmp_path / "textual.log"
+    server = SMTPServer().__enter__()
+    config = paths.config_dir() / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[send]\nmethod = "smtp"\n[send.smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n')
     try:
         tmux.start(f"env TEXTUAL_LOG={log} {TRIAGE} --config {store.config.config_path}; sleep 30")
         tmux.wait_for("Series (2)")
@@ -75,6 +81,16 @@ def test_open_a_series_set_its_state_and_quit(make_store, tmp_path: Path) -> Non
         tmux.wait_for("━━ f.c +1 -1")
         tmux.keys("r")
         tmux.wait_for("→ reviewed")
+        tmux.keys("R")  # review patch 1
+        tmux.wait_for("Reply with Reviewed-by to: [PATCH 1/2] widget: a")
+        tmux.wait_for("Reviewed-by: Test Maintainer <maint@example.org>")
+        tmux.keys("C-s")
+        tmux.wait_for("In-Reply-To: <p1@x>")  # the preview shows the exact message
+        tmux.keys("C-s")
+        tmux.wait_for("sent <")
+        (got,) = server.wait()
+        assert "Reviewed-by: Test Maintainer <maint@example.org>" in got.message.get_content()
+        assert got.message["In-Reply-To"] == "<p1@x>" and got.rcpt_tos == ["alice@example.com", "list@example.org"]
         tmux.keys("q")
         deadline = time.monotonic() + 10
         while "Series (" in tmux.screen():  # the app has quit when its screen is gone
@@ -82,10 +98,18 @@ def test_open_a_series_set_its_state_and_quit(make_store, tmp_path: Path) -> Non
             time.sleep(0.1)
     finally:
         tmux.kill()
+        server.__exit__()
     out = subprocess.run(
         ["notmuch", "search", "--output=messages", "tag:triage/reviewed"],
         capture_output=True, text=True, check=True, env=dict(os.environ, NOTMUCH_CONFIG=store.config.config_path),
     ).stdout.split()
-    assert sorted(out) == ["id:c@x", "id:p1@x", "id:p2@x"]
+    reply = f"id:{got.message['Message-ID'].strip('<>')}"
+    # The sent reply is filed in the store, under the series (so it carries the series' state too).
+    assert sorted(out) == sorted(["id:c@x", "id:p1@x", "id:p2@x", reply])
+    sent = subprocess.run(
+        ["notmuch", "search", "--output=messages", "tag:sent"],
+        capture_output=True, text=True, check=True, env=dict(os.environ, NOTMUCH_CONFIG=store.config.config_path),
+    ).stdout.split()
+    assert sent == [reply]
     if log.exists():
         assert "blocked" not in log.read_text().lower()
