@@ -10,6 +10,7 @@ from pathlib import Path
 
 from triage import __version__
 from triage.config import Settings, load_settings
+from triage.errors import UserError
 from triage.mail.store import Store, StoreConfig, StoreError
 from triage.series.model import STATES
 from triage.textsafe import json_safe, safe_line
@@ -23,6 +24,10 @@ commands:
   series [--json] [QUERY]     list the series QUERY (notmuch syntax) reaches, newest first
   import PATH...              add mbox, maildir or message files to the store and index them
   state SERIES-ID STATE       set a series' state (tags triage/STATE on all its messages)
+  export SERIES-ID [-o FILE]  a git-am-ready mbox of the patches, with collected trailers
+  apply SERIES-ID [--repo P]  export, then git am -3 on a new branch; state -> accepted
+  versions SERIES-ID          the versions of a series the store holds
+  range-diff SERIES-ID [OLD]  what changed since the previous version (or OLD)
   demo [--rebuild]            build the demo store and print its notmuch config path
 
 states: """ + ", ".join(STATES)
@@ -63,6 +68,24 @@ def _parser() -> argparse.ArgumentParser:
     st = sub.add_parser("state", help="set a series' state")
     st.add_argument("series_id")
     st.add_argument("state", choices=STATES)
+
+    e = sub.add_parser("export", help="git-am-ready mbox of a series")
+    e.add_argument("series_id")
+    e.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    e.add_argument("--force", action="store_true", help="export an incomplete series")
+
+    a = sub.add_parser("apply", help="apply a series to a git tree on a new branch")
+    a.add_argument("series_id")
+    a.add_argument("--repo", help="git work tree (default: [apply] repo in config.toml)")
+    a.add_argument("--base", help="commit to start the branch from (default: HEAD)")
+    a.add_argument("--force", action="store_true", help="apply an incomplete series")
+
+    v = sub.add_parser("versions", help="list the versions of a series")
+    v.add_argument("series_id")
+
+    r = sub.add_parser("range-diff", help="compare two versions of a series")
+    r.add_argument("series_id")
+    r.add_argument("older", nargs="?", help="the older version's id (default: the previous version)")
 
     d = sub.add_parser("demo", help="build the demo store")
     d.add_argument("--rebuild", action="store_true")
@@ -148,6 +171,65 @@ def _cmd_state(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    from triage.take.service import export
+
+    result = export(store, settings, args.series_id, force=args.force)
+    for note in result.notes:
+        print(f"triage: {safe_line(note)}", file=sys.stderr)
+    if args.output:
+        args.output.write_bytes(result.mbox)
+        where = str(args.output)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result.mbox)
+        sys.stdout.buffer.flush()
+        where = "standard output"
+    added = sum(len(p.added) for p in result.patches)
+    print(
+        f"triage: {len(result.patches)} patch(es) to {where}, {added} trailer line(s) added; "
+        f"apply with: git am --patch-format=mboxrd",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_apply(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    from triage.take.service import apply
+
+    applied, exported, problems = apply(store, settings, args.series_id, args.repo, base=args.base, force=args.force)
+    for note in exported.notes + problems:
+        print(f"triage: {safe_line(note)}", file=sys.stderr)
+    print(f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}:")
+    for sha, title in applied.commits:
+        print(f"  {sha[:12]} {safe_line(title)}")
+    return 0
+
+
+def _cmd_versions(store: Store, args: argparse.Namespace) -> int:
+    from triage.take.service import versions
+
+    for s in versions(store, args.series_id):
+        mark = "*" if s.id == args.series_id.strip("<>") else " "
+        print(f"{mark} v{s.version:<3} {s.received}/{s.total:<3} {s.state:<17} {s.id}  {safe_line(s.title)}")
+    return 0
+
+
+def _cmd_range_diff(store: Store, args: argparse.Namespace) -> int:
+    from triage.series.service import find_series
+    from triage.take.service import compare_versions, previous_version
+
+    newer = find_series(store, args.series_id)
+    older = find_series(store, args.older) if args.older else previous_version(store, newer)
+    if older is None:
+        print(f"triage: {safe_line(newer.title)} v{newer.version} has no earlier version in the store", file=sys.stderr)
+        return 1
+    print(f"range-diff v{older.version} -> v{newer.version}: {safe_line(newer.title)}")
+    for line in compare_versions(store, older, newer):
+        print(safe_line(line.text))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings(Path(args.settings) if args.settings else None)
@@ -168,8 +250,16 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_import(store, args)
         if args.command == "state":
             return _cmd_state(store, args)
+        if args.command == "export":
+            return _cmd_export(store, args, settings)
+        if args.command == "apply":
+            return _cmd_apply(store, args, settings)
+        if args.command == "versions":
+            return _cmd_versions(store, args)
+        if args.command == "range-diff":
+            return _cmd_range_diff(store, args)
         return _run_app(store, settings)
-    except StoreError as e:
+    except (StoreError, UserError) as e:
         print(f"triage: {safe_line(str(e))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -29,6 +29,10 @@ class Settings:
     send: SendSettings = field(default_factory=SendSettings)
     # The state a series moves to after a Reviewed-by/Acked-by reply; None leaves it alone.
     state_after_review: str | None = "reviewed"
+    export_link: str | None = "https://lore.kernel.org/r/{msgid}"
+    export_link_to: str = "cover"
+    export_signoff: bool = False
+    apply_repo: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
@@ -77,7 +81,39 @@ def load_settings(path: Path | None = None) -> Settings:
     _identity(s, data, path)
     _reply(s, data, path)
     _send(s, data, path)
+    _export(s, data, path)
     return s
+
+
+def _export(s: Settings, data: dict[str, Any], path: Path) -> None:
+    table = _table(data, "export", s, path)
+    if "link" in table:
+        link = table["link"]
+        if link == "":
+            s.export_link = None
+        elif isinstance(link, str) and _template_ok(link):
+            s.export_link = link
+        else:
+            s.problems.append(f"{path}: export.link must be a URL template with {{msgid}} (or \"\"); using the default")
+    link_to = table.get("link_to", "cover")
+    if link_to in ("cover", "patch"):
+        s.export_link_to = link_to
+    else:
+        s.problems.append(f"{path}: export.link_to must be \"cover\" or \"patch\"; using \"cover\"")
+    signoff = table.get("signoff", False)
+    if isinstance(signoff, bool):
+        s.export_signoff = signoff
+    else:
+        s.problems.append(f"{path}: export.signoff must be true or false")
+    apply = _table(data, "apply", s, path)
+    s.apply_repo = _string(apply, "repo", "apply", s, path)
+
+
+def _template_ok(template: str) -> bool:
+    try:
+        return "{msgid}" in template and template.format(msgid="x") != template
+    except (KeyError, IndexError, ValueError):
+        return False
 
 
 def _table(data: dict[str, Any], key: str, s: Settings, path: Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from triage import paths
+from triage.errors import UserError
 from triage.reply.headers import clean_msgid, format_addresses, one_line, parse_addresses
 
 # Python's folder at 78 columns can fold a subject right after "Subject:", which some
@@ -32,7 +33,7 @@ EDITABLE_HEADERS = ("From", "To", "Cc", "Bcc", "Subject", "Reply-To")
 _ADDRESS_HEADERS = {"From", "To", "Cc", "Bcc", "Reply-To"}
 
 
-class DraftError(Exception):
+class DraftError(UserError):
     """What is wrong with a draft, naming the line."""
 
 

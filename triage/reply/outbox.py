@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from triage.config import Settings
+from triage.errors import UserError
 from triage.mail.message import read_message
 from triage.mail.store import Store, StoreError
 from triage.reply.compose import TRAILERS, Identity, new_reply
@@ -23,7 +24,7 @@ SENT_TAGS = ("sent",)
 REVIEW_KINDS = ("review", "ack")
 
 
-class ReplyError(Exception):
+class ReplyError(UserError):
     """A reply cannot be started (no identity, unreadable original)."""
 
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
 
+from triage.errors import UserError
+
 SECURITY = ("none", "starttls", "tls")
 METHODS = ("smtp", "sendmail")
 
 
-class SendError(Exception):
+class SendError(UserError):
     """The transport did not accept the message; nothing was sent."""
 
 

@@ -27,13 +27,15 @@ def load_series(
     return series
 
 
-def find_series(store: Store, series_id: str, *, known: dict[str, BodyFacts] | None = None) -> Series:
+def find_series(
+    store: Store, series_id: str, *, known: dict[str, BodyFacts] | None = None, ignore_from: Iterable[str] = ()
+) -> Series:
     """The series whose id (or any of whose message ids) is ``series_id``; ``known`` facts
     (from the index) spare reading bodies again."""
     sid = series_id.strip().strip("<>")
     if sid.startswith("id:"):
         sid = sid[3:]
-    for s in load_series(store, f"id:{_quote(sid)}", known=known):
+    for s in load_series(store, f"id:{_quote(sid)}", known=known, ignore_from=ignore_from):
         if s.id == sid or sid in s.message_ids():
             return s
     raise StoreError(f"no series with id {sid!r} in the database")

@@ -1,0 +1,165 @@
+"""A series as a ``git am``-ready mbox: patches in order, each with its collected trailers.
+
+The trailers added are the follow-up and cover-letter trailers of the series model
+(the foundation's rules, b4's order: after the patch's own block), then a ``Link:``
+and the user's ``Signed-off-by`` when configured. The cover letter is not a patch.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from triage.errors import UserError
+from triage.mail.message import read_message
+from triage.mail.store import Store, StoreError
+from triage.reply.compose import Identity
+from triage.reply.headers import one_line
+from triage.series.model import Patch, Series
+from triage.series.trailers import commit_message, patch_trailers
+
+MBOX_FROM = b"From git@z Thu Jan  1 00:00:00 1970\n"
+_OUT = email.policy.default.clone(max_line_length=998, linesep="\n")
+_FROM_LINE_RE = re.compile(rb"^(>*From )", re.MULTILINE)
+_WS_RE = re.compile(r"\s+")
+
+
+class ExportError(UserError):
+    """The series cannot be exported as asked (incomplete, unreadable)."""
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    link: str | None = "https://lore.kernel.org/r/{msgid}"  # None: no Link trailer
+    link_to: str = "cover"  # "cover" (or the first patch without one) | "patch" (each its own, as b4)
+    signoff: Identity | None = None
+    force: bool = False  # export an incomplete series
+
+
+@dataclass
+class ExportedPatch:
+    index: int
+    title: str
+    message_id: str
+    added: list[str]  # trailer lines added to the commit message
+    body: str
+
+
+@dataclass
+class Export:
+    series: Series
+    patches: list[ExportedPatch] = field(default_factory=list)
+    mbox: bytes = b""
+    notes: list[str] = field(default_factory=list)  # trailers left out and why
+
+
+def link_url(template: str, msgid: str) -> str:
+    return template.format(msgid=urllib.parse.quote(msgid, safe="@!$&'()*+,;=:~._-"))
+
+
+def _key(line: str) -> str:
+    name, _, value = line.partition(":")
+    return f"{name.strip().lower()}:{_WS_RE.sub(' ', value.strip().lower())}"
+
+
+def with_trailers(body: str, lines: list[str]) -> tuple[str, list[str]]:
+    """``body`` with trailer ``lines`` appended to its commit message's trailer block.
+
+    Lines already present are not repeated. Returns (new body, lines added).
+    """
+    message = commit_message(body)
+    head = message.rstrip()
+    existing = {_key(f"{t.name}: {t.value}") for t in patch_trailers(body)}
+    added = []
+    for line in lines:
+        if _key(line) not in existing:
+            existing.add(_key(line))
+            added.append(line)
+    if not added:
+        return body, []
+    has_block = bool(patch_trailers(body))
+    joiner = "\n" if has_block else "\n\n"
+    tail = body[len(head) :]
+    if not tail.startswith("\n"):
+        tail = "\n" + tail
+    return head + joiner + "\n".join(added) + tail, added
+
+
+def _collected(patch: Patch) -> tuple[list[str], list[str]]:
+    """(trailer lines to add, notes on those left out), in the series model's order."""
+    lines, notes = [], []
+    for t in patch.trailers:
+        if t.source == "patch":
+            continue
+        line = f"{t.name}: {t.value}"
+        if not t.sender_match:
+            notes.append(f"patch {patch.index}: left out {line!r}: sent by {t.from_email or 'someone else'}")
+            continue
+        lines.append(line)
+    return lines, notes
+
+
+def _message(subject: str, from_raw: str, from_: str, date: str, msgid: str, body: str) -> bytes:
+    msg = EmailMessage(policy=_OUT)
+    msg["Subject"] = one_line(subject)
+    try:
+        # The header as it arrived (encoded words intact) parses as the author meant it.
+        msg["From"] = one_line(from_raw) or one_line(from_)
+    except (ValueError, IndexError, TypeError):
+        del msg["From"]
+        msg["From"] = one_line(from_)
+    if date:
+        msg["Date"] = one_line(date)
+    msg["Message-Id"] = f"<{msgid}>"
+    msg.set_content(body, charset="utf-8", cte="8bit")
+    data = msg.as_bytes()
+    head, sep, text = data.partition(b"\n\n")
+    # mboxrd: a body line starting with "From " (after any ">") gains one ">".
+    return MBOX_FROM + head + sep + _FROM_LINE_RE.sub(rb">\1", text)
+
+
+def export_series(store: Store, series: Series, options: ExportOptions) -> Export:
+    if not series.patches:
+        raise ExportError(f"series {series.id!r} has no patches (a cover letter alone is not a patch)")
+    if not series.complete and not options.force:
+        have = {p.index for p in series.patches}
+        missing = [str(i) for i in range(1, series.total + 1) if i not in have]
+        raise ExportError(
+            f"series {series.title!r} v{series.version} is incomplete: patch(es) {', '.join(missing)} "
+            f"of {series.total} missing; force to export the {len(series.patches)} received"
+        )
+    out = Export(series)
+    first = series.cover.message_id if series.cover else series.patches[0].message_id
+    chunks = []
+    for patch in sorted(series.patches, key=lambda p: p.index):
+        m = read_message(patch.message_id, store.message_path(patch.message_id))
+        if m.problem and not m.body:
+            raise ExportError(f"patch {patch.index} <{patch.message_id}>: {m.problem}")
+        if not patch.message.facts.has_diff:
+            out.notes.append(f"patch {patch.index} has no diff; git am will stop on it")
+        lines, notes = _collected(patch)
+        out.notes.extend(notes)
+        if options.link:
+            target = patch.message_id if options.link_to == "patch" else first
+            lines.append(f"Link: {link_url(options.link, target)}")
+        if options.signoff is not None:
+            lines.append(options.signoff.trailer("Signed-off-by"))
+        body, added = with_trailers(m.body, lines)
+        date = m.headers.get("Date", "")
+        chunks.append(_message(m.subject, m.raw_addresses.get("From", ""), m.from_, date, patch.message_id, body))
+        out.patches.append(ExportedPatch(patch.index, patch.message.parsed.title, patch.message_id, added, body))
+    out.mbox = b"\n".join(chunks)
+    return out
+
+
+def find_and_export(store: Store, series_id: str, options: ExportOptions) -> Export:
+    from triage.series.service import find_series
+
+    try:
+        series = find_series(store, series_id)
+    except StoreError as e:
+        raise ExportError(str(e)) from e
+    return export_series(store, series, options)
