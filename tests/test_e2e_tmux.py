@@ -87,8 +87,8 @@ def test_open_a_series_set_its_state_review_it_and_quit(make_store, tmp_path: Pa
         tmux.keys("C-s")
         tmux.wait_for("In-Reply-To: <p1@x>")  # the preview shows the exact message
         tmux.keys("C-s")
-        tmux.wait_for("sent <")
         (got,) = server.wait()
+        tmux.wait_for("1/2 widget: a  R")  # filed, and its Reviewed-by counted in the patch list
         assert "Reviewed-by: Test Maintainer <maint@example.org>" in got.message.get_content()
         assert got.message["In-Reply-To"] == "<p1@x>" and got.rcpt_tos == ["alice@example.com", "list@example.org"]
         tmux.keys("q")

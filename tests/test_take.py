@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import subprocess
 from pathlib import Path
@@ -11,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORPUS, FIXTURES, create_store, needs_corpus
-from tests.gitrepo import commit, git, new_repo
+from tests.gitrepo import commit, git, msgid, series_repo
 from tests.mailgen import mail, mbox, patch_body
 from triage.cli import main
 from triage.config import Settings
@@ -65,30 +63,11 @@ def test_trailers_join_the_existing_block_or_start_one() -> None:
     assert bare.startswith("Just text.\n\nAcked-by: C <c@x>\n---\n")
 
 
-def _series_repo(tmp_path: Path) -> tuple[Path, str, str, Path]:
-    """A repo with a base and three commits, sent as a series with a cover letter."""
-    repo = new_repo(tmp_path / "repo")
-    base = commit(repo, "base", {"a.c": "int a;\n" * 5, "b.c": "int b;\n"})
-    commit(repo, "a: change the first line\n\nBecause.\n\nSigned-off-by: Alice Author <alice@example.com>", {"a.c": "int aa;\n" + "int a;\n" * 4})
-    commit(repo, "b: grow\n\nMore b.\n\nSigned-off-by: Alice Author <alice@example.com>", {"b.c": "int b;\nint b2;\n"})
-    tip = commit(repo, "c: add\n\nA new file from ?>From here.\nFrom the start of a line.\n\nSigned-off-by: Alice Author <alice@example.com>",
-                 {"c.c": "From the diff too\nint c;\n"})
-    out = tmp_path / "patches"
-    git(repo, "format-patch", "-q", "--cover-letter", "--thread=shallow", "-o", str(out), f"{base}..{tip}")
-    cover = out / "0000-cover-letter.patch"
-    cover.write_text(cover.read_text().replace("*** SUBJECT HERE ***", "widget: three changes").replace("*** BLURB HERE ***", "Please take these."))
-    return repo, base, tip, out
-
-
-def _msgid(path: Path) -> str:
-    return str(email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["Message-Id"]).strip("<>")
-
-
 def test_round_trip_format_patch_to_store_to_git_am(tmp_path: Path) -> None:
-    repo, base, tip, out = _series_repo(tmp_path)
+    repo, base, tip, out = series_repo(tmp_path)
     store = create_store(tmp_path / "store")
     files = sorted(out.glob("*.patch"))
-    cover, p1, p2, p3 = (_msgid(f) for f in files)
+    cover, p1, p2, p3 = (msgid(f) for f in files)
     reviews = tmp_path / "reviews.mbox"
     reviews.write_bytes(mbox(
         mail("r1@x", "Re: [PATCH 1/3] a", "> x\n\nReviewed-by: Bob Reviewer <bob@example.net>\n", parent=p1, refs=[cover, p1], sender=BOB, minutes=60),
@@ -120,10 +99,10 @@ def test_round_trip_format_patch_to_store_to_git_am(tmp_path: Path) -> None:
 
 
 def test_a_conflicting_series_leaves_the_repository_as_it_was(tmp_path: Path) -> None:
-    repo, base, _tip, out = _series_repo(tmp_path)
+    repo, base, _tip, out = series_repo(tmp_path)
     store = create_store(tmp_path / "store")
     import_paths(store, sorted(out.glob("*.patch")))
-    cover = _msgid(out / "0000-cover-letter.patch")
+    cover = msgid(out / "0000-cover-letter.patch")
     git(repo, "checkout", "-q", "-b", "other", base)
     clash = commit(repo, "b: something else", {"b.c": "int b;\nint not_b2;\n"})
     branches = git(repo, "branch", "--list")
@@ -209,10 +188,10 @@ def test_normalize_ignores_line_numbers_and_index_lines() -> None:
 
 
 def test_thanks_note_names_branch_and_commits(tmp_path: Path) -> None:
-    repo, base, _tip, out = _series_repo(tmp_path)
+    repo, base, _tip, out = series_repo(tmp_path)
     store = create_store(tmp_path / "store")
     import_paths(store, sorted(out.glob("*.patch")))
-    cover = _msgid(out / "0000-cover-letter.patch")
+    cover = msgid(out / "0000-cover-letter.patch")
     applied, exported, _ = apply(store, Settings(), cover, str(repo), base=base)
     text = thanks_body(exported.series, applied, "Test Maintainer <maint@example.org>")
     assert text.startswith("Hello:\n\nThis series was applied to triage/widget-three-changes-v1, thanks!\n")

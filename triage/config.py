@@ -33,6 +33,7 @@ class Settings:
     export_link_to: str = "cover"
     export_signoff: bool = False
     apply_repo: str | None = None
+    export_dir: str | None = None  # where the screen writes exports (default: the current directory)
     raw: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
@@ -105,6 +106,7 @@ def _export(s: Settings, data: dict[str, Any], path: Path) -> None:
         s.export_signoff = signoff
     else:
         s.problems.append(f"{path}: export.signoff must be true or false")
+    s.export_dir = _string(table, "dir", "export", s, path)
     apply = _table(data, "apply", s, path)
     s.apply_repo = _string(apply, "repo", "apply", s, path)
 

@@ -48,9 +48,17 @@ def identity(store: Store, settings: Settings) -> Identity:
 
 
 def start_reply(
-    store: Store, settings: Settings, drafts: DraftStore, parent_id: str, kind: str, series_id: str | None
+    store: Store,
+    settings: Settings,
+    drafts: DraftStore,
+    parent_id: str,
+    kind: str,
+    series_id: str | None,
+    *,
+    body: str | None = None,
 ) -> tuple[Draft, bool]:
-    """The draft for this reply: a saved one for the same message and kind, else a new one.
+    """The draft for this reply: a saved one for the same message and kind, else a new one
+    (with ``body`` instead of the quote, for a thank-you note).
 
     Returns (draft, resumed).
     """
@@ -62,7 +70,7 @@ def start_reply(
     if original.problem and not original.body:
         raise ReplyError(f"cannot reply: {original.problem}")
     own = store.identities() | {me.email.lower()}
-    draft = new_reply(original, me, own=own, kind=kind, series_id=series_id)
+    draft = new_reply(original, me, own=own, kind=kind, series_id=series_id, body=body)
     drafts.save(draft)
     return draft, False
 

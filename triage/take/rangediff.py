@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from triage.series.trailers import commit_message
 
 _HUNK_RE = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ ?(.*)$")
-_DIFFSTAT_RE = re.compile(r"^ \S.* \| +\d+ ?[+-]*$|^ \d+ files? changed")
+_PSEUDO_HEADER_RE = re.compile(r"^(From|Date|Subject): ")
 
 
 SIMILAR = 0.6  # share of lines two patches need in common to count as one patch reworked
@@ -43,7 +43,13 @@ def normalize(index: int, title: str, body: str) -> PatchText:
     """The parts of a patch that matter for comparing versions."""
     message = commit_message(body)
     rest = body[len(message) :]
-    lines = [title, "", *message.strip("\n").split("\n")]
+    head = message.strip("\n").split("\n")
+    # In-body "From:"/"Date:" lines (b4 relay, forwarded patches) are mail, not the commit.
+    while head and _PSEUDO_HEADER_RE.match(head[0]):
+        head.pop(0)
+    while head and not head[0].strip():
+        head.pop(0)
+    lines = [title, "", *head]
     in_diff = False
     for line in rest.split("\n"):
         if line == "-- ":  # git's version signature

@@ -58,11 +58,11 @@ def versions(store: Store, series_id: str) -> list[Series]:
     """Every version of a series that the store holds, oldest first (this one included)."""
     series = find_series(store, series_id)
     # Versions are linked across threads by sender and title (or change-id): group all
-    # of this sender's mail, then keep the family of this series.
-    senders = {series.author_email}
+    # of this sender's mail (by address and by name), then keep the family of this series.
+    senders = {series.author_email, series.author_name}  # the name: versions sent from other addresses
     first = series.cover or (series.patches[0].message if series.patches else None)
     if first is not None:
-        senders.add(first.from_email)
+        senders.update((first.from_email, first.from_name))
     query = " or ".join(f'from:"{e}"' for e in sorted(senders) if e and '"' not in e) or f'id:"{series.id}"'
     everything = {s.id: s for s in load_series(store, f"({query}) or thread:{{id:\"{series.id}\"}}")}
     me = everything.get(series.id, series)

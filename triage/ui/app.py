@@ -29,14 +29,18 @@ from textual.worker import get_current_worker
 
 from triage.cache.index import SeriesIndex
 from triage.config import Settings
+from triage.errors import UserError
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store, StoreError
 from triage.reply.draft import Draft, DraftError, DraftStore, build_message
-from triage.reply.outbox import ReplyError, Sent, send_draft, start_reply
+from triage.reply.outbox import ReplyError, Sent, identity, send_draft, start_reply
 from triage.reply.send import SendError
 from triage.series.model import STATES, Series
 from triage.series.patchdoc import parse_patch
 from triage.series.service import find_series
+from triage.take import service as take
+from triage.take.apply import branch_name
+from triage.take.export import ExportError
 from triage.textsafe import safe_line
 from triage.ui.bindings import ACTIONS
 from triage.ui.documents import (
@@ -45,6 +49,7 @@ from triage.ui.documents import (
     message_document,
     patch_document,
     quick_patch_document,
+    range_diff_document,
     series_summary,
 )
 from triage.ui.keymaps import Keymap, load_keymap, shipped_keymaps
@@ -144,6 +149,18 @@ class TriageApp(App[None]):
             super().__init__()
             self.draft, self.result = draft, result
 
+    class RangeDiffReady(Message):
+        def __init__(self, series_id: str, doc: Document) -> None:
+            super().__init__()
+            self.series_id, self.doc = series_id, doc
+
+    class SeriesChanged(Message):
+        """Something outside the screen changed the store (apply): reload."""
+
+        def __init__(self, text: str, problems: list[str]) -> None:
+            super().__init__()
+            self.text, self.problems = text, problems
+
     class DraftsListed(Message):
         def __init__(self, drafts: list[Draft], problems: list[str], show: bool) -> None:
             super().__init__()
@@ -165,6 +182,8 @@ class TriageApp(App[None]):
         self._draft_lock = threading.Lock()
         self._draft_saved_seq: dict[str, int] = {}
         self._draft_seq = 0
+        self._repeat: tuple[str, str] | None = None  # (action, series id) of the last take-in action
+        self._range_steps = 0
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -342,6 +361,69 @@ class TriageApp(App[None]):
             self._draft_saved_seq[draft.id] = 1 << 62
         self.post_message(self.ReplySent(draft, result))
 
+    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
+    def export_worker(self, series_id: str, force: bool) -> None:
+        try:
+            result = take.export(self.store, self.settings, series_id, force=force)
+            folder = Path(self.settings.export_dir or ".").expanduser()
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / (branch_name(result).replace("triage/", "", 1) + ".mbox")
+            target.write_bytes(result.mbox)
+        except ExportError as e:
+            again = f"; press {self._key_name('triage.export')} again to export anyway" if "incomplete" in str(e) else ""
+            self.post_message(self.Failed(f"{e}{again}"))
+            return
+        except (StoreError, UserError, OSError) as e:
+            self.post_message(self.Failed(f"export failed: {e}"))
+            return
+        self._repeat = None
+        added = sum(len(p.added) for p in result.patches)
+        notes = f" | {' | '.join(result.notes)}" if result.notes else ""
+        self.post_message(self.Progress(
+            f"exported {len(result.patches)} patch(es), {added} trailer line(s) added, to {target.resolve()}{notes}"
+        ))
+
+    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
+    def apply_worker(self, series_id: str, force: bool) -> None:
+        self.post_message(self.Progress("applying with git am -3..."))
+        try:
+            applied, exported, problems = take.apply(self.store, self.settings, series_id, None, force=force)
+        except (StoreError, UserError, OSError) as e:
+            self.post_message(self.Failed(str(e)))
+            return
+        self._repeat = None  # a second press applies again only when asked again
+        text = f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}; state → accepted"
+        self.post_message(self.SeriesChanged(text, exported.notes + problems))
+
+    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
+    def range_diff_worker(self, series: Series, steps: int) -> None:
+        try:
+            older = take.previous_version(self.store, series, steps)
+            if older is None:
+                what = "an earlier version" if steps == 1 else f"a version {steps} steps back"
+                self.post_message(self.Failed(f"v{series.version} has no {what} in the store"))
+                return
+            lines = take.compare_versions(self.store, older, series)
+        except (StoreError, UserError, OSError) as e:
+            self.post_message(self.Failed(f"range-diff failed: {e}"))
+            return
+        title = f"range-diff v{older.version} → v{series.version}: {series.title}"
+        self.post_message(self.RangeDiffReady(series.id, range_diff_document(lines, title)))
+
+    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
+    def thanks_worker(self, series: Series) -> None:
+        try:
+            applied = take.applied_record(series.id)
+            me = identity(self.store, self.settings)
+            body = take.thanks_body(series, applied, me.formatted())
+            draft, resumed = start_reply(
+                self.store, self.settings, self.drafts, take.thanks_target(series), "thanks", series.id, body=body
+            )
+        except (StoreError, UserError, OSError) as e:
+            self.post_message(self.Failed(f"no thank-you note: {e}"))
+            return
+        self.post_message(self.ReplyReady(draft, resumed))
+
     @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
     def list_drafts(self, show: bool) -> None:
         drafts, problems = self.drafts.all()
@@ -422,9 +504,23 @@ class TriageApp(App[None]):
             self.status.say(text + " | " + " | ".join(r.problems), error=True)
         else:
             self.status.say(text)
+        # The status line moves on as the list reloads; the toast keeps the news readable.
+        self.notify(safe_line(text), title="sent", timeout=8, markup=False)
         # Show the reply under its patch and its trailer in the counts.
         if self.opened is not None and self.opened.id == event.draft.series_id:
             self.opened = None
+        self.load(self.model.query)
+
+    def on_triage_app_range_diff_ready(self, event: RangeDiffReady) -> None:
+        if self.opened is None or self.opened.id != event.series_id:
+            return
+        self.shown_message = None  # the patch list shows the message again on the next move
+        self.query_one("#message", Viewer).show(event.doc)
+        self.status.say(event.doc.title)
+
+    def on_triage_app_series_changed(self, event: SeriesChanged) -> None:
+        self.status.say(" | ".join([event.text, *event.problems]), error=bool(event.problems))
+        self.opened = None
         self.load(self.model.query)
 
     def on_triage_app_drafts_listed(self, event: DraftsListed) -> None:
@@ -639,6 +735,43 @@ class TriageApp(App[None]):
 
     def action_drafts(self) -> None:
         self.list_drafts(show=True)
+
+    def _repeated(self, action: str, series_id: str) -> bool:
+        """True when the same take-in action hits the same series twice in a row (force, or go further)."""
+        again = self._repeat == (action, series_id)
+        self._repeat = (action, series_id)
+        return again
+
+    def action_export(self) -> None:
+        sid = self._current_series_id()
+        if sid is None:
+            self.status.say("no series selected", error=True)
+            return
+        self.export_worker(sid, force=self._repeated("export", sid))
+
+    def action_apply(self) -> None:
+        sid = self._current_series_id()
+        if sid is None:
+            self.status.say("no series selected", error=True)
+            return
+        if not self.settings.apply_repo:
+            self.status.say("no tree to apply to: set [apply] repo in config.toml (or use triage apply --repo)", error=True)
+            return
+        self.apply_worker(sid, force=self._repeated("apply", sid))
+
+    def action_diff_versions(self) -> None:
+        if self.opened is None:
+            self.status.say("open a series first", error=True)
+            return
+        self._range_steps = self._range_steps + 1 if self._repeated("diff_versions", self.opened.id) else 1
+        self.status.say("comparing versions...")
+        self.range_diff_worker(self.opened, self._range_steps)
+
+    def action_thanks(self) -> None:
+        if self.opened is None:
+            self.status.say("open a series first", error=True)
+            return
+        self.thanks_worker(self.opened)
 
     def action_show_versions(self) -> None:
         sid = self._current_series_id()

@@ -63,6 +63,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.ack", "reply('ack')", "Reply with Acked-by", "app", "A"),
     Action("triage.tested", "reply('tested')", "Reply with Tested-by", "app", "T"),
     Action("triage.drafts", "drafts", "Unsent drafts: resume one", "app", "D"),
+    Action("triage.diff_versions", "diff_versions", "Range-diff with the previous version (again: older)", "app", "V"),
+    Action("triage.export", "export", "Export the series as a git-am mbox (again: force)", "app", "E"),
+    Action("triage.apply", "apply", "Apply the series to the configured tree (git am -3)", "app", "P"),
+    Action("triage.thanks", "thanks", "Thank-you note for an applied series", "app", "Y"),
     *(
         Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "app", k, show=s in ("reviewed", "accepted"))
         for s, k in _STATE_KEYS.items()

@@ -18,6 +18,7 @@ from triage.mail.message import MessageText, short_list
 from triage.series.model import Series
 from triage.series.patchdoc import PatchDoc, parse_patch
 from triage.series.trailers import MENTION_RE, PERSON_TRAILERS
+from triage.take.rangediff import RangeLine
 from triage.textsafe import safe_line
 
 HEADER_KEY = Style(bold=True, color="bright_blue")
@@ -230,3 +231,31 @@ def series_summary(s: Series) -> str:
     if counts["nacked_by"]:
         parts.append(f"NAK{counts['nacked_by']}")
     return " · ".join(parts)
+
+
+_RANGE_STYLES = {
+    "same": META,
+    "changed": TITLE,
+    "added": Style(bold=True, color="green"),
+    "removed": Style(bold=True, color="red"),
+    "+": ADDED,
+    "-": REMOVED,
+    "@": HUNK,
+}
+
+
+def range_diff_document(lines: list[RangeLine], title: str) -> Document:
+    """A range-diff: one line per patch pair, and for a changed pair the diff of the two patches."""
+    doc = Document(title=title)
+    doc.add(title, TITLE)
+    doc.add("= same   ! changed   < only in the older version   > only in the newer version", META)
+    doc.blank()
+    if not lines:
+        doc.add("(no patches to compare)", META)
+    for line in lines:
+        if line.kind in ("same", "changed", "added", "removed") and doc.lines and line.kind != "same":
+            doc.blank()
+        doc.add(line.text, _RANGE_STYLES.get(line.kind))
+        if line.kind == "changed":
+            doc.hunks.append(len(doc.lines) - 1)
+    return doc
