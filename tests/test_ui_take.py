@@ -46,7 +46,7 @@ async def test_range_diff_of_two_linux_pwm_versions_shows_the_changed_patch(tmp_
         await pilot.press("V")  # again: one version further back
         await wait_for(pilot, lambda: viewer.document.title.startswith("range-diff v7 → v9"), "v7 against v9")
         await pilot.press("V")
-        await wait_for(pilot, lambda: _said(app, "v9 has no a version 3 steps back in the store"), "none older")
+        await wait_for(pilot, lambda: _said(app, "v9: no version 3 steps back in the store"), "none older")
 
 
 async def test_export_refuses_an_incomplete_series_until_asked_again(make_store, tmp_path: Path) -> None:

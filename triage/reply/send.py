@@ -52,7 +52,7 @@ class SendSettings:
 NOT_CONFIGURED = (
     "sending is not configured: add [send] to config.toml "
     '(method = "smtp" with [send.smtp] host, port, security, user, password_command; '
-    'or method = "sendmail" with [send.sendmail] command); the draft is kept'
+    'or method = "sendmail" with [send.sendmail] command)'
 )
 
 

@@ -400,8 +400,8 @@ class TriageApp(App[None]):
         try:
             older = take.previous_version(self.store, series, steps)
             if older is None:
-                what = "an earlier version" if steps == 1 else f"a version {steps} steps back"
-                self.post_message(self.Failed(f"v{series.version} has no {what} in the store"))
+                what = "no earlier version" if steps == 1 else f"no version {steps} steps back"
+                self.post_message(self.Failed(f"v{series.version}: {what} in the store"))
                 return
             lines = take.compare_versions(self.store, older, series)
         except (StoreError, UserError, OSError) as e:
