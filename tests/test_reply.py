@@ -268,3 +268,12 @@ def test_draft_round_trip(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{")
     drafts, problems = store.all()
     assert [x.id for x in drafts] == ["x"] and "broken.json: unreadable draft" in problems[0]
+
+
+def test_quote_drops_the_signature_and_caps_huge_patches() -> None:
+    from triage.reply.compose import quote
+
+    assert quote("a\n\nb\n-- \n2.40\n") == "> a\n>\n> b"
+    assert quote("x\x1b[31m\n") == "> x\u241b[31m"  # control characters shown, never passed on
+    big = quote("\n".join(f"+line {i}" for i in range(5000)), limit=100)
+    assert big.count("\n") == 100 and big.endswith("> [... 4900 more lines not quoted ...]")

@@ -35,7 +35,10 @@ class Identity:
         return f"{label}: {self.name} <{self.email}>" if self.name else f"{label}: <{self.email}>"
 
 
-def quote(body: str) -> str:
+MAX_QUOTED_LINES = 3000  # a 20,000-line patch is reviewed in parts; the rest is named, not quoted
+
+
+def quote(body: str, limit: int = MAX_QUOTED_LINES) -> str:
     """The original quoted with ``> ``; its signature (``-- `` and after) left out."""
     lines = safe_text(body).split("\n")
     while lines and not lines[-1].strip():
@@ -44,7 +47,10 @@ def quote(body: str) -> str:
         if lines[i] == "-- ":
             del lines[i:]
             break
-    return "\n".join(f"> {line}" if line else ">" for line in lines)
+    cut = len(lines) - limit
+    lines = lines[:limit]
+    quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
+    return quoted + (f"\n> [... {cut} more lines not quoted ...]" if cut > 0 else "")
 
 
 def attribution(original: MessageText) -> str:
