@@ -18,6 +18,8 @@ from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 from pathlib import Path
 
+from triage.mail.mime import multipart_text
+
 _PATCH_NAME_RE = re.compile(r"\.(patch|diff)$", re.IGNORECASE)
 _PATCH_TYPES = {"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"}
 _MSGID_RE = re.compile(r"<([^<>\s]+)>")
@@ -298,6 +300,9 @@ def read_body_text(path: str | Path) -> str:
     """Decoded body text (with attached patches) of a message file; never raises on bad mail."""
     data = Path(path).read_bytes()
     text = fast_body_text(data)
+    if text is not None:
+        return text
+    text = multipart_text(data, decode_bytes)
     if text is not None:
         return text
     # compat32 parses several times faster than policy.default, and bodies need no header objects.
