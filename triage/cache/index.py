@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import pickle
 import sqlite3
 import time
@@ -246,7 +247,6 @@ class SeriesIndex:
         self._write_series(con, series)
         self._finish(con, uuid, rev, len(records))
         con.execute("COMMIT")
-        self._write_answer(con)
         return Refresh("cold", len(records), time.perf_counter() - t0, reason)
 
     def _incremental(
@@ -264,7 +264,6 @@ class SeriesIndex:
             if meta.get("messages") != str(self.store.count("*")):
                 return self._cold(con, uuid, rev, t0, "messages were removed", progress)
             con.execute("UPDATE meta SET value=? WHERE key='revision'", (str(rev),))
-            self._write_answer(con)
             return Refresh("warm", 0, time.perf_counter() - t0)
         threads = {tid for _, tid in changed}
         # A message may have moved to another thread (notmuch merges threads).
@@ -308,7 +307,6 @@ class SeriesIndex:
             return self._cold(con, uuid, rev, t0, "messages were removed", progress)
         self._finish(con, uuid, rev, count)
         con.execute("COMMIT")
-        self._write_answer(con)
         return Refresh("incremental", len(changed), time.perf_counter() - t0)
 
     @staticmethod
@@ -417,16 +415,19 @@ class SeriesIndex:
     def answer_file(self, light: bool = False) -> Path:
         return self.path.with_suffix(".list.json" if light else ".json")
 
-    def _write_answer(self, con: sqlite3.Connection) -> None:
-        """The whole list as ``series --json`` prints it (and the list's light rows), in files
-        beside the index: a warm start reads only these."""
-        meta = self._meta(con)
-        versions = self._versions(con)
-        for light in (False, True):
-            target = self.answer_file(light)
-            tmp = target.with_suffix(".tmp")
-            tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + self._payload(con, light=light, versions=versions), encoding="utf-8")
-            tmp.replace(target)
+    def _answer(self, con: sqlite3.Connection, meta: dict[str, str], light: bool) -> str:
+        """The whole list as ``series --json`` prints it (or the list's light rows), kept in a
+        file beside the index: a warm start reads only that. Made when first asked for after
+        a change, so a refresh never builds an answer nobody reads."""
+        cached = self._cached_answer(meta, light)
+        if cached is not None:
+            return cached.decode("utf-8")
+        payload = self._payload(con, light=light)
+        target = self.answer_file(light)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + payload, encoding="utf-8")
+        tmp.replace(target)
+        return payload
 
     def known_facts(self, series_id: str) -> dict[str, BodyFacts]:
         """Body facts the index holds for the threads of a series (empty when it has none)."""
@@ -452,9 +453,12 @@ class SeriesIndex:
         """As :meth:`series_json`, UTF-8 encoded; the warm whole list is never decoded."""
         if (query.strip() or "*") == "*":
             with self._db() as con:
-                cached = self._cached_answer(self._meta(con))
-            if cached is not None:
-                return cached
+                meta = self._meta(con)
+                cached = self._cached_answer(meta)
+                if cached is not None:
+                    return cached
+                if meta:
+                    return self._answer(con, meta, light=False).encode("utf-8")
         return self.series_json(query).encode("utf-8")
 
     def series_json(self, query: str = "*", *, light: bool = False) -> str:
@@ -467,11 +471,7 @@ class SeriesIndex:
             if not meta:
                 raise StoreError(f"series index {self.path} is empty; refresh it first")
             if q == "*":
-                cached = self._cached_answer(meta, light)
-                if cached is not None:
-                    return cached.decode("utf-8")
-                self._write_answer(con)
-                return self._payload(con, light=light)
+                return self._answer(con, meta, light)
             matched = self.store.matching_ids(q)
             wanted = {
                 sid
