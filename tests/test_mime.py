@@ -37,7 +37,8 @@ def test_fixtures_agree_with_the_email_package() -> None:
 @needs_corpus
 @pytest.mark.slow
 def test_the_whole_list_agrees_with_the_email_package() -> None:
-    data = lzma.open(CORPUS / "lists" / "linux-pwm.mbox.xz").read()
+    with lzma.open(CORPUS / "lists" / "linux-pwm.mbox.xz") as fh:
+        data = fh.read()
     assert _check([(f"message {i}", m) for i, m in enumerate(split_mbox(data))]) > 3000
 
 

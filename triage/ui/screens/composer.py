@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 SAVE_DELAY = 0.4  # seconds after the last keystroke
 
 
-def preview_document(message: EmailMessage, recipients: list[str]) -> Document:
+def preview_document(message: EmailMessage, recipients: list[str], send_key: str = "ctrl+s", back_key: str = "escape") -> Document:
     """The message exactly as it will be handed to the transport, headers first."""
-    doc = Document(title="Preview: ctrl+s sends, escape edits")
+    doc = Document(title=f"Preview: {send_key} sends, {back_key} edits")
     doc.add(f"Envelope recipients: {', '.join(recipients)}", META)
     doc.blank()
     text = message.as_string()
@@ -118,7 +118,13 @@ class ComposerScreen(Screen[None]):
             row -= 1
         area.move_cursor((row, len(lines[row])))
         note = "resumed a saved draft · " if self.resumed else ""
-        self.hint(f"{note}ctrl+s preview and send · ctrl+o $EDITOR · escape close (draft kept) · saved as you type")
+        send, edit, close = self._key("triage.send"), self._key("triage.edit_external"), self._key("triage.composer.close")
+        self.hint(f"{note}{send} preview and send · {edit} $EDITOR · {close} close (draft kept) · saved as you type")
+
+    def _key(self, binding_id: str) -> str:
+        """The first key of an action in the active keymap, for the hints."""
+        keys = self.triage.keymap.bindings.get(binding_id, "")
+        return keys.split(",")[0].strip() or binding_id
 
     # -- presenting -------------------------------------------------------------------------
     def hint(self, text: str, *, error: bool = False) -> None:
@@ -133,10 +139,11 @@ class ComposerScreen(Screen[None]):
     def show_preview(self, message: EmailMessage, recipients: list[str]) -> None:
         self.built = (message, recipients)
         preview = self.query_one("#preview", Viewer)
-        preview.show(preview_document(message, recipients))
+        send, back = self._key("triage.send"), self._key("triage.composer.close")
+        preview.show(preview_document(message, recipients, send, back))
         self.add_class("previewing")
         preview.focus()
-        self.hint(f"ctrl+s sends to {len(recipients)} recipient(s) · escape goes back to editing")
+        self.hint(f"{send} sends to {len(recipients)} recipient(s) · {back} goes back to editing")
 
     def show_failure(self, text: str) -> None:
         """The send failed: back to editing with the draft as it was."""
@@ -189,7 +196,7 @@ class ComposerScreen(Screen[None]):
             self.built = None
             self.remove_class("previewing")
             self.query_one(TextArea).focus()
-            self.hint("editing · ctrl+s preview and send")
+            self.hint(f"editing · {self._key('triage.send')} preview and send")
             return
         self.flush()
         self.dismiss(None)
@@ -206,7 +213,7 @@ class ComposerScreen(Screen[None]):
             return
         if not self._discard_armed:
             self._discard_armed = True
-            self.hint("press ctrl+g again to discard this draft", error=True)
+            self.hint(f"press {self._key('triage.composer.discard')} again to discard this draft", error=True)
             return
         if self._save_timer is not None:
             self._save_timer.stop()
