@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -277,3 +278,34 @@ def test_quote_drops_the_signature_and_caps_huge_patches() -> None:
     assert quote("x\x1b[31m\n") == "> x\u241b[31m"  # control characters shown, never passed on
     big = quote("\n".join(f"+line {i}" for i in range(5000)), limit=100)
     assert big.count("\n") == 100 and big.endswith("> [... 4900 more lines not quoted ...]")
+
+
+def test_a_locked_database_loses_neither_the_sent_copy_nor_the_state(make_store, tmp_path: Path) -> None:
+    store = make_store(mail("c@x", "[PATCH 0/1] one", "cover\n"), mail("p1@x", "[PATCH 1/1] one", patch_body(), parent="c@x"))
+    drafts = DraftStore(tmp_path / "drafts")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import notmuch2,sys,time; d=notmuch2.Database(sys.argv[1], mode=notmuch2.Database.MODE.READ_WRITE, "
+         "config=notmuch2.Database.CONFIG.EMPTY); print('held', flush=True); time.sleep(30)", str(store.path())],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        with SMTPServer() as server:
+            settings = smtp_settings(server.port)
+            draft, _ = start_reply(store, settings, drafts, "p1@x", "review", "c@x")
+            assert holder.stdout.readline().strip() == "held"
+            result = send_draft(store, settings, drafts, draft)
+            assert len(server.wait()) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not drafts.path(draft.id).exists()  # accepted by the transport: the draft has done its job
+    filed, state = result.problems
+    assert "sent, but not filed" in filed and "for the next `notmuch new`" in filed
+    assert "state was not set" in state and "queued" in state
+    (copy,) = (store.path() / "sent" / "cur").iterdir()
+    assert result.message_id in copy.read_text()
+    subprocess.run(["notmuch", "new", "--quiet"], check=True, env={**os.environ, "NOTMUCH_CONFIG": store.config.config_path})
+    assert store.matching_ids(f"id:{result.message_id}") == {result.message_id}
+    assert store.retry_pending() == 1
+    assert load_series(store)[0].state == "reviewed"
