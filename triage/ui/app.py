@@ -6,6 +6,7 @@ handlers here own the state. Errors end in the status line, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -184,6 +185,7 @@ class TriageApp(App[None]):
         self._draft_seq = 0
         self._repeat: tuple[str, str] | None = None  # (action, series id) of the last take-in action
         self._range_steps = 0
+        self._reopen: str | None = None  # the series to open again after the next load
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -508,6 +510,7 @@ class TriageApp(App[None]):
         self.notify(safe_line(text), title="sent", timeout=8, markup=False)
         # Show the reply under its patch and its trailer in the counts.
         if self.opened is not None and self.opened.id == event.draft.series_id:
+            self._reopen = self.opened.id
             self.opened = None
         self.load(self.model.query)
 
@@ -520,6 +523,7 @@ class TriageApp(App[None]):
 
     def on_triage_app_series_changed(self, event: SeriesChanged) -> None:
         self.status.say(" | ".join([event.text, *event.problems]), error=bool(event.problems))
+        self._reopen = self.opened.id if self.opened is not None else None
         self.opened = None
         self.load(self.model.query)
 
@@ -558,6 +562,11 @@ class TriageApp(App[None]):
         self._refill()
         self.status.say(f"{len(event.rows)} series ({event.how})")
         table = self.query_one(SeriesList)
+        reopen, self._reopen = self._reopen, None
+        if reopen is not None and self.model.get(reopen) is not None:
+            # After a send or an apply, the series worked on stays open, wherever the reload put it.
+            with contextlib.suppress(Exception):
+                table.move_cursor(row=table.get_row_index(reopen), animate=False)
         if table.row_count and self.opened is None:
             sid = table.current_id
             if sid:
@@ -586,7 +595,9 @@ class TriageApp(App[None]):
         self.open_series(series_id)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if isinstance(event.data_table, SeriesList) and event.row_key.value is not None:
+        table = event.data_table
+        # A refill highlights row 0 before the cursor is put back: such late news is stale.
+        if isinstance(table, SeriesList) and event.row_key.value is not None and event.row_key.value == table.current_id:
             self._open(event.row_key.value)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
