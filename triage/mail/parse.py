@@ -298,7 +298,8 @@ def fast_body_text(data: bytes) -> str | None:
 
 def read_body_text(path: str | Path) -> str:
     """Decoded body text (with attached patches) of a message file; never raises on bad mail."""
-    data = Path(path).read_bytes()
+    with open(path, "rb") as fh:  # not Path.read_bytes: its overhead shows over 14,000 bodies
+        data = fh.read()
     text = fast_body_text(data)
     if text is not None:
         return text
