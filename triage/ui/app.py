@@ -7,21 +7,15 @@ handlers here own the state. Errors end in the status line, never a traceback.
 from __future__ import annotations
 
 import contextlib
-import os
-import shlex
-import subprocess
-import threading
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime
-from email.message import EmailMessage
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.app import App, ComposeResult
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -30,19 +24,13 @@ from textual.worker import get_current_worker
 
 from triage.cache.index import SeriesIndex
 from triage.config import Settings
-from triage.errors import UserError
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store, StoreError
-from triage.reply.draft import Draft, DraftError, DraftStore, build_message
-from triage.reply.outbox import ReplyError, Sent, identity, send_draft, start_reply
-from triage.reply.send import SendError
 from triage.series.model import STATES, Series
 from triage.series.patchdoc import parse_patch
 from triage.series.service import find_series
-from triage.take import service as take
-from triage.take.apply import branch_name
-from triage.take.export import ExportError
 from triage.textsafe import safe_line
+from triage.ui.base import TriageBase
 from triage.ui.bindings import ACTIONS
 from triage.ui.documents import (
     Document,
@@ -50,14 +38,14 @@ from triage.ui.documents import (
     message_document,
     patch_document,
     quick_patch_document,
-    range_diff_document,
     series_summary,
 )
 from triage.ui.keymaps import Keymap, load_keymap, shipped_keymaps
 from triage.ui.listmodel import ListModel
 from triage.ui.screens.composer import ComposerScreen
-from triage.ui.screens.dialogs import DraftsDialog, FileListDialog, QueryDialog
+from triage.ui.screens.dialogs import FileListDialog, QueryDialog
 from triage.ui.screens.help import HelpScreen
+from triage.ui.taking import Taking
 from triage.ui.widgets.common import scope_bindings
 from triage.ui.widgets.panes import PatchList, SeriesList, StatusLine
 from triage.ui.widgets.viewer import Viewer
@@ -88,7 +76,7 @@ class UndoEntry:
     previous: str | None  # the state tag before, None when untagged
 
 
-class TriageApp(App[None]):
+class TriageApp(Taking):
     TITLE = "triage"
     COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS = scope_bindings("app")
@@ -99,16 +87,6 @@ class TriageApp(App[None]):
     #message { height: 3fr; }
     #followups { height: 1fr; }
     """
-
-    class Progress(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     class SeriesLoaded(Message):
         def __init__(self, rows: list[dict[str, Any]], query: str, how: str) -> None:
@@ -130,43 +108,6 @@ class TriageApp(App[None]):
             super().__init__()
             self.series_id, self.state, self.undo = series_id, state, undo
 
-    class ReplyReady(Message):
-        def __init__(self, draft: Draft, resumed: bool) -> None:
-            super().__init__()
-            self.draft, self.resumed = draft, resumed
-
-    class ReplyBuilt(Message):
-        def __init__(self, draft_id: str, message: EmailMessage, recipients: list[str]) -> None:
-            super().__init__()
-            self.draft_id, self.message, self.recipients = draft_id, message, recipients
-
-    class ReplyFailed(Message):
-        def __init__(self, draft_id: str, text: str) -> None:
-            super().__init__()
-            self.draft_id, self.text = draft_id, text
-
-    class ReplySent(Message):
-        def __init__(self, draft: Draft, result: Sent) -> None:
-            super().__init__()
-            self.draft, self.result = draft, result
-
-    class RangeDiffReady(Message):
-        def __init__(self, series_id: str, doc: Document) -> None:
-            super().__init__()
-            self.series_id, self.doc = series_id, doc
-
-    class SeriesChanged(Message):
-        """Something outside the screen changed the store (apply): reload."""
-
-        def __init__(self, text: str, problems: list[str]) -> None:
-            super().__init__()
-            self.text, self.problems = text, problems
-
-    class DraftsListed(Message):
-        def __init__(self, drafts: list[Draft], problems: list[str], show: bool) -> None:
-            super().__init__()
-            self.drafts, self.problems, self.show = drafts, problems, show
-
     def __init__(self, store: Store, settings: Settings | None = None, keymap: Keymap | None = None) -> None:
         super().__init__()
         self.store = store
@@ -179,12 +120,8 @@ class TriageApp(App[None]):
         self.shown_message: str | None = None
         self.undo_stack: list[UndoEntry] = []
         self.left_width = 55
-        self.drafts = DraftStore()
-        self._draft_lock = threading.Lock()
-        self._draft_saved_seq: dict[str, int] = {}
-        self._draft_seq = 0
-        self._repeat: tuple[str, str] | None = None  # (action, series id) of the last take-in action
-        self._range_steps = 0
+        self._init_replying()
+        self._init_taking()
         self._reopen: str | None = None  # the series to open again after the next load
 
     # -- layout --------------------------------------------------------------------------
@@ -311,244 +248,12 @@ class TriageApp(App[None]):
         self.post_message(self.Progress(f"marked read: {len(s.message_ids())} messages"))
         self.call_from_thread(self._set_unread, series_id, False)
 
-    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
-    def prepare_reply(self, parent_id: str, kind: str, series_id: str | None) -> None:
-        try:
-            draft, resumed = start_reply(self.store, self.settings, self.drafts, parent_id, kind, series_id)
-        except (StoreError, ReplyError, OSError) as e:
-            self.post_message(self.Failed(f"cannot start a reply: {e}"))
-            return
-        self.post_message(self.ReplyReady(draft, resumed))
-
-    def save_draft(self, draft: Draft, *, now: bool = False) -> None:
-        """Save a snapshot of the draft; in a worker unless ``now`` (quitting)."""
-        self._draft_seq += 1
-        snapshot, seq = replace(draft), self._draft_seq
-        if now:
-            self._write_draft(snapshot, seq)
-        else:
-            self.run_worker(partial(self._write_draft, snapshot, seq), thread=True, group="draft-save", exit_on_error=False)
-
-    def _write_draft(self, draft: Draft, seq: int) -> None:
-        # Saves may finish out of order: never let an older snapshot overwrite a newer one.
-        with self._draft_lock:
-            if seq < self._draft_saved_seq.get(draft.id, 0):
-                return
-            try:
-                self.drafts.save(draft)
-            except OSError as e:
-                self.post_message(self.Failed(f"draft not saved to {self.drafts.dir}: {e.strerror or e}"))
-                return
-            self._draft_saved_seq[draft.id] = seq
-
-    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
-    def build_reply(self, draft: Draft) -> None:
-        try:
-            message, recipients = build_message(draft)
-        except (DraftError, ValueError) as e:
-            self.post_message(self.ReplyFailed(draft.id, str(e)))
-            return
-        self.post_message(self.ReplyBuilt(draft.id, message, recipients))
-
-    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
-    def send_reply(self, draft: Draft, built: tuple[EmailMessage, list[str]]) -> None:
-        self.post_message(self.Progress(f"sending through {self.settings.send.describe()}..."))
-        with self._draft_lock:
-            try:
-                result = send_draft(self.store, self.settings, self.drafts, draft, built)
-            except (SendError, DraftError, OSError) as e:
-                self.post_message(self.ReplyFailed(draft.id, f"not sent: {e}"))
-                return
-            # No save still in flight may bring the sent draft back.
-            self._draft_saved_seq[draft.id] = 1 << 62
-        self.post_message(self.ReplySent(draft, result))
-
-    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
-    def export_worker(self, series_id: str, force: bool) -> None:
-        try:
-            result = take.export(self.store, self.settings, series_id, force=force)
-            folder = Path(self.settings.export_dir or ".").expanduser()
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / (branch_name(result).replace("triage/", "", 1) + ".mbox")
-            target.write_bytes(result.mbox)
-        except ExportError as e:
-            again = f"; press {self._key_name('triage.export')} again to export anyway" if "incomplete" in str(e) else ""
-            self.post_message(self.Failed(f"{e}{again}"))
-            return
-        except (StoreError, UserError, OSError) as e:
-            self.post_message(self.Failed(f"export failed: {e}"))
-            return
-        self._repeat = None
-        added = sum(len(p.added) for p in result.patches)
-        notes = f" | {' | '.join(result.notes)}" if result.notes else ""
-        self.post_message(self.Progress(
-            f"exported {len(result.patches)} patch(es), {added} trailer line(s) added, to {target.resolve()}{notes}"
-        ))
-
-    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
-    def apply_worker(self, series_id: str, force: bool) -> None:
-        self.post_message(self.Progress("applying with git am -3..."))
-        try:
-            applied, exported, problems = take.apply(self.store, self.settings, series_id, None, force=force)
-        except (StoreError, UserError, OSError) as e:
-            self.post_message(self.Failed(str(e)))
-            return
-        self._repeat = None  # a second press applies again only when asked again
-        text = f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}; state → accepted"
-        self.post_message(self.SeriesChanged(text, exported.notes + problems))
-
-    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
-    def range_diff_worker(self, series: Series, steps: int) -> None:
-        try:
-            older = take.previous_version(self.store, series, steps)
-            if older is None:
-                what = "no earlier version" if steps == 1 else f"no version {steps} steps back"
-                self.post_message(self.Failed(f"v{series.version}: {what} in the store"))
-                return
-            lines = take.compare_versions(self.store, older, series)
-        except (StoreError, UserError, OSError) as e:
-            self.post_message(self.Failed(f"range-diff failed: {e}"))
-            return
-        title = f"range-diff v{older.version} → v{series.version}: {series.title}"
-        self.post_message(self.RangeDiffReady(series.id, range_diff_document(lines, title)))
-
-    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
-    def thanks_worker(self, series: Series) -> None:
-        try:
-            applied = take.applied_record(series.id)
-            me = identity(self.store, self.settings)
-            body = take.thanks_body(series, applied, me.formatted())
-            draft, resumed = start_reply(
-                self.store, self.settings, self.drafts, take.thanks_target(series), "thanks", series.id, body=body
-            )
-        except (StoreError, UserError, OSError) as e:
-            self.post_message(self.Failed(f"no thank-you note: {e}"))
-            return
-        self.post_message(self.ReplyReady(draft, resumed))
-
-    @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
-    def list_drafts(self, show: bool) -> None:
-        drafts, problems = self.drafts.all()
-        self.post_message(self.DraftsListed(drafts, problems, show))
-
-    def discard_draft(self, draft: Draft) -> None:
-        with self._draft_lock:
-            self._draft_saved_seq[draft.id] = 1 << 62
-            self.drafts.remove(draft.id)
-        self.status.say("draft discarded")
-
-    def edit_draft_externally(self, composer: ComposerScreen) -> None:
-        """$VISUAL/$EDITOR on the draft's text with the app suspended; the text comes back."""
-        path = self.drafts.dir / f"{composer.draft.id}.eml"
-        try:
-            self.drafts.dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(composer.draft.text, encoding="utf-8")
-            code = self.run_editor(path)
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as e:
-            composer.hint(f"editor: {e}", error=True)
-            return
-        finally:
-            path.unlink(missing_ok=True)
-        if code != 0:
-            composer.hint(f"editor exited with status {code}; its changes are kept in the composer", error=True)
-        composer.set_text(text)
-
-    def run_editor(self, path: Path) -> int:
-        """The one seam for the external editor: suspended in a terminal, run plain under tests."""
-        command = [*shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"), str(path)]
-        try:
-            with self.suspend():
-                return subprocess.call(command)
-        except SuspendNotSupported:
-            return subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        except FileNotFoundError:
-            self.status.say(f"editor {command[0]!r} not found: set $EDITOR", error=True)
-            return 127
-
     # -- message handlers (own the state) ---------------------------------------------------
-    def on_triage_app_progress(self, event: Progress) -> None:
+    def on_triage_base_progress(self, event: TriageBase.Progress) -> None:
         self.status.say(event.text)
 
-    def on_triage_app_failed(self, event: Failed) -> None:
+    def on_triage_base_failed(self, event: TriageBase.Failed) -> None:
         self.status.say(event.text, error=True)
-
-    def _composer(self, draft_id: str | None = None) -> ComposerScreen | None:
-        screen = self.screen
-        if isinstance(screen, ComposerScreen) and (draft_id is None or screen.draft.id == draft_id):
-            return screen
-        return None
-
-    def on_triage_app_reply_ready(self, event: ReplyReady) -> None:
-        if self._composer() is None:
-            self.push_screen(ComposerScreen(event.draft, resumed=event.resumed))
-
-    def on_triage_app_reply_built(self, event: ReplyBuilt) -> None:
-        composer = self._composer(event.draft_id)
-        if composer is not None:
-            composer.show_preview(event.message, event.recipients)
-
-    def on_triage_app_reply_failed(self, event: ReplyFailed) -> None:
-        self.status.say(event.text, error=True)
-        composer = self._composer(event.draft_id)
-        if composer is not None:
-            composer.show_failure(event.text)
-
-    def on_triage_app_reply_sent(self, event: ReplySent) -> None:
-        composer = self._composer(event.draft.id)
-        if composer is not None:
-            composer.dismiss(None)
-        r = event.result
-        text = f"sent <{r.message_id}>: {r.summary}"
-        if r.state:
-            text += f"; series → {r.state}"
-        if r.problems:
-            self.status.say(text + " | " + " | ".join(r.problems), error=True)
-        else:
-            self.status.say(text)
-        # The status line moves on as the list reloads; the toast keeps the news readable.
-        self.notify(safe_line(text), title="sent", timeout=8, markup=False)
-        # Show the reply under its patch and its trailer in the counts.
-        if self.opened is not None and self.opened.id == event.draft.series_id:
-            self._reopen = self.opened.id
-            self.opened = None
-        self.load(self.model.query)
-
-    def on_triage_app_range_diff_ready(self, event: RangeDiffReady) -> None:
-        if self.opened is None or self.opened.id != event.series_id:
-            return
-        self.shown_message = None  # the patch list shows the message again on the next move
-        self.query_one("#message", Viewer).show(event.doc)
-        self.status.say(event.doc.title)
-
-    def on_triage_app_series_changed(self, event: SeriesChanged) -> None:
-        self.status.say(" | ".join([event.text, *event.problems]), error=bool(event.problems))
-        self._reopen = self.opened.id if self.opened is not None else None
-        self.opened = None
-        self.load(self.model.query)
-
-    def on_triage_app_drafts_listed(self, event: DraftsListed) -> None:
-        for problem in event.problems:
-            self.notify(safe_line(problem), severity="warning", markup=False)
-        if not event.show:
-            if event.drafts:
-                key = self._key_name("triage.drafts")
-                self.status.say(f"{len(event.drafts)} unsent draft(s): {key} lists them")
-            return
-        if not event.drafts:
-            self.status.say("no unsent drafts")
-            return
-        by_id = {d.id: d for d in event.drafts}
-        labels = [
-            (d.id, f"{datetime.fromtimestamp(d.updated):%Y-%m-%d %H:%M}  {d.kind:<7} {d.parent_subject}")
-            for d in event.drafts
-        ]
-
-        def resume(draft_id: str | None) -> None:
-            if draft_id is not None and draft_id in by_id:
-                self.push_screen(ComposerScreen(by_id[draft_id], resumed=True))
-
-        self.push_screen(DraftsDialog(labels), resume)
 
     def _key_name(self, binding_id: str) -> str:
         from triage.ui.screens.help import display_keys
@@ -727,62 +432,6 @@ class TriageApp(App[None]):
             composer.flush()
             self.save_draft(composer.draft, now=True)
         self.exit()
-
-    def action_reply(self, kind: str) -> None:
-        if self.opened is None:
-            self.status.say("open a series first", error=True)
-            return
-        plist = self.query_one(PatchList)
-        h = plist.highlighted
-        if h is not None and 0 <= h < len(plist.entries):
-            parent = plist.entries[h][0]
-        else:
-            parent = self.shown_message or (self.opened.cover.message_id if self.opened.cover else None)
-        if not parent:
-            self.status.say("no message to reply to", error=True)
-            return
-        self.status.say("preparing the reply...")
-        self.prepare_reply(parent, kind, self.opened.id)
-
-    def action_drafts(self) -> None:
-        self.list_drafts(show=True)
-
-    def _repeated(self, action: str, series_id: str) -> bool:
-        """True when the same take-in action hits the same series twice in a row (force, or go further)."""
-        again = self._repeat == (action, series_id)
-        self._repeat = (action, series_id)
-        return again
-
-    def action_export(self) -> None:
-        sid = self._current_series_id()
-        if sid is None:
-            self.status.say("no series selected", error=True)
-            return
-        self.export_worker(sid, force=self._repeated("export", sid))
-
-    def action_apply(self) -> None:
-        sid = self._current_series_id()
-        if sid is None:
-            self.status.say("no series selected", error=True)
-            return
-        if not self.settings.apply_repo:
-            self.status.say("no tree to apply to: set [apply] repo in config.toml (or use triage apply --repo)", error=True)
-            return
-        self.apply_worker(sid, force=self._repeated("apply", sid))
-
-    def action_diff_versions(self) -> None:
-        if self.opened is None:
-            self.status.say("open a series first", error=True)
-            return
-        self._range_steps = self._range_steps + 1 if self._repeated("diff_versions", self.opened.id) else 1
-        self.status.say("comparing versions...")
-        self.range_diff_worker(self.opened, self._range_steps)
-
-    def action_thanks(self) -> None:
-        if self.opened is None:
-            self.status.say("open a series first", error=True)
-            return
-        self.thanks_worker(self.opened)
 
     def action_show_versions(self) -> None:
         sid = self._current_series_id()
