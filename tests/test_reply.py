@@ -18,7 +18,8 @@ from triage.config import Settings, load_settings
 from triage.reply.draft import Draft, DraftError, DraftStore, build_message, parse_draft
 from triage.reply.headers import reply_subject
 from triage.reply.outbox import ReplyError, identity, send_draft, start_reply
-from triage.reply.send import SendError, SendSettings
+from triage.reply.send import SendError
+from triage.reply.sendconfig import SendSettings
 from triage.series.service import load_series
 
 SERIES = CORPUS / "threads" / "linux-pwm" / "mc33xs2410-high-side-switch" / "v09-PATCH-v9-0-2.mbox"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from triage import paths
-from triage.reply.send import METHODS, SECURITY, SendSettings
+from triage.reply.sendconfig import METHODS, SECURITY, SendSettings
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES
 
 

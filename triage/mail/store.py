@@ -17,16 +17,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import notmuch2
 
 from triage import paths
-from triage.mail import maildir, rawwalk
-from triage.mail.facts_reader import TRAILER_QUERY, FactsReader, needs_body
-from triage.mail.parse import address
+from triage.mail import rawwalk
 from triage.series.facts import BodyFacts
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES, MessageRecord
 from triage.series.subject import parse_subject
+
+if TYPE_CHECKING:
+    from triage.mail.facts_reader import FactsReader
 
 LOCK_WAIT_SECONDS = 10.0
 
@@ -104,6 +106,10 @@ def _path(msg: notmuch2.Message) -> str | None:
 
 @functools.lru_cache(maxsize=16384)
 def _sender(value: str) -> tuple[str, str]:
+    # triage.mail.parse.address, imported late: the parse module pulls in the email package,
+    # which a warm start (no message read) never needs.
+    from triage.mail.parse import address
+
     name, email = address(value)
     return author_name(name), email
 
@@ -217,6 +223,9 @@ class Store:
         With ``with_facts`` the bodies that matter are read (see ``facts_reader``);
         ``known`` supplies facts already computed (bodies never change for a message).
         """
+        # Imported here: a warm start never reads a body, and these pull in the email package.
+        from triage.mail.facts_reader import TRAILER_QUERY, FactsReader, needs_body
+
         out: list[MessageRecord] = []
         q = query or "*"
         with self.read() as db:
@@ -339,6 +348,8 @@ class Store:
         Returns (message id, path). The file is written before the database is opened,
         so if the lock stays held it is not lost: the next ``notmuch new`` finds it.
         """
+        from triage.mail import maildir
+
         path = maildir.write(maildir.folder(self.path(), folder), data, flags, sync=True)
         try:
             with self.write() as db:

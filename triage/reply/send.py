@@ -12,48 +12,15 @@ import smtplib
 import socket
 import ssl
 import subprocess
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
 
 from triage.errors import UserError
-
-SECURITY = ("none", "starttls", "tls")
-METHODS = ("smtp", "sendmail")
+from triage.reply.sendconfig import NOT_CONFIGURED, SendSettings
 
 
 class SendError(UserError):
     """The transport did not accept the message; nothing was sent."""
-
-
-@dataclass(frozen=True)
-class SendSettings:
-    method: str | None = None  # None: not configured
-    host: str = "localhost"
-    port: int | None = None  # default by security: 25, 587, 465
-    security: str = "starttls"
-    user: str | None = None
-    password_command: str | None = None
-    sendmail_command: str = "sendmail -t -oi"
-    timeout: float = 30.0
-
-    @property
-    def smtp_port(self) -> int:
-        return self.port or {"none": 25, "starttls": 587, "tls": 465}[self.security]
-
-    def describe(self) -> str:
-        if self.method == "smtp":
-            return f"smtp {self.host}:{self.smtp_port} ({self.security})"
-        if self.method == "sendmail":
-            return f"sendmail command {self.sendmail_command!r}"
-        return "no transport"
-
-
-NOT_CONFIGURED = (
-    "sending is not configured: add [send] to config.toml "
-    '(method = "smtp" with [send.smtp] host, port, security, user, password_command; '
-    'or method = "sendmail" with [send.sendmail] command)'
-)
 
 
 def _password(settings: SendSettings) -> str:
