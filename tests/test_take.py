@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORPUS, FIXTURES, create_store, needs_corpus
-from tests.gitrepo import commit, git, msgid, series_repo
+from tests.gitrepo import commit, git, msgid, new_repo, series_repo
 from tests.mailgen import mail, mbox, patch_body
 from triage.cli import main
 from triage.config import Settings
@@ -215,3 +215,37 @@ def test_export_of_a_real_series_applies_its_own_trailers_once(tmp_path: Path) -
     split = subprocess.run(["git", "mailsplit", "--mboxrd", "-o" + str(tmp_path / "split"), str(tmp_path / "x.mbox")],
                            capture_output=True, check=False)
     assert split.stdout.strip() == b"2", split.stderr
+
+
+def test_apply_on_the_declared_base_commit(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    base = commit(repo, "base", {"a.c": "int a;\n", "b.c": "int b;\n"})
+    tip = commit(repo, "a: more\n\nSigned-off-by: Alice Author <alice@example.com>", {"a.c": "int a;\nint a2;\n"})
+    out = tmp_path / "patches"
+    git(repo, "format-patch", "-q", "--cover-letter", "--thread=shallow", f"--base={base}", "-o", str(out), f"{base}..{tip}")
+    cover_file = out / "0000-cover-letter.patch"
+    cover_file.write_text(cover_file.read_text().replace("*** SUBJECT HERE ***", "a: more"))
+    # The maintainer's tree has moved on in a way the patch conflicts with.
+    git(repo, "checkout", "-q", "-b", "next", base)
+    moved = commit(repo, "a: other", {"a.c": "int a;\nint other;\n"})
+    store = create_store(tmp_path / "store")
+    import_paths(store, sorted(out.glob("*.patch")))
+    cover = msgid(cover_file)
+    with pytest.raises(ApplyError, match="git am -3 stopped"):
+        apply(store, Settings(), cover, str(repo))  # on HEAD: conflicts
+    assert git(repo, "rev-parse", "HEAD") == moved
+    applied, exported, _ = apply(store, Settings(), cover, str(repo), base="auto")
+    assert exported.base_commit == base and applied.base == base
+    assert git(repo, "rev-parse", "HEAD^{tree}") == git(repo, "rev-parse", f"{tip}^{{tree}}")
+    # A base the tree does not have: HEAD, and said so.
+    git(repo, "checkout", "-q", "next")
+    other = tmp_path / "other"
+    new_repo(other)
+    commit(other, "unrelated", {"z": "z\n"})
+    store2 = create_store(tmp_path / "store2")
+    import_paths(store2, sorted(out.glob("*.patch")))
+    with pytest.raises(ApplyError):
+        apply(store2, Settings(), cover, str(other), base="auto")  # HEAD has no a.c: git am stops
+    exported2 = export(store2, Settings(), cover)
+    from triage.take.apply import resolve_base
+    assert resolve_base(exported2, other, "auto") == ("HEAD", f"base-commit {base[:12]} is not in {other}: applied on HEAD")

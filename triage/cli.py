@@ -77,7 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("apply", help="apply a series to a git tree on a new branch")
     a.add_argument("series_id")
     a.add_argument("--repo", help="git work tree (default: [apply] repo in config.toml)")
-    a.add_argument("--base", help="commit to start the branch from (default: HEAD)")
+    a.add_argument(
+        "--base",
+        help="commit to start the branch from, or 'auto' for the base-commit the series declares "
+        "when the tree has it (default: HEAD, or [apply] base)",
+    )
     a.add_argument("--force", action="store_true", help="apply an incomplete series")
 
     v = sub.add_parser("versions", help="list the versions of a series")

@@ -33,6 +33,7 @@ class Settings:
     export_link_to: str = "cover"
     export_signoff: bool = False
     apply_repo: str | None = None
+    apply_base: str | None = None  # None: HEAD; "auto": the series' base-commit when the tree has it
     export_dir: str | None = None  # where the screen writes exports (default: the current directory)
     raw: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
@@ -109,6 +110,11 @@ def _export(s: Settings, data: dict[str, Any], path: Path) -> None:
     s.export_dir = _string(table, "dir", "export", s, path)
     apply = _table(data, "apply", s, path)
     s.apply_repo = _string(apply, "repo", "apply", s, path)
+    base = apply.get("base", "head")
+    if base in ("auto", "head"):
+        s.apply_base = "auto" if base == "auto" else None
+    else:
+        s.problems.append(f"{path}: apply.base must be \"auto\" or \"head\"; using \"head\"")
 
 
 def _template_ok(template: str) -> bool:

@@ -64,8 +64,23 @@ def _free_branch(repo: Path, name: str) -> str:
     return candidate
 
 
+def resolve_base(export: Export, repo: Path, base: str | None) -> tuple[str, str | None]:
+    """The revision to start from, and a note when ``auto`` could not use the series' base.
+
+    ``auto``: the ``base-commit:`` the series declares, when this tree has it; else HEAD.
+    """
+    if base != "auto":
+        return base or "HEAD", None
+    declared = export.base_commit
+    if declared is None:
+        return "HEAD", "the series declares no base-commit: applied on HEAD"
+    if _git(repo, "cat-file", "-e", f"{declared}^{{commit}}", check=False).returncode != 0:
+        return "HEAD", f"base-commit {declared[:12]} is not in {repo}: applied on HEAD"
+    return declared, None
+
+
 def apply_export(export: Export, repo: Path, *, base: str | None = None, branch: str | None = None) -> Applied:
-    """``git am -3`` the export onto ``base`` (default HEAD) on a new branch.
+    """``git am -3`` the export onto ``base`` (default HEAD; ``auto``: the series' base-commit) on a new branch.
 
     A conflict aborts the am, returns to the branch that was checked out and deletes
     the new branch: the repository is as it was, and git's message is in the error.
@@ -81,7 +96,10 @@ def apply_export(export: Export, repo: Path, *, base: str | None = None, branch:
         raise ApplyError(f"{repo} has uncommitted changes: {' | '.join(dirty.splitlines()[:3])}")
     previous = _git(repo, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip()
     previous_rev = _git(repo, "rev-parse", "HEAD").stdout.strip()
-    base_rev = _git(repo, "rev-parse", "--verify", f"{base or 'HEAD'}^{{commit}}").stdout.strip()
+    start, note = resolve_base(export, repo, base)
+    if note:
+        export.notes.append(note)
+    base_rev = _git(repo, "rev-parse", "--verify", f"{start}^{{commit}}").stdout.strip()
     name = _free_branch(repo, branch or branch_name(export))
     _git(repo, "checkout", "--quiet", "-b", name, base_rev)
     with tempfile.NamedTemporaryFile(prefix="triage-", suffix=".mbox", delete=False) as fh:

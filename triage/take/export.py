@@ -25,6 +25,7 @@ MBOX_FROM = b"From git@z Thu Jan  1 00:00:00 1970\n"
 _OUT = email.policy.default.clone(max_line_length=998, linesep="\n")
 _FROM_LINE_RE = re.compile(rb"^(>*From )", re.MULTILINE)
 _WS_RE = re.compile(r"\s+")
+_BASE_RE = re.compile(r"^base-commit: ([0-9a-f]{7,40})\s*$", re.MULTILINE)
 
 
 class ExportError(UserError):
@@ -54,6 +55,7 @@ class Export:
     patches: list[ExportedPatch] = field(default_factory=list)
     mbox: bytes = b""
     notes: list[str] = field(default_factory=list)  # trailers left out and why
+    base_commit: str | None = None  # what ``git format-patch --base`` declared, if anything
 
 
 def link_url(template: str, msgid: str) -> str:
@@ -152,6 +154,11 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
         chunks.append(_message(m.subject, m.raw_addresses.get("From", ""), m.from_, date, patch.message_id, body))
         out.patches.append(ExportedPatch(patch.index, patch.message.parsed.title, patch.message_id, added, body))
     out.mbox = b"\n".join(chunks)
+    # git format-patch --base writes "base-commit:" at the end of the cover letter (or of the last patch).
+    texts = [p.body for p in reversed(out.patches)]
+    if series.cover is not None:
+        texts.insert(0, read_message(series.cover.message_id, store.message_path(series.cover.message_id)).body)
+    out.base_commit = next((m[1] for t in texts if (m := _BASE_RE.search(t))), None)
     return out
 
 

@@ -45,7 +45,7 @@ def apply(
     if not target:
         raise ApplyError("no repository: give --repo PATH or set [apply] repo in config.toml")
     exported = export(store, settings, series_id, force=force)
-    applied = apply_export(exported, Path(target), base=base)
+    applied = apply_export(exported, Path(target), base=base or settings.apply_base)
     problems = []
     try:
         store.set_state(exported.series.message_ids(), "accepted")
