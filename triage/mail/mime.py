@@ -22,8 +22,9 @@ _PARAM_RE = {
     name: re.compile(rb";\s*" + name + rb'\s*=\s*(?:"([^"]*)"|([^;\s]*))', re.IGNORECASE)
     for name in (b"boundary", b"charset", b"filename", b"name")
 }
-_PATCH_NAME_RE = re.compile(r"\.(patch|diff)$", re.IGNORECASE)
-_PATCH_TYPES = {"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"}
+# What makes a part an attached patch (shared with the email-package path in parse.py).
+PATCH_NAME_RE = re.compile(r"\.(patch|diff)$", re.IGNORECASE)
+PATCH_TYPES = {"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"}
 MAX_DEPTH = 8
 
 
@@ -96,16 +97,14 @@ def _parts(body: bytes, boundary: bytes) -> list[bytes]:
                 part = body[start : max(start, pos - 1)]  # the line ending before the boundary goes
                 parts.append(part[:-1] if part.endswith(b"\r") else part)
             if end:
-                return parts if parts else _unsure()
+                if not parts:
+                    raise _Unsure
+                return parts
             if line_end == -1:
                 break
             start = line_end + 1
         pos = body.find(marker, pos + len(marker))
     raise _Unsure  # no closing boundary
-
-
-def _unsure() -> list[bytes]:
-    raise _Unsure
 
 
 def _payload(body: bytes, cte: bytes | None) -> bytes:
@@ -145,7 +144,7 @@ def _walk(headers: dict[bytes, bytes], body: bytes, out: dict[str, list[tuple[by
     if charset_raw and not charset_raw.isascii():
         charset = None
     cte = headers.get(b"content-transfer-encoding")
-    is_patch = ctype in _PATCH_TYPES or bool(_PATCH_NAME_RE.search(name))
+    is_patch = ctype in PATCH_TYPES or bool(PATCH_NAME_RE.search(name))
     if is_patch:
         out["patches"].append((_payload(body, cte), charset))
     elif ctype == "text/plain" and disposition != "attachment":

@@ -18,10 +18,8 @@ from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 from pathlib import Path
 
-from triage.mail.mime import multipart_text
+from triage.mail.mime import PATCH_NAME_RE, PATCH_TYPES, multipart_text
 
-_PATCH_NAME_RE = re.compile(r"\.(patch|diff)$", re.IGNORECASE)
-_PATCH_TYPES = {"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"}
 _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 
 # Charsets that mail claims and Python does not know, mapped to what the sender meant.
@@ -207,7 +205,7 @@ def body_text(msg: Message) -> BodyText:
             filename = part.get_filename() or ""
         except Exception:  # noqa: BLE001
             disposition, filename = "", ""
-        is_patch_part = ctype in _PATCH_TYPES or bool(_PATCH_NAME_RE.search(filename))
+        is_patch_part = ctype in PATCH_TYPES or bool(PATCH_NAME_RE.search(filename))
         if is_patch_part:
             patches.append(_part_text(part))
         elif ctype == "text/plain" and disposition != "attachment":

@@ -11,7 +11,6 @@ when the message is built; no other header can be written.
 
 from __future__ import annotations
 
-import contextlib
 import email.policy
 import json
 import os
@@ -180,7 +179,3 @@ class DraftStore:
         drafts, _ = self.all()
         return next((d for d in drafts if d.parent_id == parent_id and (kind is None or d.kind == kind)), None)
 
-    def cleanup_temp(self) -> None:
-        with contextlib.suppress(OSError):
-            for f in self.dir.glob("*.tmp*"):
-                f.unlink()

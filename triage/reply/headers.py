@@ -12,6 +12,7 @@ import re
 from email.utils import formataddr, getaddresses
 
 from triage.mail.parse import decode_words
+from triage.series.subject import REPLY_RE
 
 # Line breaks in every spelling (str.splitlines() knows more than \r and \n), other
 # controls, and bidi overrides that could disguise an address.
@@ -19,7 +20,6 @@ _BREAKS_RE = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MSGID_RE = re.compile(r"^[!-;=?-~]+$")  # printable ASCII, no <, >, or spaces
 _SPECIALS_RE = re.compile(r'[()<>@,;:\\".\[\]]')
-_REPLY_PREFIX_RE = re.compile(r"^\s*(re|aw|sv|antw)\s*(\[\d+\])?\s*:\s*", re.IGNORECASE)
 
 
 def one_line(value: str | None) -> str:
@@ -89,7 +89,7 @@ def without(pairs: list[tuple[str, str]], drop: set[str]) -> list[tuple[str, str
 def reply_subject(subject: str | None) -> str:
     """``Re: `` + the subject, never ``Re: Re:`` (nor ``Re: AW:``)."""
     text = one_line(subject)
-    while (m := _REPLY_PREFIX_RE.match(text)) is not None and m.end() < len(text):
+    while (m := REPLY_RE.match(text)) is not None and m.end() < len(text):
         text = text[m.end() :]
     return f"Re: {text}" if text else "Re: (no subject)"
 

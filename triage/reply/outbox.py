@@ -12,7 +12,7 @@ from triage.config import Settings
 from triage.errors import UserError
 from triage.mail.message import read_message
 from triage.mail.store import Store, StoreError
-from triage.reply.compose import TRAILERS, Identity, new_reply
+from triage.reply.compose import Identity, new_reply
 from triage.reply.draft import Draft, DraftStore, build_message
 from triage.reply.headers import is_plain_address, one_line
 from triage.reply.send import send
@@ -100,7 +100,3 @@ def send_draft(
         except (StoreError, LookupError) as e:
             result.problems.append(f"sent, but the state was not set: {e}")
     return result
-
-
-def trailer_label(kind: str) -> str | None:
-    return TRAILERS.get(kind)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 # Reply and forward markers in the languages mail clients actually emit.
-_REPLY_RE = re.compile(r"^(?:re|aw|sv|antw|vs|odp|r)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
+REPLY_RE = re.compile(r"^(?:re|aw|sv|antw|vs|odp|r)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
 _FORWARD_RE = re.compile(r"^(?:fwd?|fw|wg|tr)\s*:\s*", re.IGNORECASE)
 _GROUP_RE = re.compile(r"^\[([^\[\]]*)\]\s*")
 _VERSION_RE = re.compile(r"^v(\d+)(?:\.(\d+))?$", re.IGNORECASE)
@@ -151,7 +151,7 @@ def parse_subject(subject: str | None) -> ParsedSubject:
     groups: list[tuple[str, _GroupInfo]] = []
     seen_patch_group = False
     while rest:
-        if not seen_patch_group and (m := _REPLY_RE.match(rest)):
+        if not seen_patch_group and (m := REPLY_RE.match(rest)):
             is_reply = True
             rest = rest[m.end() :]
             continue

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 
 from triage.errors import UserError
 from triage.mail.message import read_message
-from triage.mail.store import Store, StoreError
+from triage.mail.store import Store
 from triage.reply.compose import Identity
 from triage.reply.headers import one_line
 from triage.series.model import Patch, Series
@@ -160,13 +160,3 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
         texts.insert(0, read_message(series.cover.message_id, store.message_path(series.cover.message_id)).body)
     out.base_commit = next((m[1] for t in texts if (m := _BASE_RE.search(t))), None)
     return out
-
-
-def find_and_export(store: Store, series_id: str, options: ExportOptions) -> Export:
-    from triage.series.service import find_series
-
-    try:
-        series = find_series(store, series_id)
-    except StoreError as e:
-        raise ExportError(str(e)) from e
-    return export_series(store, series, options)

@@ -119,7 +119,3 @@ def range_diff(old: list[PatchText], new: list[PatchText], context: int = 3) -> 
                 kind = "@" if line.startswith("@@") else line[:1]
                 out.append(RangeLine(kind, "    " + ("@@" if kind == "@" else line)))
     return out
-
-
-def render(lines: list[RangeLine]) -> str:
-    return "\n".join(line.text for line in lines)
