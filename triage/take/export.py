@@ -19,12 +19,11 @@ from triage.mail.store import Store
 from triage.reply.compose import Identity
 from triage.reply.headers import one_line
 from triage.series.model import Patch, Series
-from triage.series.trailers import commit_message, patch_trailers
+from triage.series.trailers import RawTrailer, commit_message, patch_trailers
 
 MBOX_FROM = b"From git@z Thu Jan  1 00:00:00 1970\n"
 _OUT = email.policy.default.clone(max_line_length=998, linesep="\n")
 _FROM_LINE_RE = re.compile(rb"^(>*From )", re.MULTILINE)
-_WS_RE = re.compile(r"\s+")
 _BASE_RE = re.compile(r"^base-commit: ([0-9a-f]{7,40})\s*$", re.MULTILINE)
 
 
@@ -62,9 +61,10 @@ def link_url(template: str, msgid: str) -> str:
     return template.format(msgid=urllib.parse.quote(msgid, safe="@!$&'()*+,;=:~._-"))
 
 
-def _key(line: str) -> str:
+def _key(line: str) -> tuple[str, str]:
+    # The trailer rules' own identity: case and spacing folded, links by message id.
     name, _, value = line.partition(":")
-    return f"{name.strip().lower()}:{_WS_RE.sub(' ', value.strip().lower())}"
+    return RawTrailer(name.strip(), value.strip()).key()
 
 
 def with_trailers(body: str, lines: list[str]) -> tuple[str, list[str]]:
@@ -74,7 +74,8 @@ def with_trailers(body: str, lines: list[str]) -> tuple[str, list[str]]:
     """
     message = commit_message(body)
     head = message.rstrip()
-    existing = {_key(f"{t.name}: {t.value}") for t in patch_trailers(body)}
+    own = patch_trailers(body)
+    existing = {t.key() for t in own}
     added = []
     for line in lines:
         if _key(line) not in existing:
@@ -82,8 +83,7 @@ def with_trailers(body: str, lines: list[str]) -> tuple[str, list[str]]:
             added.append(line)
     if not added:
         return body, []
-    has_block = bool(patch_trailers(body))
-    joiner = "\n" if has_block else "\n\n"
+    joiner = "\n" if own else "\n\n"
     tail = body[len(head) :]
     if not tail.startswith("\n"):
         tail = "\n" + tail
