@@ -44,7 +44,7 @@ from triage.ui.keymaps import Keymap, load_keymap, shipped_keymaps
 from triage.ui.listmodel import ListModel
 from triage.ui.screens.composer import ComposerScreen
 from triage.ui.screens.dialogs import FileListDialog, QueryDialog
-from triage.ui.screens.help import HelpScreen
+from triage.ui.screens.help import HelpScreen, display_keys
 from triage.ui.taking import Taking
 from triage.ui.widgets.common import scope_bindings
 from triage.ui.widgets.panes import PatchList, SeriesList, StatusLine
@@ -256,8 +256,7 @@ class TriageApp(Taking):
         self.status.say(event.text, error=True)
 
     def _key_name(self, binding_id: str) -> str:
-        from triage.ui.screens.help import display_keys
-
+        """The first key of an action in the active keymap, as the footer and help show it."""
         keys = self.keymap.bindings.get(binding_id, "")
         return display_keys(keys.split(",")[0]) if keys else binding_id
 

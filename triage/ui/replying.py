@@ -31,6 +31,8 @@ from triage.ui.screens.composer import ComposerScreen
 from triage.ui.screens.dialogs import DraftsDialog
 from triage.ui.widgets.panes import PatchList
 
+RETIRED = 1 << 62  # a save sequence no snapshot reaches
+
 
 class Replying(TriageBase):
     """The app's reply half. The app gives it the store, settings, keymap and open series."""
@@ -96,6 +98,10 @@ class Replying(TriageBase):
                 return
             self._draft_saved_seq[draft.id] = seq
 
+    def _retire_draft(self, draft_id: str) -> None:
+        """No save still in flight may bring a sent or discarded draft back (call under the lock)."""
+        self._draft_saved_seq[draft_id] = RETIRED
+
     @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
     def build_reply(self, draft: Draft) -> None:
         try:
@@ -114,8 +120,7 @@ class Replying(TriageBase):
             except (SendError, DraftError, OSError) as e:
                 self.post_message(self.ReplyFailed(draft.id, f"not sent: {e}"))
                 return
-            # No save still in flight may bring the sent draft back.
-            self._draft_saved_seq[draft.id] = 1 << 62
+            self._retire_draft(draft.id)
         self.post_message(self.ReplySent(draft, result))
 
     @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
@@ -125,7 +130,7 @@ class Replying(TriageBase):
 
     def discard_draft(self, draft: Draft) -> None:
         with self._draft_lock:
-            self._draft_saved_seq[draft.id] = 1 << 62
+            self._retire_draft(draft.id)
             self.drafts.remove(draft.id)
         self.status.say("draft discarded")
 

@@ -118,13 +118,8 @@ class ComposerScreen(Screen[None]):
             row -= 1
         area.move_cursor((row, len(lines[row])))
         note = "resumed a saved draft · " if self.resumed else ""
-        send, edit, close = self._key("triage.send"), self._key("triage.edit_external"), self._key("triage.composer.close")
+        send, edit, close = self.triage._key_name("triage.send"), self.triage._key_name("triage.edit_external"), self.triage._key_name("triage.composer.close")
         self.hint(f"{note}{send} preview and send · {edit} $EDITOR · {close} close (draft kept) · saved as you type")
-
-    def _key(self, binding_id: str) -> str:
-        """The first key of an action in the active keymap, for the hints."""
-        keys = self.triage.keymap.bindings.get(binding_id, "")
-        return keys.split(",")[0].strip() or binding_id
 
     # -- presenting -------------------------------------------------------------------------
     def hint(self, text: str, *, error: bool = False) -> None:
@@ -139,7 +134,7 @@ class ComposerScreen(Screen[None]):
     def show_preview(self, message: EmailMessage, recipients: list[str]) -> None:
         self.built = (message, recipients)
         preview = self.query_one("#preview", Viewer)
-        send, back = self._key("triage.send"), self._key("triage.composer.close")
+        send, back = self.triage._key_name("triage.send"), self.triage._key_name("triage.composer.close")
         preview.show(preview_document(message, recipients, send, back))
         self.add_class("previewing")
         preview.focus()
@@ -174,8 +169,9 @@ class ComposerScreen(Screen[None]):
     def set_text(self, text: str) -> None:
         self.query_one(TextArea).load_text(safe_text(text))
         self.draft.text = self.query_one(TextArea).text
-        self.flush()
-        self.triage.save_draft(self.draft)
+        if self._save_timer is not None:
+            self._save_timer.stop()  # the save below covers it
+        self._save()
 
     # -- actions ------------------------------------------------------------------------------
     def action_send(self) -> None:
@@ -196,7 +192,7 @@ class ComposerScreen(Screen[None]):
             self.built = None
             self.remove_class("previewing")
             self.query_one(TextArea).focus()
-            self.hint(f"editing · {self._key('triage.send')} preview and send")
+            self.hint(f"editing · {self.triage._key_name('triage.send')} preview and send")
             return
         self.flush()
         self.dismiss(None)
@@ -213,7 +209,7 @@ class ComposerScreen(Screen[None]):
             return
         if not self._discard_armed:
             self._discard_armed = True
-            self.hint(f"press {self._key('triage.composer.discard')} again to discard this draft", error=True)
+            self.hint(f"press {self.triage._key_name('triage.composer.discard')} again to discard this draft", error=True)
             return
         if self._save_timer is not None:
             self._save_timer.stop()
