@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import notmuch2
@@ -47,6 +50,23 @@ def create_store(root: Path, *, name: str = "Test Maintainer", email: str = "mai
     )
     notmuch2.Database.create(str(mail), config=notmuch2.Database.CONFIG.EMPTY).close()
     return Store(StoreConfig(config_path=str(cfg), lock_wait=1.0))
+
+
+@contextlib.contextmanager
+def write_lock_held(store: Store) -> Iterator[None]:
+    """Another process holds the store's write lock, as ``notmuch new`` does, until the block ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import notmuch2,sys,time; d=notmuch2.Database(sys.argv[1], mode=notmuch2.Database.MODE.READ_WRITE, "
+         "config=notmuch2.Database.CONFIG.EMPTY); print('held', flush=True); time.sleep(30)", str(store.path())],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 @pytest.fixture

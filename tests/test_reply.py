@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, needs_corpus
+from tests.conftest import CORPUS, needs_corpus, write_lock_held
 from tests.mailgen import mail, patch_body
 from tests.smtpserver import SMTPServer, free_port
 from triage.config import Settings, load_settings
@@ -284,22 +284,12 @@ def test_quote_drops_the_signature_and_caps_huge_patches() -> None:
 def test_a_locked_database_loses_neither_the_sent_copy_nor_the_state(make_store, tmp_path: Path) -> None:
     store = make_store(mail("c@x", "[PATCH 0/1] one", "cover\n"), mail("p1@x", "[PATCH 1/1] one", patch_body(), parent="c@x"))
     drafts = DraftStore(tmp_path / "drafts")
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import notmuch2,sys,time; d=notmuch2.Database(sys.argv[1], mode=notmuch2.Database.MODE.READ_WRITE, "
-         "config=notmuch2.Database.CONFIG.EMPTY); print('held', flush=True); time.sleep(30)", str(store.path())],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        with SMTPServer() as server:
-            settings = smtp_settings(server.port)
-            draft, _ = start_reply(store, settings, drafts, "p1@x", "review", "c@x")
-            assert holder.stdout.readline().strip() == "held"
+    with SMTPServer() as server:
+        settings = smtp_settings(server.port)
+        draft, _ = start_reply(store, settings, drafts, "p1@x", "review", "c@x")
+        with write_lock_held(store):
             result = send_draft(store, settings, drafts, draft)
-            assert len(server.wait()) == 1
-    finally:
-        holder.kill()
-        holder.wait()
+        assert len(server.wait()) == 1
     assert not drafts.path(draft.id).exists()  # accepted by the transport: the draft has done its job
     filed, state = result.problems
     assert "sent, but not filed" in filed and "for the next `notmuch new`" in filed

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import notmuch2
 import pytest
 
-from tests.conftest import FIXTURES, create_store, needs_corpus
+from tests.conftest import FIXTURES, create_store, needs_corpus, write_lock_held
 from tests.mailgen import mail, mbox, patch_body
 from triage.cli import main
 from triage.mail.importer import import_paths
@@ -44,22 +42,12 @@ def test_state_tags_every_message_one_state_at_a_time(make_store) -> None:
 
 def test_locked_database_is_retried_then_queued_without_loss(make_store, tmp_path: Path) -> None:
     store = make_store(mbox(*SERIES))
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import notmuch2,sys,time; d=notmuch2.Database(sys.argv[1], mode=notmuch2.Database.MODE.READ_WRITE, "
-         "config=notmuch2.Database.CONFIG.EMPTY); print('held', flush=True); time.sleep(30)", str(store.path())],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with write_lock_held(store):
         t0 = time.monotonic()
         with pytest.raises(StoreLocked, match="locked by another process.*queued"):
             store.set_state(["s0@x", "s1@x"], "accepted")
         assert time.monotonic() - t0 < 10
         assert store.pending() and "triage/accepted" not in _tags(store, "s0@x")
-    finally:
-        holder.kill()
-        holder.wait()
     assert store.retry_pending() == 1
     assert "triage/accepted" in _tags(store, "s0@x") and not store.pending()
 
