@@ -316,11 +316,18 @@ class Store:
                 raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
 
     def message_path(self, message_id: str) -> str | None:
+        return self.message_paths([message_id])[message_id]
+
+    def message_paths(self, message_ids: Iterable[str]) -> dict[str, str | None]:
+        """The file of each message (None when it is not in the database), with one open."""
+        out: dict[str, str | None] = {}
         with self.read() as db:
-            try:
-                return str(db.find(message_id).path)
-            except LookupError:
-                return None
+            for mid in message_ids:
+                try:
+                    out[mid] = str(db.find(mid).path)
+                except LookupError:
+                    out[mid] = None
+        return out
 
     # -- writing -----------------------------------------------------------------
     def tag(self, message_ids: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()) -> int:

@@ -136,8 +136,10 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
     out = Export(series)
     first = series.cover.message_id if series.cover else series.patches[0].message_id
     chunks = []
+    cover_ids = [series.cover.message_id] if series.cover else []
+    paths = store.message_paths([*cover_ids, *(p.message_id for p in series.patches)])
     for patch in sorted(series.patches, key=lambda p: p.index):
-        m = read_message(patch.message_id, store.message_path(patch.message_id))
+        m = read_message(patch.message_id, paths[patch.message_id])
         if m.problem and not m.body:
             raise ExportError(f"patch {patch.index} <{patch.message_id}>: {m.problem}")
         if not patch.message.facts.has_diff:
@@ -157,6 +159,6 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
     # git format-patch --base writes "base-commit:" at the end of the cover letter (or of the last patch).
     texts = [p.body for p in reversed(out.patches)]
     if series.cover is not None:
-        texts.insert(0, read_message(series.cover.message_id, store.message_path(series.cover.message_id)).body)
+        texts.insert(0, read_message(series.cover.message_id, paths[series.cover.message_id]).body)
     out.base_commit = next((m[1] for t in texts if (m := _BASE_RE.search(t))), None)
     return out

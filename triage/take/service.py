@@ -72,8 +72,9 @@ def versions(store: Store, series_id: str) -> list[Series]:
 
 def patch_texts(store: Store, series: Series) -> list[PatchText]:
     out = []
+    paths = store.message_paths(p.message_id for p in series.patches)
     for p in sorted(series.patches, key=lambda p: p.index):
-        m = read_message(p.message_id, store.message_path(p.message_id))
+        m = read_message(p.message_id, paths[p.message_id])
         out.append(normalize(p.index, p.message.parsed.title, m.body))
     return out
 

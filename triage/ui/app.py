@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 
 from triage.cache.index import SeriesIndex
 from triage.config import Settings
-from triage.mail.message import MessageText, read_message
+from triage.mail.message import read_message
 from triage.mail.store import Store, StoreError
 from triage.series.model import STATES, Series
 from triage.series.patchdoc import parse_patch
@@ -209,16 +209,15 @@ class TriageApp(Taking):
                 patch = next((p for p in series.patches if p.message_id == message_id), None)
                 followup_ids = patch.followups if patch else []
                 what = f"patch {index}"
-            followups = [self._read(mid) for mid in followup_ids[:MAX_FOLLOWUPS]]
+            shown = followup_ids[:MAX_FOLLOWUPS]
+            paths = self.store.message_paths(shown)
+            followups = [read_message(mid, paths[mid]) for mid in shown]
             fdoc = followups_document(followups, what)
         except StoreError as e:
             self.post_message(self.Failed(str(e)))
             return
         if not worker.is_cancelled:
             self.post_message(self.MessageShown(message_id, doc, fdoc))
-
-    def _read(self, message_id: str) -> MessageText:
-        return read_message(message_id, self.store.message_path(message_id))
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def change_state(self, series_id: str, state: str | None, record_undo: bool = True) -> None:
