@@ -40,7 +40,9 @@ class BodyFacts:
     patch_id: str | None = None
 
 
-_CHANGED_RE = re.compile(r"^(?:diff --git .*|[+-](?![+-]{2} ).*)$", re.MULTILINE)
+# Anchored on a literal newline rather than ^ with MULTILINE: the engine then jumps from
+# newline to newline instead of trying every position.
+_CHANGED_RE = re.compile(r"\n(diff --git [^\n]*|[+-](?![+-]{2} )[^\n]*)")
 
 
 def patch_id(text: str) -> str | None:
@@ -52,7 +54,7 @@ def patch_id(text: str) -> str | None:
     sig = diff.rfind("\n-- \n")
     if sig != -1:
         diff = diff[:sig]
-    changed = _CHANGED_RE.findall(diff)
+    changed = _CHANGED_RE.findall("\n" + diff)
     if not any(line[:1] in "+-" for line in changed):
         return None
     # str.split() drops every run of whitespace in C, several times faster than a regex.
