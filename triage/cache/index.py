@@ -32,10 +32,9 @@ from triage.series.grouping import (
     link_versions,
 )
 from triage.series.model import MessageRecord, Series
-from triage.series.trailers import RawTrailer
 from triage.textsafe import json_safe
 
-SCHEMA = "8"
+SCHEMA = "9"
 # Keys of a series' JSON that depend on other series (versions) and so are added at the end.
 _DYNAMIC = ("state", "current", "previous_versions", "newer_versions", "carried_trailers", "review_lost")
 
@@ -53,47 +52,11 @@ def default_path(store: Store) -> Path:
     return paths.cache_dir() / f"index-{key}.sqlite"
 
 
-_NO_FACTS = BodyFacts()
-
-
-def _facts_tuple(f: BodyFacts) -> tuple | None:
-    if f == _NO_FACTS:
-        return None
-    return (
-        f.has_diff,
-        tuple((t.name, t.value) for t in f.own_trailers),
-        tuple((t.name, t.value) for t in f.followup_trailers),
-        f.change_id,
-        f.supersedes,
-        f.diffstat,
-        f.unreadable,
-        f.mentions,
-        f.patch_id,
-    )
-
-
-def _facts_from(t: tuple | None) -> BodyFacts:
-    if t is None:
-        return _NO_FACTS
-    has_diff, own, fup, change_id, supersedes, diffstat, unreadable, mentions, pid = t
-    return BodyFacts(
-        has_diff,
-        tuple(RawTrailer(n, v) for n, v in own),
-        tuple(RawTrailer(n, v) for n, v in fup),
-        change_id,
-        supersedes,
-        diffstat,
-        unreadable,
-        mentions,
-        pid,
-    )
-
-
 def _pack_thread(records: list[MessageRecord]) -> bytes:
     """One thread's messages as plain tuples: pickles several times faster than dataclasses."""
     return pickle.dumps(
         [
-            (r.message_id, r.subject, r.from_name, r.from_email, r.date, r.parent_id, tuple(r.tags), _facts_tuple(r.facts))
+            (r.message_id, r.subject, r.from_name, r.from_email, r.date, r.parent_id, tuple(r.tags), r.facts.to_tuple())
             for r in records
         ],
         protocol=pickle.HIGHEST_PROTOCOL,
@@ -102,7 +65,7 @@ def _pack_thread(records: list[MessageRecord]) -> bytes:
 
 def _unpack_thread(thread_id: str, blob: bytes) -> list[MessageRecord]:
     return [
-        MessageRecord(mid, thread_id, subject, name, email, date, parent, frozenset(tags), facts=_facts_from(f))
+        MessageRecord(mid, thread_id, subject, name, email, date, parent, frozenset(tags), facts=BodyFacts.from_tuple(f))
         for mid, subject, name, email, date, parent, tags, f in pickle.loads(blob)
     ]
 

@@ -4,8 +4,11 @@ Bodies are the expensive part of building series (file reads and decoding), and
 only some messages need them: patches, covers and other non-replies always; a
 reply only when notmuch's index says its body can hold a review trailer. On a
 large store the reading runs in one helper process while the main process walks
-the notmuch threads, and the main process takes back whatever the helper has not
-started when the walk ends.
+the notmuch threads. The helper asks notmuch which replies can hold a trailer
+itself (that query would otherwise delay the walk), keeps its answers until the
+walk is over and sends them once, as plain tuples; the main process takes back
+whatever the helper has not been handed yet. Whoever reads a message, the facts
+are the same.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 from triage.mail.parse import read_body_text
 from triage.series.facts import BodyFacts, facts_from_text
-from triage.series.model import MessageRecord
 
 # Replies are read only when their body can carry a trailer that credits a reviewer.
 # A follow-up's lone Signed-off-by, Link, Fixes or Closes is not collected (see README).
@@ -31,116 +35,189 @@ TRAILER_QUERY = " OR ".join(
 CHUNK = 256
 PARALLEL_THRESHOLD = 2000
 
-
-def needs_body(r: MessageRecord, trailer_ids: set[str]) -> bool:
-    p = r.parsed
-    if p.is_reply or p.is_forward:
-        return r.message_id in trailer_ids
-    return True
+# (message id, file path, is a reply or forward)
+Item = tuple[str, str | None, bool]
 
 
-def read_facts(path: str | None) -> BodyFacts:
+def trailer_query(query: str) -> str:
+    """Messages of the threads ``query`` reaches whose body can hold a review trailer."""
+    q = query.strip() or "*"
+    # notmuch reads "*" as "everything" only when it is the whole query.
+    if q == "*" or "}" in q:
+        return TRAILER_QUERY
+    inner = q.replace('"', '""')
+    return f'thread:"{{{inner}}}" AND ({TRAILER_QUERY})'
+
+
+def read_facts(path: str | None, reply: bool | None = None) -> BodyFacts:
     """Body facts of one message file; an unreadable file gives empty facts, never an error."""
     if not path:
         return BodyFacts(unreadable=True)
     try:
-        return facts_from_text(read_body_text(path))
+        return facts_from_text(read_body_text(path), reply=reply)
     except (OSError, ValueError, LookupError, UnicodeError, TypeError, AttributeError, IndexError):
         return BodyFacts(unreadable=True)
 
 
-def _read_chunk(items: list[tuple[str, str | None]]) -> list[tuple[str, BodyFacts]]:
-    return [(mid, read_facts(path)) for mid, path in items]
+def _read_items(items: list[Item], trailer_ids: set[str]) -> list[tuple[str, BodyFacts]]:
+    return [(mid, read_facts(path, reply)) for mid, path, reply in items if not reply or mid in trailer_ids]
 
 
 def worker_main() -> None:
-    """The helper process: read chunks of (message id, path) from stdin, answer with facts."""
+    """The helper process. stdin: (store config, trailer query), then chunks of items, then None.
+    stdout: the trailer ids as soon as known, then every (message id, facts tuple) at the end."""
+    from triage.mail.rawwalk import message_ids
+    from triage.mail.store import Store
+
     inp, out = sys.stdin.buffer, sys.stdout.buffer
+    config, tq = pickle.load(inp)
+    with Store(config).read() as db:
+        ids = message_ids(db, tq)
+    pickle.dump(ids, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+    results: list[tuple[str, tuple | None]] = []
     while True:
         try:
             chunk = pickle.load(inp)
         except EOFError:
             return
         if chunk is None:
-            return
-        pickle.dump(_read_chunk(chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
-        out.flush()
+            break
+        results.extend((mid, f.to_tuple()) for mid, f in _read_items(chunk, ids))
+    pickle.dump(results, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
 
 
 class _Helper:
-    """One helper process fed a chunk at a time by a thread, so neither side blocks the walk."""
+    """The helper process, and a thread that hands it chunks without holding up the walk."""
 
-    def __init__(self, work: queue.SimpleQueue[list[tuple[str, str | None]] | None]) -> None:
-        self.results: dict[str, BodyFacts] = {}
+    def __init__(self, init: tuple[Any, str], work: queue.SimpleQueue[list[Item] | None]) -> None:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from triage.mail.facts_reader import worker_main; worker_main()"],
+            # -P: the current directory must not shadow this triage (a checkout of another version).
+            [sys.executable, "-P", "-c", "from triage.mail.facts_reader import worker_main; worker_main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # A helper that fails costs time, never facts (its share is read here), and its
+            # traceback must not land on the screen of the app.
+            stderr=subprocess.DEVNULL,
             env=env,
         )
         self.work = work
-        self.thread = threading.Thread(target=self._feed, name="triage-facts", daemon=True)
-        self.thread.start()
+        self.sent: list[list[Item]] = []  # read again here if the helper fails
+        self.broken = False
+        self._ids: set[str] | None = None
+        self._ids_known = threading.Event()
+        self._plain: list[tuple[str, tuple | None]] | None = None
+        self._send(init)
+        self.feeder = threading.Thread(target=self._feed, name="triage-facts-feed", daemon=True)
+        self.reader = threading.Thread(target=self._read, name="triage-facts-read", daemon=True)
+        self.feeder.start()
+        self.reader.start()
+
+    def _send(self, obj: object) -> None:
+        if self.broken:
+            return
+        try:
+            stdin: IO[bytes] = self.proc.stdin  # type: ignore[assignment]
+            pickle.dump(obj, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            stdin.flush()
+        except (OSError, ValueError):
+            self.broken = True
 
     def _feed(self) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        broken = False
+        # Blocks in write() while the pipe is full, without the GIL: the walk goes on.
         while (chunk := self.work.get()) is not None:
-            if not broken:
-                try:
-                    pickle.dump(chunk, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                    self.proc.stdin.flush()
-                    self.results.update(pickle.load(self.proc.stdout))
-                    continue
-                except (OSError, EOFError, pickle.UnpicklingError):
-                    broken = True  # the helper died: read the rest here, nothing is lost
-            self.results.update(_read_chunk(chunk))
-
-    def close(self) -> dict[str, BodyFacts]:
-        self.work.put(None)
-        self.thread.join()
+            self.sent.append(chunk)
+            self._send(chunk)
+        self._send(None)
         try:
             if self.proc.stdin:
-                pickle.dump(None, self.proc.stdin)
                 self.proc.stdin.close()
         except OSError:
             pass
+
+    def _read(self) -> None:
+        # The ids are read at once: the helper would otherwise block on a full pipe.
+        stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
+        try:
+            self._ids = pickle.load(stdout)
+            self._ids_known.set()
+            self._plain = pickle.load(stdout)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+            self.broken = True
+        finally:
+            self._ids_known.set()
+
+    def trailer_ids(self) -> set[str] | None:
+        self._ids_known.wait()
+        return self._ids
+
+    def finish(self) -> dict[str, BodyFacts] | None:
+        """The helper's facts, or None when it failed (its chunks must then be read here)."""
+        self.work.put(None)
+        self.feeder.join()
+        self.reader.join()
+        try:
+            if self.proc.stdout:
+                self.proc.stdout.close()
+        except OSError:
+            pass
         self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        return self.results
+        if self._plain is None:
+            return None
+        return {mid: BodyFacts.from_tuple(t) for mid, t in self._plain}
 
 
 class FactsReader:
-    """Collect (message id, path) pairs and give back their facts."""
+    """Collect items and give back their facts.
 
-    def __init__(self, *, expected: int = 0) -> None:
-        self._work: queue.SimpleQueue[list[tuple[str, str | None]] | None] = queue.SimpleQueue()
-        self._helper = _Helper(self._work) if expected >= PARALLEL_THRESHOLD else None
-        self._pending: list[tuple[str, str | None]] = []
-        self._done: dict[str, BodyFacts] = {}
+    ``trailer_ids`` gives the replies worth reading (run in this process); with
+    ``helper`` = (store config, trailer query) a helper process reads most bodies.
+    """
 
-    def submit(self, message_id: str, path: str | None) -> None:
-        self._pending.append((message_id, path))
+    def __init__(
+        self,
+        trailer_ids: Callable[[], set[str]],
+        *,
+        helper: tuple[Any, str] | None = None,
+    ) -> None:
+        self._local_ids = trailer_ids
+        self._ids: set[str] | None = None
+        self._work: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
+        self._helper = _Helper(helper, self._work) if helper is not None else None
+        self._pending: list[Item] = []
+
+    def submit(self, message_id: str, path: str | None, reply: bool) -> None:
+        self._pending.append((message_id, path, reply))
         if len(self._pending) >= CHUNK:
             self._work.put(self._pending)
             self._pending = []
 
+    def _trailer_ids(self) -> set[str]:
+        if self._ids is None:
+            got = self._helper.trailer_ids() if self._helper is not None else None
+            self._ids = got if got is not None else self._local_ids()
+        return self._ids
+
     def results(self) -> dict[str, BodyFacts]:
         self._work.put(self._pending)
         self._pending = []
-        # The walk is over: this process takes chunks from the same queue as the helper.
+        done: dict[str, BodyFacts] = {}
+        # The walk is over: this process reads chunks from the same queue as the helper's feeder.
         while True:
             try:
                 chunk = self._work.get_nowait()
             except queue.Empty:
                 break
             if chunk is not None:
-                self._done.update(_read_chunk(chunk))
+                done.update(_read_items(chunk, self._trailer_ids()))
         if self._helper is not None:
-            self._done.update(self._helper.close())
-            self._helper = None
-        return self._done
+            helper, self._helper = self._helper, None
+            got = helper.finish()
+            if got is None:  # the helper died: nothing is lost, its share is read here
+                got = dict(_read_items([i for c in helper.sent for i in c], self._trailer_ids()))
+            done.update(got)
+        return done

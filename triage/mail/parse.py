@@ -262,7 +262,8 @@ def fast_body_text(data: bytes) -> str | None:
     import binascii
 
     sep = data.find(b"\n\n")
-    crlf = data.find(b"\r\n\r\n")
+    # A CRLF header end can only come before the first LF one: no need to scan the body for it.
+    crlf = data.find(b"\r\n\r\n", 0, len(data) if sep == -1 else sep + 2)
     if crlf != -1 and (sep == -1 or crlf < sep):
         head, body = data[:crlf], data[crlf + 4 :]
     elif sep != -1:

@@ -25,7 +25,6 @@ from triage import paths
 from triage.mail import rawwalk
 from triage.series.facts import BodyFacts
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES, MessageRecord
-from triage.series.subject import parse_subject
 
 if TYPE_CHECKING:
     from triage.mail.facts_reader import FactsReader
@@ -224,38 +223,37 @@ class Store:
         ``known`` supplies facts already computed (bodies never change for a message).
         """
         # Imported here: a warm start never reads a body, and these pull in the email package.
-        from triage.mail.facts_reader import TRAILER_QUERY, FactsReader, needs_body
+        from triage.mail.facts_reader import PARALLEL_THRESHOLD, FactsReader, trailer_query
 
         out: list[MessageRecord] = []
         q = query or "*"
+        reader: FactsReader | None = None
         with self.read() as db:
             try:
                 if with_facts:
-                    # notmuch reads "*" as "everything" only when it is the whole query.
-                    # Replies are read when they may carry a trailer: over whole threads, as walked.
-                    if q.strip() == "*" or "}" in q:
-                        tq = TRAILER_QUERY
-                    else:
-                        inner = q.replace('"', '""')
-                        tq = f'thread:"{{{inner}}}" AND ({TRAILER_QUERY})'
-                    trailer_ids = self._ids(db, tq)
-                    reader = FactsReader(expected=db.count_messages(q))
+                    tq = trailer_query(q)
+                    many = db.count_messages(q) >= PARALLEL_THRESHOLD
+                    reader = FactsReader(
+                        lambda: self.matching_ids(tq),
+                        helper=(self.config, tq) if many else None,
+                    )
                 if rawwalk.available():
-                    self._raw_records(db, q, out, reader if with_facts else None, known, trailer_ids if with_facts else set())
+                    self._raw_records(db, q, out, reader, known)
                 else:
                     for thread in db.threads(q):
                         tid = thread.threadid
                         for msg, parent in walk_thread(thread):
                             r = record_from(msg, tid, parent)
                             out.append(r)
-                            if with_facts:
+                            if reader is not None:
                                 if known is not None and r.message_id in known:
                                     r.facts = known[r.message_id]
-                                elif needs_body(r, trailer_ids):
-                                    reader.submit(r.message_id, _path(msg))
+                                else:
+                                    p = r.parsed
+                                    reader.submit(r.message_id, _path(msg), p.is_reply or p.is_forward)
             except notmuch2.NotmuchError as e:
                 raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
-        if with_facts:
+        if reader is not None:
             facts = reader.results()
             for r in out:
                 if r.message_id in facts:
@@ -269,13 +267,9 @@ class Store:
         out: list[MessageRecord],
         reader: FactsReader | None,
         known: dict[str, BodyFacts] | None,
-        trailer_ids: set[str],
     ) -> None:
         def want(mid: str, subject: str) -> bool:
-            if reader is None or (known is not None and mid in known):
-                return False
-            p = parse_subject(subject)
-            return mid in trailer_ids if (p.is_reply or p.is_forward) else True
+            return reader is not None and (known is None or mid not in known)
 
         for tid, rows in rawwalk.walk(db.threads(q), want):
             for mid, parent, subject, sender, date, tags, path in rows:
@@ -284,12 +278,9 @@ class Store:
                 out.append(r)
                 if known is not None and mid in known:
                     r.facts = known[mid]
-                elif path is not None and reader is not None:
-                    reader.submit(mid, path)
-
-    @staticmethod
-    def _ids(db: notmuch2.Database, query: str) -> set[str]:
-        return rawwalk.message_ids(db, query)
+                elif reader is not None:
+                    p = r.parsed
+                    reader.submit(mid, path, p.is_reply or p.is_forward)
 
     def changed_since(self, revision: int) -> list[tuple[str, str]]:
         """(message id, thread id) of every message added or re-tagged at or after ``revision``."""

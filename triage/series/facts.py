@@ -39,6 +39,43 @@ class BodyFacts:
     mentions: tuple[str, ...] = ()
     patch_id: str | None = None
 
+    def to_tuple(self) -> tuple | None:
+        """Plain data (None for no facts): pickles in C, where the dataclass would unpickle
+        field by field in Python; the index and the body-reading helper both use it."""
+        if self == _NO_FACTS:
+            return None
+        return (
+            self.has_diff,
+            tuple((t.name, t.value) for t in self.own_trailers),
+            tuple((t.name, t.value) for t in self.followup_trailers),
+            self.change_id,
+            self.supersedes,
+            self.diffstat,
+            self.unreadable,
+            self.mentions,
+            self.patch_id,
+        )
+
+    @staticmethod
+    def from_tuple(t: tuple | None) -> BodyFacts:
+        if t is None:
+            return _NO_FACTS
+        has_diff, own, fup, change_id, supersedes, diffstat, unreadable, mentions, pid = t
+        return BodyFacts(
+            has_diff,
+            tuple(RawTrailer(n, v) for n, v in own),
+            tuple(RawTrailer(n, v) for n, v in fup),
+            change_id,
+            supersedes,
+            diffstat,
+            unreadable,
+            mentions,
+            pid,
+        )
+
+
+_NO_FACTS = BodyFacts()
+
 
 # Anchored on a literal newline rather than ^ with MULTILINE: the engine then jumps from
 # newline to newline instead of trying every position.
@@ -57,8 +94,10 @@ def patch_id(text: str) -> str | None:
     changed = _CHANGED_RE.findall("\n" + diff)
     if not any(line[:1] in "+-" for line in changed):
         return None
-    # str.split() drops every run of whitespace in C, several times faster than a regex.
-    return hashlib.sha1("".join("\n".join(changed).split()).encode("utf-8", "replace")).hexdigest()[:20]
+    # ASCII whitespace dropped as git patch-id drops it (isspace on bytes); bytes.translate
+    # does it in one C pass, three times faster than splitting the text.
+    flat = "\n".join(changed).encode("utf-8", "replace").translate(None, b" \t\n\r\x0b\x0c")
+    return hashlib.sha1(flat).hexdigest()[:20]
 
 
 def has_diff_text(text: str) -> bool:
@@ -69,10 +108,23 @@ def has_diff_text(text: str) -> bool:
     return "\n+++ " in padded and bool(_UNIFIED_RE.search(text))
 
 
-def facts_from_text(text: str) -> BodyFacts:
-    """Compute the facts of one decoded body (text plus attached patches)."""
+def facts_from_text(text: str, *, reply: bool | None = None) -> BodyFacts:
+    """Compute the facts of one decoded body (text plus attached patches).
+
+    ``reply`` is what the subject says (``Re:``/``Fwd:``): the series model reads only
+    the follow-up side of a reply (its trailers and mentions), and never the follow-up
+    trailers of a message that carries a diff but is no reply, so those are not
+    computed (a third of the work on a list archive). None computes everything."""
     text = text.replace("\r\n", "\n")
     has_diff = has_diff_text(text)
+    # With a diff in the body, only the text before it can hold a reviewer's trailers;
+    # scanning the diff would cost time and pick up context lines such as " Acked-by:".
+    prose = commit_message(text) if has_diff else text
+    as_followup = reply is not False or not has_diff
+    followup = tuple(followup_trailers(prose)) if as_followup else ()
+    mentions = tuple(review_mentions(text)) if as_followup and not has_diff else ()
+    if reply:
+        return BodyFacts(has_diff=has_diff, followup_trailers=followup, mentions=mentions)
     # b4's "change-id:" and Gerrit's "Change-Id:" both identify a series across versions.
     change = _CHANGE_ID_RE.search(text) if any(k in text for k in ("-id:", "-Id:", "-ID:")) else None
     stat = None
@@ -80,14 +132,11 @@ def facts_from_text(text: str) -> BodyFacts:
     if at != -1:
         line_start = text.rfind("\n", 0, at) + 1
         stat = _DIFFSTAT_RE.search(text, line_start)
-    # With a diff in the body, only the text before it can hold a reviewer's trailers;
-    # scanning the diff would cost time and pick up context lines such as " Acked-by:".
-    prose = commit_message(text) if has_diff else text
     return BodyFacts(
         has_diff=has_diff,
         own_trailers=tuple(patch_trailers(prose)),
-        followup_trailers=tuple(followup_trailers(prose)),
-        mentions=() if has_diff else tuple(review_mentions(text)),
+        followup_trailers=followup,
+        mentions=mentions,
         patch_id=patch_id(text) if has_diff else None,
         change_id=change[1] if change else None,
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),

@@ -1,0 +1,50 @@
+"""The body-reading helper process gives the same facts as reading in-process, and loses nothing when it fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import CORPUS, needs_corpus
+from triage.mail import facts_reader
+from triage.mail.facts_reader import FactsReader, trailer_query
+from triage.mail.store import Store, StoreConfig
+
+PWM = CORPUS / "threads" / "linux-pwm"
+
+
+def _facts(store: Store, monkeypatch: pytest.MonkeyPatch, threshold: int) -> dict[str, object]:
+    monkeypatch.setattr(facts_reader, "PARALLEL_THRESHOLD", threshold)
+    return {r.message_id: r.facts for r in store.records("*")}
+
+
+@needs_corpus
+def test_helper_process_gives_the_facts_read_in_process(make_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = make_store(PWM)
+    local = _facts(store, monkeypatch, threshold=10**9)
+    # Small chunks: the helper and this process share the queue once the walk is over.
+    monkeypatch.setattr(facts_reader, "CHUNK", 5)
+    helped = _facts(store, monkeypatch, threshold=0)
+    assert helped == local
+    assert sum(1 for f in local.values() if f.followup_trailers) > 20  # reviews were read
+    assert sum(1 for f in local.values() if f.patch_id) > 20  # and patches
+
+
+@needs_corpus
+def test_a_failing_helper_loses_nothing(make_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = make_store(PWM)
+    items = [(r.message_id, store.message_path(r.message_id), r.parsed.is_reply) for r in store.records("*", with_facts=False)]
+    tq = trailer_query("*")
+    monkeypatch.setattr(facts_reader, "CHUNK", 7)
+
+    def read(helper: tuple | None) -> dict[str, object]:
+        reader = FactsReader(lambda: store.matching_ids(tq), helper=helper)
+        for item in items:
+            reader.submit(*item)
+        return reader.results()
+
+    local = read(None)
+    # The helper cannot open this database: it dies, and this process reads its share.
+    broken = read((StoreConfig(database_path=str(store.path() / "missing"), config_path="/dev/null"), tq))
+    assert broken == local
+    assert read((store.config, tq)) == local
+    assert len(local) > 50
