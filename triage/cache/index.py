@@ -11,6 +11,7 @@ that disappeared rebuild the index from scratch.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -115,6 +116,19 @@ def _assemble(
     return fragment[:-1] + ", " + json_safe(json.dumps(tail, ensure_ascii=False))[1:]
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a build makes a million small acyclic objects:
+    the collector would walk them all again and again (0.2 s of a cold build)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 class SeriesIndex:
     def __init__(self, store: Store, *, path: Path | None = None, ignore_from: Iterable[str] = ()) -> None:
         self.store = store
@@ -171,6 +185,10 @@ class SeriesIndex:
     # -- keeping up to date -----------------------------------------------------------
     def refresh(self, progress: Callable[[str], None] | None = None) -> Refresh:
         """Bring the index up to date with the notmuch database."""
+        with _gc_paused():
+            return self._refresh(progress)
+
+    def _refresh(self, progress: Callable[[str], None] | None) -> Refresh:
         t0 = time.perf_counter()
         uuid, rev = self.store.revision()
         try:

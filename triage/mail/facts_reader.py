@@ -66,9 +66,12 @@ def _read_items(items: list[Item], trailer_ids: set[str]) -> list[tuple[str, Bod
 def worker_main() -> None:
     """The helper process. stdin: (store config, trailer query), then chunks of items, then None.
     stdout: the trailer ids as soon as known, then every (message id, facts tuple) at the end."""
+    import gc
+
     from triage.mail.rawwalk import message_ids
     from triage.mail.store import Store
 
+    gc.disable()  # a short-lived process making acyclic objects: the collector only costs time
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     config, tq = pickle.load(inp)
     with Store(config).read() as db:
