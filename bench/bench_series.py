@@ -163,34 +163,42 @@ def incremental(bench: Bench, store: Store) -> tuple[float, float, float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", choices=("cold", "warm", "incremental", "scaling"), help="measure one figure")
     args = ap.parse_args()
     st = stores()
     bench = Bench(args.repeat)
     full, quarter = st["full"], st["quarter"]
     n_full, n_quarter = full.count("*"), quarter.count("*")
 
-    cold = bench.median({"floor": lambda: bench.floor(full), "cold": lambda: bench.series(full, cold=True)})
-    bench.series(full, cold=True)
-    warm = bench.median({"search": lambda: bench.notmuch_search(full), "warm": lambda: bench.series(full, cold=False)})
-    scale = bench.median({"quarter": lambda: bench.series(quarter, cold=True), "full": lambda: bench.series(full, cold=True)})
-    t_inc, t_inc_cold, added, rss_inc = incremental(bench, st["full-inc"])
-    ip_inc, ip_cold = incremental_in_process(bench, st["full-inc"])
+    def want(name: str) -> bool:
+        return args.only in (None, name)
 
     def row(name: str, t: float, base_name: str, base: float, ratio: float, goal: str, rss: int) -> None:
         print(f"{name:<12} {t:7.3f}s  {base_name:<22} {base:7.3f}s  ratio {ratio:6.3f}  goal {goal:<7} peak RSS {rss:4d} MB")
 
     print(f"linux-pwm list: {n_full} messages (quarter: {n_quarter}); median of {args.repeat} interleaved runs")
-    row("cold", cold["cold"][0], "notmuch2 walk (floor)", cold["floor"][0], cold["cold"][0] / cold["floor"][0], "<= 1.5", cold["cold"][1])
-    row("warm", warm["warm"][0], "notmuch search json", warm["search"][0], warm["warm"][0] / warm["search"][0], "<= 0.3", warm["warm"][1])
-    row("incremental", t_inc, f"cold (+{added} msgs)", t_inc_cold, t_inc / t_inc_cold, "<= 0.05", rss_inc)
-    row("  in-process", ip_inc, "in-process cold", ip_cold, ip_inc / ip_cold, "<= 0.05", 0)
-    per_full = scale["full"][0] / n_full
-    per_quarter = scale["quarter"][0] / n_quarter
-    print(
-        f"scaling      {per_full * 1e6:7.1f}us/msg whole list vs {per_quarter * 1e6:7.1f}us/msg quarter"
-        f"  ratio {per_full / per_quarter:6.3f}  goal <= 1.2   peak RSS {scale['full'][1]} MB / {scale['quarter'][1]} MB (goal < 250)"
-    )
-    print(f"floor peak RSS {cold['floor'][1]} MB; notmuch search peak RSS {warm['search'][1]} MB")
+    if want("cold"):
+        cold = bench.median({"floor": lambda: bench.floor(full), "cold": lambda: bench.series(full, cold=True)})
+        row("cold", cold["cold"][0], "notmuch2 walk (floor)", cold["floor"][0], cold["cold"][0] / cold["floor"][0], "<= 1.5", cold["cold"][1])
+        print(f"floor peak RSS {cold['floor'][1]} MB")
+    if want("warm"):
+        bench.series(full, cold=True)
+        warm = bench.median({"search": lambda: bench.notmuch_search(full), "warm": lambda: bench.series(full, cold=False)})
+        row("warm", warm["warm"][0], "notmuch search json", warm["search"][0], warm["warm"][0] / warm["search"][0], "<= 0.3", warm["warm"][1])
+        print(f"notmuch search peak RSS {warm['search'][1]} MB")
+    if want("incremental"):
+        t_inc, t_inc_cold, added, rss_inc = incremental(bench, st["full-inc"])
+        ip_inc, ip_cold = incremental_in_process(bench, st["full-inc"])
+        row("incremental", t_inc, f"cold (+{added} msgs)", t_inc_cold, t_inc / t_inc_cold, "<= 0.05", rss_inc)
+        row("  in-process", ip_inc, "in-process cold", ip_cold, ip_inc / ip_cold, "<= 0.05", 0)
+    if want("scaling"):
+        scale = bench.median({"quarter": lambda: bench.series(quarter, cold=True), "full": lambda: bench.series(full, cold=True)})
+        per_full = scale["full"][0] / n_full
+        per_quarter = scale["quarter"][0] / n_quarter
+        print(
+            f"scaling      {per_full * 1e6:7.1f}us/msg whole list vs {per_quarter * 1e6:7.1f}us/msg quarter"
+            f"  ratio {per_full / per_quarter:6.3f}  goal <= 1.2   peak RSS {scale['full'][1]} MB / {scale['quarter'][1]} MB (goal < 250)"
+        )
     shutil.rmtree(bench.cache, ignore_errors=True)
 
 

@@ -30,6 +30,11 @@ def safe_line(text: str) -> str:
     return safe_text(text, keep_newlines=False)
 
 
+_JSON_UNSAFE_RE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def json_safe(dumped: str) -> str:
     """Escape what ``json.dumps(ensure_ascii=False)`` leaves raw: DEL, C1 and bidi controls."""
-    return re.sub(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group(0)):04x}", dumped)
+    if dumped.isascii() and "\x7f" not in dumped:
+        return dumped  # the common case, known in O(1) plus one memchr
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", dumped)

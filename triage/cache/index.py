@@ -27,6 +27,7 @@ from triage.mail.store import Store, StoreError
 from triage.series.facts import BodyFacts
 from triage.series.grouping import (
     LOOSE_WINDOW_SECONDS,
+    LinkInfo,
     carry_reviews,
     group_series,
     link_info,
@@ -116,6 +117,43 @@ def _assemble(
     return fragment[:-1] + ", " + json_safe(json.dumps(tail, ensure_ascii=False))[1:]
 
 
+def _join(
+    rows: Iterable[tuple[str, str | None, str]], versions: tuple[dict, dict], light: bool, wanted: set[str] | None = None
+) -> str:
+    """The answer from (id, state tag, fragment) rows, newest first."""
+    links, carry = versions
+    return (
+        "["
+        + ",\n".join(
+            _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light)
+            for sid, st, f in rows
+            if wanted is None or sid in wanted
+        )
+        + "]"
+    )
+
+
+def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[str, int, bytes]]:
+    return ((tid, len(rs), _pack_thread(rs)) for tid, rs in by_thread.items() if rs)
+
+
+def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments: Iterable[tuple[str, str]]) -> Iterator[tuple]:
+    for s, info, (full, light) in zip(series, infos, fragments, strict=True):
+        members = "\n".join(dict.fromkeys(s.message_ids()))
+        link = pickle.dumps(info, protocol=pickle.HIGHEST_PROTOCOL)
+        yield (s.id, s.date, s.author_email.lower(), s.state_tag, link, members, full, light)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fresh:
+    """What a cold build just wrote, kept for this process's first answer instead of reading it back."""
+
+    uuid: str
+    revision: str
+    rows: list[tuple[str, str | None, str, str]]  # (id, state tag, fragment, light) newest first
+    versions: tuple[dict, dict]
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a build makes a million small acyclic objects:
@@ -135,6 +173,7 @@ class SeriesIndex:
         self.path = path or default_path(store)
         self.ignore_from = tuple(sorted(e.lower() for e in ignore_from))
         self._me_cache: set[str] | None = None
+        self._fresh: _Fresh | None = None
 
     @property
     def _me(self) -> set[str]:
@@ -222,12 +261,21 @@ class SeriesIndex:
         if progress:
             progress(f"grouping {len(records)} messages into series")
         series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False, me=self._me)
+        infos = [link_info(s) for s in series]
+        fragments = [_fragments(s) for s in series]
+        # Written from this thread: SQLite gives up the GIL for every row, and a writer
+        # thread beside Python work made both slower (measured).
         self._create(con)  # executescript commits on its own, so before BEGIN
         con.execute("BEGIN")
-        self._write_threads(con, _by_thread(records))
-        self._write_series(con, series)
+        by_thread = _by_thread(records)
+        self._insert_threads(con, _thread_rows(by_thread), ((r.message_id, r.thread_id) for r in records))
+        self._insert_series(con, _series_rows(series, infos, fragments), series)
         self._finish(con, uuid, rev, len(records))
         con.execute("COMMIT")
+        links = link_versions(infos)
+        versions = (links, carry_reviews(infos, links))
+        rows = [(s.id, s.state_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
+        self._fresh = _Fresh(uuid, str(rev), rows, versions)
         return Refresh("cold", len(records), time.perf_counter() - t0, reason)
 
     def _incremental(
@@ -295,19 +343,20 @@ class SeriesIndex:
         row = con.execute("SELECT data FROM threads WHERE thread_id=?", (thread_id,)).fetchone()
         return _unpack_thread(thread_id, row[0]) if row else []
 
-    @staticmethod
-    def _write_threads(con: sqlite3.Connection, by_thread: dict[str, list[MessageRecord]]) -> None:
+    @classmethod
+    def _write_threads(cls, con: sqlite3.Connection, by_thread: dict[str, list[MessageRecord]]) -> None:
         for tid, rs in by_thread.items():
             if not rs:
                 con.execute("DELETE FROM threads WHERE thread_id=?", (tid,))
-        con.executemany(
-            "INSERT OR REPLACE INTO threads VALUES (?, ?, ?)",
-            ((tid, len(rs), _pack_thread(rs)) for tid, rs in by_thread.items() if rs),
-        )
-        con.executemany(
-            "INSERT OR REPLACE INTO msg_thread VALUES (?, ?)",
-            ((r.message_id, tid) for tid, rs in by_thread.items() for r in rs),
-        )
+        msg_rows = ((r.message_id, tid) for tid, rs in by_thread.items() for r in rs)
+        cls._insert_threads(con, _thread_rows(by_thread), msg_rows)
+
+    @staticmethod
+    def _insert_threads(
+        con: sqlite3.Connection, rows: Iterable[tuple[str, int, bytes]], msg_rows: Iterable[tuple[str, str]]
+    ) -> None:
+        con.executemany("INSERT OR REPLACE INTO threads VALUES (?, ?, ?)", rows)
+        con.executemany("INSERT OR REPLACE INTO msg_thread VALUES (?, ?)", msg_rows)
 
     def _expand(self, con: sqlite3.Connection, threads: set[str], fresh: list[MessageRecord]) -> set[str]:
         """Threads whose series could change: those of touched series, and of series a loose patch could join."""
@@ -338,23 +387,13 @@ class SeriesIndex:
                 todo.update(tid for (tid,) in rows if tid not in seen)
         return seen
 
+    @classmethod
+    def _write_series(cls, con: sqlite3.Connection, series: list[Series]) -> None:
+        cls._insert_series(con, _series_rows(series, map(link_info, series), map(_fragments, series)), series)
+
     @staticmethod
-    def _write_series(con: sqlite3.Connection, series: list[Series]) -> None:
-        con.executemany(
-            "INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    s.id,
-                    s.date,
-                    s.author_email.lower(),
-                    s.state_tag,
-                    pickle.dumps(link_info(s), protocol=pickle.HIGHEST_PROTOCOL),
-                    "\n".join(dict.fromkeys(s.message_ids())),
-                    *_fragments(s),
-                )
-                for s in series
-            ),
-        )
+    def _insert_series(con: sqlite3.Connection, rows: Iterable[tuple], series: list[Series]) -> None:
+        con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.executemany("INSERT INTO series_threads VALUES (?, ?)", ((t, s.id) for s in series for t in s.thread_ids))
 
     def _finish(self, con: sqlite3.Connection, uuid: str, rev: int, count: int) -> None:
@@ -380,18 +419,9 @@ class SeriesIndex:
         light: bool = False,
         versions: tuple[dict, dict] | None = None,
     ) -> str:
-        links, carry = versions or cls._versions(con)
         column = "light" if light else "fragment"
         rows = con.execute(f"SELECT id, state_tag, {column} FROM series ORDER BY date DESC, id DESC")
-        return (
-            "["
-            + ",\n".join(
-                _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light)
-                for sid, st, f in rows
-                if wanted is None or sid in wanted
-            )
-            + "]"
-        )
+        return _join(rows, versions or cls._versions(con), light, wanted)
 
     def answer_file(self, light: bool = False) -> Path:
         return self.path.with_suffix(".list.json" if light else ".json")
@@ -403,7 +433,12 @@ class SeriesIndex:
         cached = self._cached_answer(meta, light)
         if cached is not None:
             return cached.decode("utf-8")
-        payload = self._payload(con, light=light)
+        fresh = self._fresh
+        if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
+            rows = ((sid, st, lf if light else f) for sid, st, f, lf in fresh.rows)
+            payload = _join(rows, fresh.versions, light)
+        else:
+            payload = self._payload(con, light=light)
         target = self.answer_file(light)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + payload, encoding="utf-8")

@@ -115,7 +115,8 @@ def facts_from_text(text: str, *, reply: bool | None = None) -> BodyFacts:
     the follow-up side of a reply (its trailers and mentions), and never the follow-up
     trailers of a message that carries a diff but is no reply, so those are not
     computed (a third of the work on a list archive). None computes everything."""
-    text = text.replace("\r\n", "\n")
+    if "\r" in text:  # memchr; most bodies come normalized and replace() would scan twice
+        text = text.replace("\r\n", "\n")
     has_diff = has_diff_text(text)
     # With a diff in the body, only the text before it can hold a reviewer's trailers;
     # scanning the diff would cost time and pick up context lines such as " Acked-by:".
