@@ -48,3 +48,33 @@ def test_a_failing_helper_loses_nothing(make_store, monkeypatch: pytest.MonkeyPa
     assert broken == local
     assert read((store.config, tq)) == local
     assert len(local) > 50
+
+
+@needs_corpus
+def test_a_failed_walk_leaves_no_helper_behind(make_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triage.mail import rawwalk
+
+    store = make_store(PWM)
+    monkeypatch.setattr(facts_reader, "PARALLEL_THRESHOLD", 0)
+    helpers: list[facts_reader._Helper] = []
+    real_helper = facts_reader._Helper
+
+    def tracked(*args: object) -> facts_reader._Helper:
+        helpers.append(real_helper(*args))  # type: ignore[arg-type]
+        return helpers[-1]
+
+    monkeypatch.setattr(facts_reader, "_Helper", tracked)
+    real_walk = rawwalk.walk
+
+    def failing_walk(*args: object, **kwargs: object):
+        for n, item in enumerate(real_walk(*args, **kwargs)):
+            if n == 3:
+                raise RuntimeError("disk went away")
+            yield item
+
+    monkeypatch.setattr(rawwalk, "walk", failing_walk)
+    with pytest.raises(RuntimeError, match="disk went away"):
+        store.records("*")
+    assert len(helpers) == 1
+    assert helpers[0].proc.poll() is not None  # the helper process is gone
+    assert not helpers[0].feeder.is_alive() and not helpers[0].reader.is_alive()

@@ -158,6 +158,21 @@ class _Helper:
         self._ids_known.wait()
         return self._ids
 
+    def abort(self) -> None:
+        """Stop the helper without waiting for its answers (the walk failed)."""
+        self.broken = True
+        self.work.put(None)
+        self.proc.kill()
+        self.feeder.join()
+        self.reader.join()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        self.proc.wait()
+
     def finish(self) -> dict[str, BodyFacts] | None:
         """The helper's facts, or None when it failed (its chunks must then be read here)."""
         self.work.put(None)
@@ -204,6 +219,11 @@ class FactsReader:
             got = self._helper.trailer_ids() if self._helper is not None else None
             self._ids = got if got is not None else self._local_ids()
         return self._ids
+
+    def abort(self) -> None:
+        if self._helper is not None:
+            helper, self._helper = self._helper, None
+            helper.abort()
 
     def results(self) -> dict[str, BodyFacts]:
         self._work.put(self._pending)

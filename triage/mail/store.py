@@ -251,8 +251,12 @@ class Store:
                                 else:
                                     p = r.parsed
                                     reader.submit(r.message_id, _path(msg), p.is_reply or p.is_forward)
-            except notmuch2.NotmuchError as e:
-                raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
+            except BaseException as e:
+                if reader is not None:
+                    reader.abort()  # no helper process outlives a failed walk
+                if isinstance(e, notmuch2.NotmuchError):
+                    raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
+                raise
         if reader is not None:
             facts = reader.results()
             for r in out:
