@@ -35,6 +35,13 @@ class Taking(Replying):
             super().__init__()
             self.series_id, self.doc = series_id, doc
 
+    class Exported(Message):
+        """An export succeeded: the "press again to force" memory is cleared on the event loop."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class SeriesChanged(Message):
         """Something outside the screen changed the store (apply): reload."""
 
@@ -57,10 +64,9 @@ class Taking(Replying):
         except (StoreError, UserError, OSError) as e:
             self.post_message(self.Failed(f"export failed: {e}"))
             return
-        self._repeat = None
         added = sum(len(p.added) for p in result.patches)
         notes = f" | {' | '.join(result.notes)}" if result.notes else ""
-        self.post_message(self.Progress(
+        self.post_message(self.Exported(
             f"exported {len(result.patches)} patch(es), {added} trailer line(s) added, to {target.resolve()}{notes}"
         ))
 
@@ -72,7 +78,6 @@ class Taking(Replying):
         except (StoreError, UserError, OSError) as e:
             self.post_message(self.Failed(str(e)))
             return
-        self._repeat = None  # a second press applies again only when asked again
         text = f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}; state → accepted"
         self.post_message(self.SeriesChanged(text, exported.notes + problems))
 
@@ -112,7 +117,12 @@ class Taking(Replying):
         self.query_one("#message", Viewer).show(event.doc)
         self.status.say(event.doc.title)
 
+    def on_taking_exported(self, event: Exported) -> None:
+        self._repeat = None  # a second press exports again only when asked again
+        self.status.say(event.text)
+
     def on_taking_series_changed(self, event: SeriesChanged) -> None:
+        self._repeat = None  # a second press applies again only when asked again
         self.status.say(" | ".join([event.text, *event.problems]), error=bool(event.problems))
         self._reopen = self.opened.id if self.opened is not None else None
         self.opened = None
