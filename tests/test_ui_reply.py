@@ -137,6 +137,20 @@ async def test_draft_is_saved_while_typing_and_offered_after_quit(store) -> None
         assert DraftStore().all() == ([], [])
 
 
+async def test_ctrl_q_in_the_composer_quits_and_keeps_the_draft(store) -> None:
+    app = make_app(store, Settings(), load_keymap("default"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _open(pilot, app)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer open")
+        await pilot.press("end", *"q is text here")
+        assert app.is_running and isinstance(app.screen, ComposerScreen)  # "q" did not quit
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not app.is_running, "quit")
+    (draft,), _ = DraftStore().all()
+    assert "q is text here" in draft.text and "Reviewed-by:" in draft.text
+
+
 async def test_external_editor_changes_come_back(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     editor = tmp_path / "editor.py"
     editor.write_text("import sys; p = sys.argv[1]; t = open(p).read(); open(p, 'w').write(t + 'written in the editor\\n')\n")

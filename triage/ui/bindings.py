@@ -91,6 +91,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.edit_external", "edit_external", "Edit in $EDITOR", "composer", "ctrl+o", show=True),
     Action("triage.composer.close", "close", "Back to editing / close (draft kept)", "composer", "escape", show=True),
     Action("triage.composer.discard", "discard", "Discard the draft (press twice)", "composer", "ctrl+g", show=True),
+    Action("triage.composer.quit", "quit_app", "Quit triage (draft kept)", "composer", "ctrl+q"),
 )
 
 BY_ID = {a.id: a for a in ACTIONS}

@@ -198,6 +198,11 @@ class ComposerScreen(Screen[None]):
         self.dismiss(None)
         self.triage.status.say("draft kept: D lists unsent drafts")
 
+    async def action_quit_app(self) -> None:
+        # The app's own quit sleeps while the composer is open ("q" is text here); this key
+        # saves the draft and quits.
+        await self.triage.action_quit()
+
     def action_edit_external(self) -> None:
         if self.previewing or self.sending:
             return
