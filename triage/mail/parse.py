@@ -12,6 +12,7 @@ import email
 import email.header
 import email.policy
 import email.utils
+import os
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
@@ -295,10 +296,21 @@ def fast_body_text(data: bytes) -> str | None:
     return decode_bytes(raw, charset).replace("\r\n", "\n")
 
 
+def _read_file(path: str | Path) -> bytes:
+    # os.open/os.read: no file object, buffer or extra fstat; their cost shows over 14,000 bodies.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_body_text(path: str | Path) -> str:
     """Decoded body text (with attached patches) of a message file; never raises on bad mail."""
-    with open(path, "rb") as fh:  # not Path.read_bytes: its overhead shows over 14,000 bodies
-        data = fh.read()
+    data = _read_file(path)
     text = fast_body_text(data)
     if text is not None:
         return text

@@ -15,6 +15,7 @@ from triage.series.trailers import (
     followup_trailers,
     patch_trailers,
     review_mentions,
+    strip_signature,
 )
 
 _DIFF_MARKERS = ("\ndiff --git ", "\nIndex: ", "\nrename from ", "\nold mode ", "\nnew file mode ", "\nGIT binary patch")
@@ -82,16 +83,20 @@ _NO_FACTS = BodyFacts()
 _CHANGED_RE = re.compile(r"\n(diff --git [^\n]*|[+-](?![+-]{2} )[^\n]*)")
 
 
-def patch_id(text: str) -> str | None:
+def patch_id(text: str, message_end: int | None = None) -> str | None:
     """Identity of a diff's content, like ``git patch-id``: file names and changed lines,
-    whitespace and line numbers ignored, so a rebased but unchanged patch keeps it."""
+    whitespace and line numbers ignored, so a rebased but unchanged patch keeps it.
+
+    ``message_end`` is ``len(commit_message(text))`` when the caller has it."""
     import hashlib
 
-    diff = text[len(commit_message(text)) :]
-    sig = diff.rfind("\n-- \n")
-    if sig != -1:
-        diff = diff[:sig]
-    changed = _CHANGED_RE.findall("\n" + diff)
+    start = len(commit_message(text)) if message_end is None else message_end
+    sig = text.rfind("\n-- \n", start)
+    end = len(text) if sig == -1 else sig
+    if start > 0 and text[start - 1] == "\n":
+        changed = _CHANGED_RE.findall(text, start - 1, end)  # no copy of a long diff
+    else:
+        changed = _CHANGED_RE.findall("\n" + text[start:end])
     if not any(line[:1] in "+-" for line in changed):
         return None
     # ASCII whitespace dropped as git patch-id drops it (isspace on bytes); bytes.translate
@@ -100,12 +105,15 @@ def patch_id(text: str) -> str | None:
     return hashlib.sha1(flat).hexdigest()[:20]
 
 
+_DIFF_STARTS = tuple(m[1:] for m in _DIFF_MARKERS)
+
+
 def has_diff_text(text: str) -> bool:
     """Whether a body carries a patch: git, plain unified or CVS diffs, renames, mode changes."""
-    padded = "\n" + text
-    if any(m in padded for m in _DIFF_MARKERS):
+    # As if the text began with a newline, without copying it.
+    if text.startswith(_DIFF_STARTS) or any(m in text for m in _DIFF_MARKERS):
         return True
-    return "\n+++ " in padded and bool(_UNIFIED_RE.search(text))
+    return (text.startswith("+++ ") or "\n+++ " in text) and bool(_UNIFIED_RE.search(text))
 
 
 def facts_from_text(text: str, *, reply: bool | None = None) -> BodyFacts:
@@ -122,8 +130,14 @@ def facts_from_text(text: str, *, reply: bool | None = None) -> BodyFacts:
     # scanning the diff would cost time and pick up context lines such as " Acked-by:".
     prose = commit_message(text) if has_diff else text
     as_followup = reply is not False or not has_diff
-    followup = tuple(followup_trailers(prose)) if as_followup else ()
-    mentions = tuple(review_mentions(text)) if as_followup and not has_diff else ()
+    followup: tuple[RawTrailer, ...] = ()
+    mentions: tuple[str, ...] = ()
+    if as_followup:
+        unsigned = strip_signature(prose)
+        low = unsigned.lower()  # shared by both scans
+        followup = tuple(followup_trailers(unsigned, low=low))
+        if not has_diff:
+            mentions = tuple(review_mentions(unsigned, low=low))
     if reply:
         return BodyFacts(has_diff=has_diff, followup_trailers=followup, mentions=mentions)
     # b4's "change-id:" and Gerrit's "Change-Id:" both identify a series across versions.
@@ -138,7 +152,7 @@ def facts_from_text(text: str, *, reply: bool | None = None) -> BodyFacts:
         own_trailers=tuple(patch_trailers(prose)),
         followup_trailers=followup,
         mentions=mentions,
-        patch_id=patch_id(text) if has_diff else None,
+        patch_id=patch_id(text, len(prose)) if has_diff else None,
         change_id=change[1] if change else None,
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),
         diffstat=stat[0].strip() if stat else None,

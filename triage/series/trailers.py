@@ -164,7 +164,7 @@ def _scan(text: str, *, followup: bool, low: str | None = None) -> list[RawTrail
 _SCOPE_LINE_RE = re.compile(r"^\s*\[[^\]]+\]\s*$")
 
 
-def _strip_signature(text: str) -> str:
+def strip_signature(text: str) -> str:
     """Text before the first ``-- `` signature separator line."""
     padded = "\n" + text
     cut = len(text)
@@ -215,9 +215,13 @@ def patch_trailers(body: str) -> list[RawTrailer]:
     return _scan(_last_paragraph(commit_message(body).rstrip()), followup=False)
 
 
-def followup_trailers(body: str) -> list[RawTrailer]:
-    """Trailers a reviewer wrote in a follow-up: unquoted lines before the signature."""
-    return _scan(_strip_signature(body), followup=True)
+def followup_trailers(body: str, *, low: str | None = None) -> list[RawTrailer]:
+    """Trailers a reviewer wrote in a follow-up: unquoted lines before the signature.
+
+    With ``low`` the body has no signature already and ``low`` is its lower-cased text."""
+    if low is None:
+        return _scan(strip_signature(body), followup=True)
+    return _scan(body, followup=True, low=low)
 
 
 def local_domain(email: str) -> tuple[str, str]:
@@ -242,10 +246,11 @@ MENTION_RE = re.compile(r"\b(?:acked|reviewed|tested|nacked)[- ]by\b|\bnak\b", r
 _MENTION_NEEDLES = ("acked-by", "acked by", "reviewed-by", "reviewed by", "tested-by", "tested by", "nak")
 
 
-def _mention_lines(text: str) -> list[tuple[int, int]]:
+def _mention_lines(text: str, low: str | None) -> list[tuple[int, int]]:
     """(start, end) of the lines that can hold a mention, in order: found with str.find, since
     a case-blind regex over a whole reply is several times slower in CPython's engine."""
-    low = text.lower()
+    if low is None:
+        low = text.lower()
     if len(low) != len(text):  # a few characters lower-case to two: offsets would drift
         starts = {0} | {i + 1 for i, c in enumerate(text) if c == "\n"}
     else:
@@ -262,12 +267,14 @@ def _mention_lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def review_mentions(body: str, limit: int = 3) -> list[str]:
+def review_mentions(body: str, limit: int = 3, *, low: str | None = None) -> list[str]:
     """Unquoted lines that speak of a review but are no trailer (T22), e.g.
-    "For patches 1-3: Acked-by: A <a@x>": no tool parses their scope; triage surfaces them."""
-    text = _strip_signature(body)
+    "For patches 1-3: Acked-by: A <a@x>": no tool parses their scope; triage surfaces them.
+
+    With ``low`` the body has no signature already and ``low`` is its lower-cased text."""
+    text = strip_signature(body) if low is None else body
     out: list[str] = []
-    for start, end in _mention_lines(text):
+    for start, end in _mention_lines(text, low):
         line = text[start:end]
         stripped = line.strip()
         if stripped.startswith(">") or not MENTION_RE.search(line):
