@@ -293,7 +293,8 @@ def fast_body_text(data: bytes) -> str | None:
             return None
     except (binascii.Error, ValueError):
         return None
-    return decode_bytes(raw, charset).replace("\r\n", "\n")
+    text = decode_bytes(raw, charset)
+    return text.replace("\r\n", "\n") if "\r" in text else text  # memchr first: most mail is LF
 
 
 def _read_file(path: str | Path) -> bytes:
