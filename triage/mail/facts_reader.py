@@ -35,8 +35,10 @@ TRAILER_QUERY = " OR ".join(
 CHUNK = 256
 PARALLEL_THRESHOLD = 2000
 
-# (message id, file path, is a reply or forward)
+# (message id, file path, is a reply or forward). A reply comes without its path: only the
+# replies that can hold a trailer are read, and the trailer query gives their paths.
 Item = tuple[str, str | None, bool]
+TrailerPaths = dict[str, str | None]
 
 
 def trailer_query(query: str) -> str:
@@ -59,23 +61,30 @@ def read_facts(path: str | None, reply: bool | None = None) -> BodyFacts:
         return BodyFacts(unreadable=True)
 
 
-def _read_items(items: list[Item], trailer_ids: set[str]) -> list[tuple[str, BodyFacts]]:
-    return [(mid, read_facts(path, reply)) for mid, path, reply in items if not reply or mid in trailer_ids]
+def _read_items(items: list[Item], trailer_paths: TrailerPaths) -> list[tuple[str, BodyFacts]]:
+    out = []
+    for mid, path, reply in items:
+        if reply:
+            if mid not in trailer_paths:
+                continue
+            path = trailer_paths[mid]
+        out.append((mid, read_facts(path, reply)))
+    return out
 
 
 def worker_main() -> None:
     """The helper process. stdin: (store config, trailer query), then chunks of items, then None.
-    stdout: the trailer ids as soon as known, then every (message id, facts tuple) at the end."""
+    stdout: the trailer replies' paths as soon as known, then every (message id, facts tuple) at the end."""
     import gc
 
-    from triage.mail.rawwalk import message_ids
+    from triage.mail.rawwalk import message_paths
     from triage.mail.store import Store
 
     gc.disable()  # a short-lived process making acyclic objects: the collector only costs time
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     config, tq = pickle.load(inp)
     with Store(config).read() as db:
-        ids = message_ids(db, tq)
+        ids = message_paths(db, tq)
     pickle.dump(ids, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
     results: list[tuple[str, tuple | None]] = []
@@ -111,7 +120,7 @@ class _Helper:
         self.work = work
         self.sent: list[list[Item]] = []  # read again here if the helper fails
         self.broken = False
-        self._ids: set[str] | None = None
+        self._ids: TrailerPaths | None = None
         self._ids_known = threading.Event()
         self._plain: list[tuple[str, tuple | None]] | None = None
         self._send(init)
@@ -154,7 +163,7 @@ class _Helper:
         finally:
             self._ids_known.set()
 
-    def trailer_ids(self) -> set[str] | None:
+    def trailer_paths(self) -> TrailerPaths | None:
         self._ids_known.wait()
         return self._ids
 
@@ -192,18 +201,18 @@ class _Helper:
 class FactsReader:
     """Collect items and give back their facts.
 
-    ``trailer_ids`` gives the replies worth reading (run in this process); with
+    ``trailer_paths`` gives the replies worth reading and their files (run in this process); with
     ``helper`` = (store config, trailer query) a helper process reads most bodies.
     """
 
     def __init__(
         self,
-        trailer_ids: Callable[[], set[str]],
+        trailer_paths: Callable[[], TrailerPaths],
         *,
         helper: tuple[Any, str] | None = None,
     ) -> None:
-        self._local_ids = trailer_ids
-        self._ids: set[str] | None = None
+        self._local_ids = trailer_paths
+        self._ids: TrailerPaths | None = None
         self._work: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
         self._helper = _Helper(helper, self._work) if helper is not None else None
         self._pending: list[Item] = []
@@ -214,9 +223,9 @@ class FactsReader:
             self._work.put(self._pending)
             self._pending = []
 
-    def _trailer_ids(self) -> set[str]:
+    def _trailer_paths(self) -> TrailerPaths:
         if self._ids is None:
-            got = self._helper.trailer_ids() if self._helper is not None else None
+            got = self._helper.trailer_paths() if self._helper is not None else None
             self._ids = got if got is not None else self._local_ids()
         return self._ids
 
@@ -236,11 +245,11 @@ class FactsReader:
             except queue.Empty:
                 break
             if chunk is not None:
-                done.update(_read_items(chunk, self._trailer_ids()))
+                done.update(_read_items(chunk, self._trailer_paths()))
         if self._helper is not None:
             helper, self._helper = self._helper, None
             got = helper.finish()
             if got is None:  # the helper died: nothing is lost, its share is read here
-                got = dict(_read_items([i for c in helper.sent for i in c], self._trailer_ids()))
+                got = dict(_read_items([i for c in helper.sent for i in c], self._trailer_paths()))
             done.update(got)
         return done

@@ -87,3 +87,24 @@ def message_ids(db: notmuch2.Database, query: str) -> set[str]:
         lib.notmuch_message_destroy(mp)
         lib.notmuch_messages_move_to_next(p)
     return out
+
+
+def message_paths(db: notmuch2.Database, query: str) -> dict[str, str | None]:
+    """Message id -> file of every message ``query`` matches (a message's first file)."""
+    it = db.messages(query)
+    if lib is None or "_iter_p" not in vars(type(it)).keys() | vars(type(it).__mro__[1]).keys():
+        out_: dict[str, str | None] = {}
+        for m in it:
+            try:
+                out_[m.messageid] = str(m.path)
+            except notmuch2.NotmuchError:
+                out_[m.messageid] = None
+        return out_
+    p = it._iter_p
+    out: dict[str, str | None] = {}
+    while lib.notmuch_messages_valid(p):
+        mp = lib.notmuch_messages_get(p)
+        out[_s(lib.notmuch_message_get_message_id(mp))] = _s(lib.notmuch_message_get_filename(mp)) or None
+        lib.notmuch_message_destroy(mp)
+        lib.notmuch_messages_move_to_next(p)
+    return out
