@@ -43,7 +43,7 @@ class BodyFacts:
     def to_tuple(self) -> tuple | None:
         """Plain data (None for no facts): pickles in C, where the dataclass would unpickle
         field by field in Python; the index and the body-reading helper both use it."""
-        if self == _NO_FACTS:
+        if self is NO_FACTS or self == NO_FACTS:
             return None
         return (
             self.has_diff,
@@ -60,7 +60,7 @@ class BodyFacts:
     @staticmethod
     def from_tuple(t: tuple | None) -> BodyFacts:
         if t is None:
-            return _NO_FACTS
+            return NO_FACTS
         has_diff, own, fup, change_id, supersedes, diffstat, unreadable, mentions, pid = t
         return BodyFacts(
             has_diff,
@@ -75,7 +75,7 @@ class BodyFacts:
         )
 
 
-_NO_FACTS = BodyFacts()
+NO_FACTS = BodyFacts()
 
 
 # Anchored on a literal newline rather than ^ with MULTILINE: the engine then jumps from

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.series.facts import BodyFacts
+from triage.series.facts import NO_FACTS, BodyFacts
 from triage.series.subject import ParsedSubject, parse_subject
 
 STATES = (
@@ -34,7 +34,7 @@ class MessageRecord:
     parent_id: str | None = None
     tags: frozenset[str] = frozenset()
     path: str | None = None
-    facts: BodyFacts = field(default_factory=BodyFacts)
+    facts: BodyFacts = NO_FACTS  # shared: facts are frozen, and most messages have none
     _parsed: ParsedSubject | None = None
 
     @property
