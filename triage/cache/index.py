@@ -36,7 +36,7 @@ from triage.series.grouping import (
 from triage.series.model import MessageRecord, Series
 from triage.textsafe import json_safe
 
-SCHEMA = "9"
+SCHEMA = "10"
 # Keys of a series' JSON that depend on other series (versions) and so are added at the end.
 _DYNAMIC = ("state", "current", "previous_versions", "newer_versions", "carried_trailers", "review_lost")
 
@@ -133,6 +133,11 @@ def _join(
     )
 
 
+def _link_tuple(info: LinkInfo) -> tuple:
+    """LinkInfo as a plain tuple in field order (__slots__ follows the fields)."""
+    return tuple(getattr(info, f) for f in info.__slots__)
+
+
 def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[str, int, bytes]]:
     return ((tid, len(rs), _pack_thread(rs)) for tid, rs in by_thread.items() if rs)
 
@@ -140,7 +145,7 @@ def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[st
 def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments: Iterable[tuple[str, str]]) -> Iterator[tuple]:
     for s, info, (full, light) in zip(series, infos, fragments, strict=True):
         members = "\n".join(dict.fromkeys(s.message_ids()))
-        link = pickle.dumps(info, protocol=pickle.HIGHEST_PROTOCOL)
+        link = pickle.dumps(_link_tuple(info), protocol=pickle.HIGHEST_PROTOCOL)
         yield (s.id, s.date, s.author_email.lower(), s.state_tag, link, members, full, light)
 
 
@@ -404,11 +409,12 @@ class SeriesIndex:
         )
 
     @staticmethod
-    def _versions(con: sqlite3.Connection) -> tuple[dict, dict]:
-        """Version links and carried reviews over every series in the index."""
-        infos = [pickle.loads(b) for (b,) in con.execute("SELECT link FROM series")]
+    def _versions(con: sqlite3.Connection, *, carry: bool = True) -> tuple[dict, dict]:
+        """Version links, and carried reviews (the light rows show none), over every series."""
+        # Stored as plain tuples: a dataclass would unpickle field by field in Python.
+        infos = [LinkInfo(*pickle.loads(b)) for (b,) in con.execute("SELECT link FROM series")]
         links = link_versions(infos)
-        return links, carry_reviews(infos, links)
+        return links, carry_reviews(infos, links) if carry else {}
 
     @classmethod
     def _payload(
@@ -421,27 +427,29 @@ class SeriesIndex:
     ) -> str:
         column = "light" if light else "fragment"
         rows = con.execute(f"SELECT id, state_tag, {column} FROM series ORDER BY date DESC, id DESC")
-        return _join(rows, versions or cls._versions(con), light, wanted)
+        return _join(rows, versions or cls._versions(con, carry=not light), light, wanted)
 
     def answer_file(self, light: bool = False) -> Path:
         return self.path.with_suffix(".list.json" if light else ".json")
 
-    def _answer(self, con: sqlite3.Connection, meta: dict[str, str], light: bool) -> str:
-        """The whole list as ``series --json`` prints it (or the list's light rows), kept in a
-        file beside the index: a warm start reads only that. Made when first asked for after
-        a change, so a refresh never builds an answer nobody reads."""
+    def _answer(self, con: sqlite3.Connection, meta: dict[str, str], light: bool) -> bytes:
+        """The whole list as ``series --json`` prints it (or the list's light rows), UTF-8, kept
+        in a file beside the index: a warm start reads only that. Made when first asked for
+        after a change, so a refresh never builds an answer nobody reads."""
         cached = self._cached_answer(meta, light)
         if cached is not None:
-            return cached.decode("utf-8")
+            return cached
         fresh = self._fresh
         if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
             rows = ((sid, st, lf if light else f) for sid, st, f, lf in fresh.rows)
-            payload = _join(rows, fresh.versions, light)
+            payload = _join(rows, fresh.versions, light).encode("utf-8")
         else:
-            payload = self._payload(con, light=light)
+            payload = self._payload(con, light=light).encode("utf-8")
         target = self.answer_file(light)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(f"{meta['uuid']} {meta['revision']}\n" + payload, encoding="utf-8")
+        with open(tmp, "wb") as fh:  # two writes: no copy of the payload to prepend the key
+            fh.write(f"{meta['uuid']} {meta['revision']}\n".encode())
+            fh.write(payload)
         tmp.replace(target)
         return payload
 
@@ -474,7 +482,7 @@ class SeriesIndex:
                 if cached is not None:
                     return cached
                 if meta:
-                    return self._answer(con, meta, light=False).encode("utf-8")
+                    return self._answer(con, meta, light=False)
         return self.series_json(query).encode("utf-8")
 
     def series_json(self, query: str = "*", *, light: bool = False) -> str:
@@ -487,7 +495,7 @@ class SeriesIndex:
             if not meta:
                 raise StoreError(f"series index {self.path} is empty; refresh it first")
             if q == "*":
-                return self._answer(con, meta, light)
+                return self._answer(con, meta, light).decode("utf-8")
             matched = self.store.matching_ids(q)
             wanted = {
                 sid
