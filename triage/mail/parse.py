@@ -10,14 +10,16 @@ from __future__ import annotations
 import codecs
 import email
 import email.header
-import email.policy
 import email.utils
 import os
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage, Message
 
 from triage.mail.mime import PATCH_NAME_RE, PATCH_TYPES, multipart_text
 
@@ -136,6 +138,8 @@ def strip_msgid(value: str | None) -> str:
 
 
 def parse_bytes(data: bytes) -> EmailMessage:
+    import email.policy  # only for whole-message parses: the body pass mostly does without
+
     return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
 
 
@@ -318,5 +322,7 @@ def read_body_text(path: str | Path) -> str:
     text = multipart_text(data, decode_bytes)
     if text is not None:
         return text
+    import email.policy
+
     # compat32 parses several times faster than policy.default, and bodies need no header objects.
     return body_text(email.message_from_bytes(data, policy=email.policy.compat32)).full
