@@ -97,6 +97,9 @@ async def _start(store: Store) -> float:
     app = make_app(store, Settings(), load_keymap("default"))
     async with app.run_test(size=(160, 45)) as pilot:
         table = app.query_one("SeriesList")
+        # Wait on the load worker rather than polling: a 5 ms poll loop on the event loop
+        # took the GIL from the index build it was timing.
+        await app.workers.wait_for_complete()
         while table.row_count == 0:
             await pilot.pause(0.005)
         await pilot.pause()
