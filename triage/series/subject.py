@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Reply and forward markers in the languages mail clients actually emit.
 REPLY_RE = re.compile(r"^(?:re|aw|sv|antw|vs|odp|r)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
@@ -25,14 +26,17 @@ _COUNTER_RE = re.compile(r"^(\d+)/(\d+|[nN])$")
 _BROKEN_GROUP_RE = re.compile(r"^(patch\b[^\[\]]*)\]\s*", re.IGNORECASE)
 _TITLE_VERSION_HINT_RE = re.compile(r"\((?:v|version\s*)(\d+)\)\s*$", re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
+_TOKEN_SEP_RE = re.compile(r"[,\s]+")
 
 _PATCH_WORDS = {"patch"}
 _FLAG_WORDS = {"rfc", "resend"}
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedSubject:
-    """What a subject line says about the message it heads."""
+class ParsedSubject(NamedTuple):
+    """What a subject line says about the message it heads.
+
+    A named tuple: results are shared (cached), hence immutable, and a tuple is built
+    several times faster than a frozen dataclass, which shows on a list archive."""
 
     raw: str
     title: str
@@ -50,7 +54,7 @@ class ParsedSubject:
     resend: bool = False
     tree_tags: tuple[str, ...] = ()
     list_tags: tuple[str, ...] = ()
-    prefixes: tuple[str, ...] = field(default=())
+    prefixes: tuple[str, ...] = ()
 
     @property
     def is_cover(self) -> bool:
@@ -103,7 +107,7 @@ class _GroupInfo:
 
 def _read_group(text: str) -> _GroupInfo:
     info = _GroupInfo()
-    tokens = [t for t in re.split(r"[,\s]+", text) if t]
+    tokens = [t for t in _TOKEN_SEP_RE.split(text) if t]
     i = 0
     while i < len(tokens):
         tok = tokens[i]
