@@ -7,7 +7,7 @@ can be cached by message id (the scale issue's cache stores them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from triage.series.trailers import (
     RawTrailer,
@@ -28,8 +28,9 @@ _DIFFSTAT_RE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BodyFacts:
+class BodyFacts(NamedTuple):
+    """What the model reads of a body (a named tuple: immutable and cheap to build)."""
+
     has_diff: bool = False
     own_trailers: tuple[RawTrailer, ...] = ()
     followup_trailers: tuple[RawTrailer, ...] = ()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from triage.series.facts import NO_FACTS, BodyFacts
 from triage.series.subject import ParsedSubject, parse_subject
@@ -44,8 +44,9 @@ class MessageRecord:
         return self._parsed
 
 
-@dataclass(frozen=True, slots=True)
-class Trailer:
+class Trailer(NamedTuple):
+    """A trailer attributed to a patch (a named tuple: immutable and cheap to build)."""
+
     name: str
     value: str
     message_id: str

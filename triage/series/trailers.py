@@ -12,7 +12,7 @@ Rules chosen where the public tools disagree (``series-rules.md`` section 3):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PERSON_TRAILERS = {
     "reviewed-by": "Reviewed-by",
@@ -39,9 +39,9 @@ _LINK_ID_RE = re.compile(r"https?://(?:lore\.kernel\.org/(?:[^/]+/)?|patch\.msgi
 _WS_RE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class RawTrailer:
-    """A trailer as written in one message body."""
+class RawTrailer(NamedTuple):
+    """A trailer as written in one message body (a named tuple: immutable, and cheap to
+    build by the tens of thousands on a list archive)."""
 
     name: str
     value: str
