@@ -21,7 +21,7 @@ from triage.series.model import (
     Series,
     Trailer,
 )
-from triage.series.trailers import RawTrailer, email_matches
+from triage.series.trailers import email_matches, trailer_key
 
 # Unthreaded patches of one series arrive within this window (b4 --rethread uses an hour).
 LOOSE_WINDOW_SECONDS = 3600
@@ -371,7 +371,7 @@ def _attribute(
 
 
 def _trailer_key(t: Trailer) -> tuple[str, str]:
-    return RawTrailer(t.name, t.value).key()
+    return trailer_key(t.name, t.value)
 
 
 class _UnionFind:
