@@ -196,7 +196,7 @@ def group_series(
             by_msg[mid] = s
     for d, base in rerolls:
         _fill_reroll(built[id(d)], built[id(base)])
-    _attribute(records, kinds, by_msg, series_list, {e.lower() for e in ignore_from})
+    _attribute(records, ordered, kinds, by_msg, series_list, {e.lower() for e in ignore_from})
     if link:
         apply_links(series_list, link_versions(link_info(s) for s in series_list))
     mine = {e.lower() for e in me}
@@ -307,6 +307,7 @@ def _build(d: _Draft) -> Series:
 
 def _attribute(
     records: dict[str, MessageRecord],
+    ordered: list[MessageRecord],
     kinds: dict[str, str],
     by_msg: dict[str, Series],
     series_list: list[Series],
@@ -324,7 +325,7 @@ def _attribute(
     # b4's order: the patch's own trailers, then its follow-ups', then the cover's.
     extra: dict[str, list[Trailer]] = defaultdict(list)
     from_cover: dict[str, list[Trailer]] = defaultdict(list)  # by series id
-    for m in sorted(records.values(), key=lambda x: (x.date, x.message_id)):
+    for m in ordered:  # by date, then id
         if kinds[m.message_id] != FOLLOWUP:
             continue
         target: MessageRecord | None = None
