@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import notmuch2
+import pytest
 
 from tests.conftest import CORPUS
 from tests.mailgen import mail, mbox, patch_body
@@ -116,6 +117,30 @@ def test_removed_message_and_damaged_cache_rebuild(make_store) -> None:
     assert json.loads(index.series_json()) == _cold(store)
     index.path.write_bytes(b"this is not sqlite")
     assert index.refresh().kind == "cold"
+    assert json.loads(index.series_json()) == _cold(store)
+
+
+def test_a_busy_index_is_reported_and_kept(make_store) -> None:
+    import sqlite3
+
+    from triage.mail.store import StoreError
+
+    store = make_store(mbox(*_v(1, 0)))
+    index = SeriesIndex(store)
+    index.refresh()
+    with store.write() as db:
+        db.find("c1@x").tags.add("touched")  # the next refresh has to write
+    other = sqlite3.connect(index.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another triage in the middle of a refresh
+    index.busy_timeout = 0.05
+    try:
+        with pytest.raises(StoreError, match="busy"):
+            index.refresh()
+        assert index.path.exists()  # not taken for a damaged cache and removed
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert index.refresh().kind == "incremental"
     assert json.loads(index.series_json()) == _cold(store)
 
 

@@ -173,6 +173,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 class SeriesIndex:
+    busy_timeout = 5.0  # seconds to wait for another process's write to the index
     def __init__(self, store: Store, *, path: Path | None = None, ignore_from: Iterable[str] = ()) -> None:
         self.store = store
         self.path = path or default_path(store)
@@ -188,13 +189,19 @@ class SeriesIndex:
 
     # -- database ------------------------------------------------------------------
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self, *, fresh: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection in WAL mode (readers go on while a refresh writes). ``fresh``: the file
+        is new and no one else can read it yet, so it is filled with a rollback journal (no
+        second copy of 25 MB through the WAL) and turned to WAL once written."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, isolation_level=None)
+        con = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
         try:
-            con.execute("PRAGMA journal_mode=WAL")
+            if not fresh:
+                con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             yield con
+            if fresh:
+                con.execute("PRAGMA journal_mode=WAL")
         finally:
             con.close()
 
@@ -236,8 +243,9 @@ class SeriesIndex:
         t0 = time.perf_counter()
         uuid, rev = self.store.revision()
         try:
-            with self._db() as con:
-                meta = self._meta(con)
+            fresh = not self.path.exists()
+            with self._db(fresh=fresh) as con:
+                meta = {} if fresh else self._meta(con)
                 if meta.get("settings") != self._settings_key() or meta.get("uuid") != uuid:
                     reason = "new index" if not meta else "database replaced or settings changed"
                     return self._cold(con, uuid, rev, t0, reason, progress)
@@ -245,11 +253,20 @@ class SeriesIndex:
                 if cached == rev:
                     return Refresh("warm", 0, time.perf_counter() - t0)
                 return self._incremental(con, uuid, cached, rev, t0, progress)
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                # Another triage is writing the index: it is not damaged, so it is not removed.
+                raise StoreError(f"series index {self.path} is busy (another triage is updating it); try again") from e
+            return self._rebuild(uuid, rev, t0, progress)
         except sqlite3.DatabaseError:
-            # A damaged cache is only a cache: start again.
-            self.path.unlink(missing_ok=True)
-            with self._db() as con:
-                return self._cold(con, uuid, rev, t0, "damaged cache rebuilt", progress)
+            return self._rebuild(uuid, rev, t0, progress)
+
+    def _rebuild(self, uuid: str, rev: int, t0: float, progress: Callable[[str], None] | None) -> Refresh:
+        # A damaged cache is only a cache: start again.
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        with self._db(fresh=True) as con:
+            return self._cold(con, uuid, rev, t0, "damaged cache rebuilt", progress)
 
     def _cold(
         self,
