@@ -81,3 +81,22 @@ def test_a_failed_walk_leaves_no_helper_behind(make_store, monkeypatch: pytest.M
     assert len(helpers) == 1
     assert helpers[0].proc.poll() is not None  # the helper process is gone
     assert not helpers[0].feeder.is_alive() and not helpers[0].reader.is_alive()
+
+
+@needs_corpus
+def test_facts_left_out_for_replies_and_patches_change_no_series(make_store) -> None:
+    """The reply-aware facts skip fields the model never reads; reading everything gives the same series."""
+    from triage.mail.facts_reader import read_facts
+    from triage.series.grouping import group_series
+
+    store = make_store(PWM)
+    lean = store.records("*")
+    paths = store.message_paths(r.message_id for r in lean)
+    with_trailers = store.matching_paths(trailer_query("*"))
+    full = store.records("*", with_facts=False)
+    for r in full:  # the same messages read, every fact computed
+        if not (r.parsed.is_reply or r.parsed.is_forward) or r.message_id in with_trailers:
+            r.facts = read_facts(paths[r.message_id], None)
+    skipped = sum(1 for a, b in zip(lean, full, strict=True) if a.facts != b.facts)
+    assert skipped > 20  # the lean facts really left things out
+    assert [s.to_json() for s in group_series(lean)] == [s.to_json() for s in group_series(full)]
