@@ -74,37 +74,45 @@ def walk(
         yield tid, rows
 
 
+def _pointers(it: Any) -> Iterator[Any] | None:
+    """libnotmuch pointers of a notmuch2 messages iterator, each freed once the caller moves on;
+    None when this notmuch2 has no C bindings to reach them."""
+    if lib is None or "_iter_p" not in vars(type(it)).keys() | vars(type(it).__mro__[1]).keys():
+        return None
+
+    def each() -> Iterator[Any]:
+        p = it._iter_p
+        while lib.notmuch_messages_valid(p):
+            mp = lib.notmuch_messages_get(p)
+            yield mp
+            lib.notmuch_message_destroy(mp)
+            lib.notmuch_messages_move_to_next(p)
+
+    return each()
+
+
 def message_ids(db: notmuch2.Database, query: str) -> set[str]:
     """Message ids that ``query`` matches, without a Python object per message."""
     it = db.messages(query)
-    if lib is None or "_iter_p" not in vars(type(it)).keys() | vars(type(it).__mro__[1]).keys():
+    pointers = _pointers(it)
+    if pointers is None:
         return {m.messageid for m in it}
-    p = it._iter_p
-    out: set[str] = set()
-    while lib.notmuch_messages_valid(p):
-        mp = lib.notmuch_messages_get(p)
-        out.add(_s(lib.notmuch_message_get_message_id(mp)))
-        lib.notmuch_message_destroy(mp)
-        lib.notmuch_messages_move_to_next(p)
-    return out
+    return {_s(lib.notmuch_message_get_message_id(mp)) for mp in pointers}
 
 
 def message_paths(db: notmuch2.Database, query: str) -> dict[str, str | None]:
     """Message id -> file of every message ``query`` matches (a message's first file)."""
     it = db.messages(query)
-    if lib is None or "_iter_p" not in vars(type(it)).keys() | vars(type(it).__mro__[1]).keys():
-        out_: dict[str, str | None] = {}
+    pointers = _pointers(it)
+    if pointers is None:
+        out: dict[str, str | None] = {}
         for m in it:
             try:
-                out_[m.messageid] = str(m.path)
+                out[m.messageid] = str(m.path)
             except notmuch2.NotmuchError:
-                out_[m.messageid] = None
-        return out_
-    p = it._iter_p
-    out: dict[str, str | None] = {}
-    while lib.notmuch_messages_valid(p):
-        mp = lib.notmuch_messages_get(p)
-        out[_s(lib.notmuch_message_get_message_id(mp))] = _s(lib.notmuch_message_get_filename(mp)) or None
-        lib.notmuch_message_destroy(mp)
-        lib.notmuch_messages_move_to_next(p)
-    return out
+                out[m.messageid] = None
+        return out
+    return {
+        _s(lib.notmuch_message_get_message_id(mp)): _s(lib.notmuch_message_get_filename(mp)) or None
+        for mp in pointers
+    }
