@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from triage.series.trailers import RawTrailer, email_matches, followup_trailers, patch_trailers
+from triage.series.trailers import (
+    RawTrailer,
+    email_matches,
+    followup_trailers,
+    patch_trailers,
+    review_mentions,
+)
 
 
 def _pairs(ts: list[RawTrailer]) -> list[tuple[str, str]]:
@@ -72,3 +78,11 @@ def test_email_matching_as_b4() -> None:
     assert email_matches("alice@intel.com", "alice@linux.intel.com")
     assert not email_matches("alice@gmail.com", "alice@work.com")
     assert not email_matches("alice@personal.org", "alice@work.com")
+
+
+def test_text_whose_lower_case_is_longer_still_finds_its_trailers() -> None:
+    # "İ".lower() is two characters: line offsets found in the lower-cased text drift.
+    body = "İstanbul'da denedim.\nReviewed-by: Ali Veli <ali@example.tr>\nFor 1-3: reviewed by me\n"
+    assert followup_trailers(body) == [RawTrailer("Reviewed-by", "Ali Veli <ali@example.tr>")]
+    assert review_mentions(body) == ["For 1-3: reviewed by me"]
+    assert followup_trailers("İ\n") == [] and review_mentions("İ") == []

@@ -112,14 +112,17 @@ def _valid(name: str, value: str) -> bool:
 _NEEDLES = ("-by:", "-by :", "link:", "fixes:", "closes:", "cc:")
 
 
-def _candidate_lines(text: str, low: str | None = None) -> list[int]:
-    """Start offsets of the lines that could hold a trailer, found with str.find (fast on long text).
+def _line_starts(text: str, low: str | None, needles: tuple[str, ...]) -> list[int]:
+    """Start offsets of the lines holding one of ``needles`` (lower case), found with str.find,
+    which is fast on long text where a case-blind regex is not.
 
-    ``low`` is ``text.lower()`` when the caller has it already (same length as ``text``)."""
+    ``low`` is ``text.lower()`` when the caller has it already."""
     if low is None:
         low = text.lower()
+    if len(low) != len(text):  # a few characters lower-case to two: offsets would drift
+        return [0, *(i + 1 for i, c in enumerate(text) if c == "\n" and i + 1 < len(text))] if text else []
     starts: set[int] = set()
-    for needle in _NEEDLES:
+    for needle in needles:
         i = low.find(needle)
         while i != -1:
             starts.add(low.rfind("\n", 0, i) + 1)
@@ -131,7 +134,7 @@ def _scan(text: str, *, followup: bool, low: str | None = None) -> list[RawTrail
     """Trailers in ``text``; only lines that can start one are looked at, so long diffs cost little."""
     out: list[RawTrailer] = []
     pos = 0
-    for start in _candidate_lines(text, low):
+    for start in _line_starts(text, low, _NEEDLES):
         if start < pos:
             continue  # consumed as a continuation of the previous trailer
         end = text.find("\n", start)
@@ -253,27 +256,6 @@ MENTION_RE = re.compile(r"\b(?:acked|reviewed|tested|nacked)[- ]by\b|\bnak\b", r
 _MENTION_NEEDLES = ("acked-by", "acked by", "reviewed-by", "reviewed by", "tested-by", "tested by", "nak")
 
 
-def _mention_lines(text: str, low: str | None) -> list[tuple[int, int]]:
-    """(start, end) of the lines that can hold a mention, in order: found with str.find, since
-    a case-blind regex over a whole reply is several times slower in CPython's engine."""
-    if low is None:
-        low = text.lower()
-    if len(low) != len(text):  # a few characters lower-case to two: offsets would drift
-        starts = {0} | {i + 1 for i, c in enumerate(text) if c == "\n"}
-    else:
-        starts = set()
-    for needle in _MENTION_NEEDLES if not starts else ():
-        i = low.find(needle)
-        while i != -1:
-            starts.add(low.rfind("\n", 0, i) + 1)
-            i = low.find(needle, i + len(needle))
-    out = []
-    for start in sorted(starts):
-        end = text.find("\n", start)
-        out.append((start, len(text) if end == -1 else end))
-    return out
-
-
 def review_mentions(body: str, limit: int = 3, *, low: str | None = None) -> list[str]:
     """Unquoted lines that speak of a review but are no trailer (T22), e.g.
     "For patches 1-3: Acked-by: A <a@x>": no tool parses their scope; triage surfaces them.
@@ -281,8 +263,9 @@ def review_mentions(body: str, limit: int = 3, *, low: str | None = None) -> lis
     With ``low`` the body has no signature already and ``low`` is its lower-cased text."""
     text = strip_signature(body) if low is None else body
     out: list[str] = []
-    for start, end in _mention_lines(text, low):
-        line = text[start:end]
+    for start in _line_starts(text, low, _MENTION_NEEDLES):
+        end = text.find("\n", start)
+        line = text[start : len(text) if end == -1 else end]
         stripped = line.strip()
         if stripped.startswith(">") or not MENTION_RE.search(line):
             continue
