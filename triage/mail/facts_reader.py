@@ -167,11 +167,10 @@ class _Helper:
         self._ids_known.wait()
         return self._ids
 
-    def abort(self) -> None:
-        """Stop the helper without waiting for its answers (the walk failed)."""
-        self.broken = True
+    def _shut(self, *, kill: bool) -> None:
         self.work.put(None)
-        self.proc.kill()
+        if kill:
+            self.proc.kill()
         self.feeder.join()
         self.reader.join()
         for stream in (self.proc.stdin, self.proc.stdout):
@@ -182,17 +181,14 @@ class _Helper:
                 pass
         self.proc.wait()
 
+    def abort(self) -> None:
+        """Stop the helper without waiting for its answers (the walk failed)."""
+        self.broken = True
+        self._shut(kill=True)
+
     def finish(self) -> dict[str, BodyFacts] | None:
         """The helper's facts, or None when it failed (its chunks must then be read here)."""
-        self.work.put(None)
-        self.feeder.join()
-        self.reader.join()
-        try:
-            if self.proc.stdout:
-                self.proc.stdout.close()
-        except OSError:
-            pass
-        self.proc.wait()
+        self._shut(kill=False)
         if self._plain is None:
             return None
         return {mid: BodyFacts.from_tuple(t) for mid, t in self._plain}
