@@ -133,11 +133,6 @@ def _join(
     )
 
 
-def _link_tuple(info: LinkInfo) -> tuple:
-    """LinkInfo as a plain tuple in field order (__slots__ follows the fields)."""
-    return tuple(getattr(info, f) for f in info.__slots__)
-
-
 def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[str, int, bytes]]:
     return ((tid, len(rs), _pack_thread(rs)) for tid, rs in by_thread.items() if rs)
 
@@ -145,7 +140,7 @@ def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[st
 def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments: Iterable[tuple[str, str]]) -> Iterator[tuple]:
     for s, info, (full, light) in zip(series, infos, fragments, strict=True):
         members = "\n".join(dict.fromkeys(s.message_ids()))
-        link = pickle.dumps(_link_tuple(info), protocol=pickle.HIGHEST_PROTOCOL)
+        link = pickle.dumps(tuple(info), protocol=pickle.HIGHEST_PROTOCOL)  # no class path in the cache
         yield (s.id, s.date, s.author_email.lower(), s.state_tag, link, members, full, light)
 
 
@@ -174,6 +169,7 @@ def _gc_paused() -> Iterator[None]:
 
 class SeriesIndex:
     busy_timeout = 5.0  # seconds to wait for another process's write to the index
+
     def __init__(self, store: Store, *, path: Path | None = None, ignore_from: Iterable[str] = ()) -> None:
         self.store = store
         self.path = path or default_path(store)
@@ -428,7 +424,6 @@ class SeriesIndex:
     @staticmethod
     def _versions(con: sqlite3.Connection, *, carry: bool = True) -> tuple[dict, dict]:
         """Version links, and carried reviews (the light rows show none), over every series."""
-        # Stored as plain tuples: a dataclass would unpickle field by field in Python.
         infos = [LinkInfo(*pickle.loads(b)) for (b,) in con.execute("SELECT link FROM series")]
         links = link_versions(infos)
         return links, carry_reviews(infos, links) if carry else {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from triage.series.model import (
     DEFAULT_TAG_PREFIX,
@@ -392,9 +393,9 @@ class _UnionFind:
             self.parent[rb] = ra
 
 
-@dataclass(frozen=True, slots=True)
-class LinkInfo:
-    """What version linking needs of a series; small enough to keep for every series in a cache."""
+class LinkInfo(NamedTuple):
+    """What version linking needs of a series; small enough to keep for every series in a cache
+    (a named tuple, like the other value objects: the index stores it as a plain tuple)."""
 
     id: str
     version: int
