@@ -46,6 +46,12 @@ def _said(app, text: str) -> bool:
     return any(text in message for _, message in app.query_one(StatusLine).history)
 
 
+async def _compose(pilot, app, key: str) -> None:
+    """Press a reply key and wait for the composer."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer open")
+
+
 def _composer(app) -> ComposerScreen:
     assert isinstance(app.screen, ComposerScreen), app.screen
     return app.screen
@@ -59,8 +65,7 @@ async def test_review_key_composes_previews_and_sends_a_patch_reply(store) -> No
             app.query_one(PatchList).focus()
             await pilot.press("n")  # patch 1
             await wait_for(pilot, lambda: app.shown_message == "p1@x", "patch 1 shown")
-            await pilot.press("R")
-            await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer open")
+            await _compose(pilot, app, "R")
             composer = _composer(app)
             text = composer.query_one("TextArea").text
             assert text.startswith("From: Test Maintainer <maint@example.org>\nTo: Alice Author <alice@example.com>\n")
@@ -98,8 +103,7 @@ async def test_refused_connection_keeps_the_draft_and_stays_in_the_composer(stor
     app = make_app(store, _settings(free_port()), load_keymap("default"))
     async with app.run_test(size=(140, 40)) as pilot:
         await _open(pilot, app)
-        await pilot.press("A")  # Acked-by on the cover letter
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer open")
+        await _compose(pilot, app, "A")  # Acked-by on the cover letter
         composer = _composer(app)
         assert "Subject: Re: [PATCH 0/2] widget: [bold]faster[/bold]" in composer.query_one("TextArea").text
         await pilot.press("ctrl+s")
@@ -116,8 +120,7 @@ async def test_draft_is_saved_while_typing_and_offered_after_quit(store) -> None
     app = make_app(store, Settings(), load_keymap("default"))
     async with app.run_test(size=(140, 40)) as pilot:
         await _open(pilot, app)
-        await pilot.press("w")
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer open")
+        await _compose(pilot, app, "w")
         await pilot.press("end", *"looks good")
         await wait_for(pilot, lambda: "looks good" in (DraftStore().all()[0] or [None])[0].text, "saved while typing")
         await pilot.press("escape")  # close: the draft stays
@@ -141,8 +144,7 @@ async def test_ctrl_q_in_the_composer_quits_and_keeps_the_draft(store) -> None:
     app = make_app(store, Settings(), load_keymap("default"))
     async with app.run_test(size=(140, 40)) as pilot:
         await _open(pilot, app)
-        await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer open")
+        await _compose(pilot, app, "R")
         await pilot.press("end", *"q is text here")
         assert app.is_running and isinstance(app.screen, ComposerScreen)  # "q" did not quit
         await pilot.press("ctrl+q")
@@ -159,8 +161,7 @@ async def test_external_editor_changes_come_back(store, tmp_path: Path, monkeypa
     app = make_app(store, Settings(), load_keymap("default"))
     async with app.run_test(size=(140, 40)) as pilot:
         await _open(pilot, app)
-        await pilot.press("T")
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer open")
+        await _compose(pilot, app, "T")
         await pilot.press("ctrl+o")
         await settle(pilot)
         composer = _composer(app)
@@ -174,8 +175,7 @@ async def test_a_bad_header_line_is_named_and_nothing_is_sent(store) -> None:
         app = make_app(store, _settings(server.port), load_keymap("default"))
         async with app.run_test(size=(140, 40)) as pilot:
             await _open(pilot, app)
-            await pilot.press("w")
-            await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer open")
+            await _compose(pilot, app, "w")
             composer = _composer(app)
             composer.query_one("TextArea").load_text("From: a@b.c\nBcc: x@y.z\nX-Evil: yes\n\nbody\n")
             await pilot.press("ctrl+s")
