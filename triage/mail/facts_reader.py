@@ -84,8 +84,8 @@ def worker_main() -> None:
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     config, tq = pickle.load(inp)
     with Store(config).read() as db:
-        ids = message_paths(db, tq)
-    pickle.dump(ids, out, protocol=pickle.HIGHEST_PROTOCOL)
+        paths = message_paths(db, tq)
+    pickle.dump(paths, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
     results: list[tuple[str, tuple | None]] = []
     while True:
@@ -95,7 +95,7 @@ def worker_main() -> None:
             return
         if chunk is None:
             break
-        results.extend((mid, f.to_tuple()) for mid, f in _read_items(chunk, ids))
+        results.extend((mid, f.to_tuple()) for mid, f in _read_items(chunk, paths))
     pickle.dump(results, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
 
@@ -120,8 +120,8 @@ class _Helper:
         self.work = work
         self.sent: list[list[Item]] = []  # read again here if the helper fails
         self.broken = False
-        self._ids: TrailerPaths | None = None
-        self._ids_known = threading.Event()
+        self._paths: TrailerPaths | None = None
+        self._paths_known = threading.Event()
         self._plain: list[tuple[str, tuple | None]] | None = None
         self._send(init)
         self.feeder = threading.Thread(target=self._feed, name="triage-facts-feed", daemon=True)
@@ -152,20 +152,20 @@ class _Helper:
             pass
 
     def _read(self) -> None:
-        # The ids are read at once: the helper would otherwise block on a full pipe.
+        # The paths are read at once: the helper would otherwise block on a full pipe.
         stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
         try:
-            self._ids = pickle.load(stdout)
-            self._ids_known.set()
+            self._paths = pickle.load(stdout)
+            self._paths_known.set()
             self._plain = pickle.load(stdout)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError):
             self.broken = True
         finally:
-            self._ids_known.set()
+            self._paths_known.set()
 
     def trailer_paths(self) -> TrailerPaths | None:
-        self._ids_known.wait()
-        return self._ids
+        self._paths_known.wait()
+        return self._paths
 
     def _shut(self, *, kill: bool) -> None:
         self.work.put(None)
@@ -207,8 +207,8 @@ class FactsReader:
         *,
         helper: tuple[Any, str] | None = None,
     ) -> None:
-        self._local_ids = trailer_paths
-        self._ids: TrailerPaths | None = None
+        self._local_paths = trailer_paths
+        self._paths: TrailerPaths | None = None
         self._work: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
         self._helper = _Helper(helper, self._work) if helper is not None else None
         self._pending: list[Item] = []
@@ -220,10 +220,10 @@ class FactsReader:
             self._pending = []
 
     def _trailer_paths(self) -> TrailerPaths:
-        if self._ids is None:
+        if self._paths is None:
             got = self._helper.trailer_paths() if self._helper is not None else None
-            self._ids = got if got is not None else self._local_ids()
-        return self._ids
+            self._paths = got if got is not None else self._local_paths()
+        return self._paths
 
     def abort(self) -> None:
         if self._helper is not None:
