@@ -43,7 +43,10 @@ def test_a_failing_helper_loses_nothing(make_store, monkeypatch: pytest.MonkeyPa
         reader = FactsReader(lambda: store.matching_paths(tq), helper=helper)
         for item in items:
             reader.submit(*item)
-        return reader.results()
+        facts = reader.results()
+        for mid, pid in reader.patch_ids().items():  # the helper sends these after the rest
+            facts[mid] = facts[mid]._replace(patch_id=pid)
+        return facts
 
     local = read(None)
     # The helper cannot open this database: it dies, and this process reads its share.
@@ -51,6 +54,35 @@ def test_a_failing_helper_loses_nothing(make_store, monkeypatch: pytest.MonkeyPa
     assert broken == local
     assert read((store.config, tq)) == local
     assert len(local) > 50
+    assert sum(1 for f in local.values() if f.patch_id) > 20
+
+    # A helper that dies after its facts, before its patch-ids: they are made here.
+    handed: list[int] = []
+
+    def dies_before_patch_ids(self: facts_reader._Helper) -> None:
+        handed.append(sum(1 for c in self.sent for i in c if not i[2]))
+        self._shut(kill=True)
+        return None
+
+    monkeypatch.setattr(facts_reader._Helper, "later", dies_before_patch_ids)
+    assert read((store.config, tq)) == local
+    assert handed and handed[0] > 0  # the helper had patches whose ids it never sent
+
+
+@needs_corpus
+def test_the_index_built_with_the_helper_is_the_one_built_without(make_store, monkeypatch, tmp_path) -> None:
+    """Patch-ids arrive after grouping when the helper reads; the index must not notice."""
+    from triage.cache.index import SeriesIndex
+
+    store = make_store(PWM)
+    answers = []
+    for threshold in (10**9, 0):
+        monkeypatch.setattr(facts_reader, "PARALLEL_THRESHOLD", threshold)
+        index = SeriesIndex(store, path=tmp_path / f"index-{threshold}.sqlite")
+        index.refresh()
+        answers.append(index.series_json())
+    assert answers[0] == answers[1]
+    assert '"carried_trailers": [{' in answers[0]  # patch-ids were used: reviews carried over
 
 
 @needs_corpus

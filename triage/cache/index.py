@@ -275,12 +275,14 @@ class SeriesIndex:
     ) -> Refresh:
         if progress:
             progress("reading the notmuch database")
-        records = self.store.records("*")
+        records, patch_ids_known = self.store.records_in_stages("*")
         if progress:
             progress(f"grouping {len(records)} messages into series")
         series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False, me=self._me)
-        infos = [link_info(s) for s in series]
         fragments = [_fragments(s) for s in series]
+        # Only version links read patch-ids; the body helper makes them while this groups.
+        patch_ids_known()
+        infos = [link_info(s) for s in series]
         # Written from this thread: SQLite gives up the GIL for every row, and a writer
         # thread beside Python work made both slower (measured).
         self._create(con)  # executescript commits on its own, so before BEGIN

@@ -5,10 +5,12 @@ only some messages need them: patches, covers and other non-replies always; a
 reply only when notmuch's index says its body can hold a review trailer. On a
 large store the reading runs in one helper process while the main process walks
 the notmuch threads. The helper asks notmuch which replies can hold a trailer
-itself (that query would otherwise delay the walk), keeps its answers until the
-walk is over and sends them once, as plain tuples; the main process takes back
-whatever the helper has not been handed yet. Whoever reads a message, the facts
-are the same.
+itself (that query would otherwise delay the walk), is handed a chunk of work
+only when it takes the one before, keeps its answers until the walk is over and
+sends them once, as plain tuples; the main process takes back whatever the helper
+has not been handed yet. Patch-ids (only version linking reads them) come last:
+the helper makes them while the main process groups series. Whoever reads a
+message, the facts are the same.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from triage.mail.parse import read_body_text
-from triage.series.facts import BodyFacts, facts_from_text
+from triage.series.facts import BodyFacts, body_patch_id, facts_from_text
 
 # Replies are read only when their body can carry a trailer that credits a reviewer.
 # A follow-up's lone Signed-off-by, Link, Fixes or Closes is not collected (see README).
@@ -53,28 +55,44 @@ def trailer_query(query: str) -> str:
 
 def read_facts(path: str | None, reply: bool | None = None) -> BodyFacts:
     """Body facts of one message file; an unreadable file gives empty facts, never an error."""
+    return _read(path, reply)[0]
+
+
+def _read(path: str | None, reply: bool | None, with_patch_id: bool = True) -> tuple[BodyFacts, str | None]:
+    """(facts, decoded text) of one message file; the text is None when it could not be read."""
     if not path:
-        return BodyFacts(unreadable=True)
+        return BodyFacts(unreadable=True), None
     try:
-        return facts_from_text(read_body_text(path), reply=reply)
+        text = read_body_text(path)
+        return facts_from_text(text, reply=reply, with_patch_id=with_patch_id), text
     except (OSError, ValueError, LookupError, UnicodeError, TypeError, AttributeError, IndexError):
-        return BodyFacts(unreadable=True)
+        return BodyFacts(unreadable=True), None
 
 
-def _read_items(items: list[Item], trailer_paths: TrailerPaths) -> list[tuple[str, BodyFacts]]:
+def _read_items(
+    items: list[Item], trailer_paths: TrailerPaths, later: list[tuple[str, str]] | None = None
+) -> list[tuple[str, BodyFacts]]:
+    """Facts of the items worth reading. With ``later``, patches get no patch-id: their
+    (message id, text) go to ``later`` for :func:`body_patch_id` once the rest is sent."""
     out = []
     for mid, path, reply in items:
         if reply:
             if mid not in trailer_paths:
                 continue
             path = trailer_paths[mid]
-        out.append((mid, read_facts(path, reply)))
+        defer = later is not None and not reply  # a reply's facts have no patch-id at all
+        facts, text = _read(path, reply, with_patch_id=not defer)
+        if defer and facts.has_diff and text is not None:
+            later.append((mid, text))
+        out.append((mid, facts))
     return out
 
 
 def worker_main() -> None:
     """The helper process. stdin: (store config, trailer query), then chunks of items, then None.
-    stdout: the trailer replies' paths as soon as known, then every (message id, facts tuple) at the end."""
+    stdout: the trailer replies' paths as soon as known; the size of each chunk as it is taken
+    (the main process sends the next one then); every (message id, facts tuple) at the end;
+    then the patch-ids those facts left out (only version linking reads them, after grouping)."""
     import gc
 
     from triage.mail.rawwalk import message_paths
@@ -82,12 +100,17 @@ def worker_main() -> None:
 
     gc.disable()  # a short-lived process making acyclic objects: the collector only costs time
     inp, out = sys.stdin.buffer, sys.stdout.buffer
+
+    def send(obj: object) -> None:
+        pickle.dump(obj, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
     config, tq = pickle.load(inp)
     with Store(config).read() as db:
         paths = message_paths(db, tq)
-    pickle.dump(paths, out, protocol=pickle.HIGHEST_PROTOCOL)
-    out.flush()
+    send(paths)
     results: list[tuple[str, tuple | None]] = []
+    later: list[tuple[str, str]] = []
     while True:
         try:
             chunk = pickle.load(inp)
@@ -95,13 +118,21 @@ def worker_main() -> None:
             return
         if chunk is None:
             break
-        results.extend((mid, f.to_tuple()) for mid, f in _read_items(chunk, paths))
-    pickle.dump(results, out, protocol=pickle.HIGHEST_PROTOCOL)
-    out.flush()
+        send(len(chunk))
+        results.extend((mid, f.to_tuple()) for mid, f in _read_items(chunk, paths, later))
+    send(results)
+    send({mid: body_patch_id(text) for mid, text in later})
+
+
+# Chunks handed to the helper and not yet taken: enough that it never waits, few enough
+# that what is left at the end of the walk is still in the queue, where this process can
+# take its share.
+IN_FLIGHT = 2
 
 
 class _Helper:
-    """The helper process, and a thread that hands it chunks without holding up the walk."""
+    """The helper process, and threads that hand it chunks and read its answers without
+    holding up the walk."""
 
     def __init__(self, init: tuple[Any, str], work: queue.SimpleQueue[list[Item] | None]) -> None:
         env = dict(os.environ)
@@ -120,9 +151,13 @@ class _Helper:
         self.work = work
         self.sent: list[list[Item]] = []  # read again here if the helper fails
         self.broken = False
+        self._permits = threading.Semaphore(IN_FLIGHT)
+        self._ended = False
+        self._reading = threading.Event()  # set once the reader has stopped
         self._paths: TrailerPaths | None = None
         self._paths_known = threading.Event()
         self._plain: list[tuple[str, tuple | None]] | None = None
+        self._plain_known = threading.Event()
         self._send(init)
         self.feeder = threading.Thread(target=self._feed, name="triage-facts-feed", daemon=True)
         self.reader = threading.Thread(target=self._read, name="triage-facts-read", daemon=True)
@@ -140,8 +175,14 @@ class _Helper:
             self.broken = True
 
     def _feed(self) -> None:
-        # Blocks in write() while the pipe is full, without the GIL: the walk goes on.
-        while (chunk := self.work.get()) is not None:
+        # Waits (without the GIL) until the helper takes a chunk before handing it another;
+        # the chunks it has not been handed stay in the queue for this process to share.
+        while True:
+            if not self._reading.is_set():
+                self._permits.acquire()
+            chunk = self.work.get()
+            if chunk is None:
+                break
             self.sent.append(chunk)
             self._send(chunk)
         self._send(None)
@@ -152,23 +193,33 @@ class _Helper:
             pass
 
     def _read(self) -> None:
-        # The paths are read at once: the helper would otherwise block on a full pipe.
         stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
         try:
             self._paths = pickle.load(stdout)
             self._paths_known.set()
-            self._plain = pickle.load(stdout)
+            while isinstance(got := pickle.load(stdout), int):
+                self._permits.release()  # a chunk was taken
+            self._plain = got
         except (OSError, EOFError, pickle.UnpicklingError, ValueError):
             self.broken = True
         finally:
             self._paths_known.set()
+            self._plain_known.set()
+            # No more chunks will be taken: the feeder must not wait for the helper now.
+            self._reading.set()
+            self._permits.release()
 
     def trailer_paths(self) -> TrailerPaths | None:
         self._paths_known.wait()
         return self._paths
 
+    def _end_work(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self.work.put(None)
+
     def _shut(self, *, kill: bool) -> None:
-        self.work.put(None)
+        self._end_work()
         if kill:
             self.proc.kill()
         self.feeder.join()
@@ -187,11 +238,28 @@ class _Helper:
         self._shut(kill=True)
 
     def finish(self) -> dict[str, BodyFacts] | None:
-        """The helper's facts, or None when it failed (its chunks must then be read here)."""
-        self._shut(kill=False)
+        """The helper's facts without the patch-ids (see :meth:`later`), or None when it failed
+        (its chunks must then be read here)."""
+        self._end_work()
+        self._plain_known.wait()
         if self._plain is None:
+            self._shut(kill=True)
             return None
         return {mid: BodyFacts.from_tuple(t) for mid, t in self._plain}
+
+    def later(self) -> dict[str, str | None] | None:
+        """The patch-ids left out of :meth:`finish`'s facts, or None when the helper failed."""
+        # Read here, not by the reader thread: that thread would fight the grouping for the
+        # GIL at every read of the pipe, while this waits for nothing else.
+        self.reader.join()
+        later: dict[str, str | None] | None = None
+        if not self.broken:
+            try:
+                later = pickle.load(self.proc.stdout)  # type: ignore[arg-type]
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+                self.broken = True
+        self._shut(kill=False)
+        return later
 
 
 class FactsReader:
@@ -212,6 +280,7 @@ class FactsReader:
         self._work: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
         self._helper = _Helper(helper, self._work) if helper is not None else None
         self._pending: list[Item] = []
+        self._finishing: _Helper | None = None  # gave its facts; its patch-ids are to come
 
     def submit(self, message_id: str, path: str | None, reply: bool) -> None:
         self._pending.append((message_id, path, reply))
@@ -226,11 +295,14 @@ class FactsReader:
         return self._paths
 
     def abort(self) -> None:
-        if self._helper is not None:
-            helper, self._helper = self._helper, None
-            helper.abort()
+        for helper in (self._helper, self._finishing):
+            if helper is not None:
+                helper.abort()
+        self._helper = self._finishing = None
 
     def results(self) -> dict[str, BodyFacts]:
+        """Every item's facts; the patch-ids of those the helper read may still be missing
+        (see :meth:`patch_ids`)."""
         self._work.put(self._pending)
         self._pending = []
         done: dict[str, BodyFacts] = {}
@@ -247,5 +319,18 @@ class FactsReader:
             got = helper.finish()
             if got is None:  # the helper died: nothing is lost, its share is read here
                 got = dict(_read_items([i for c in helper.sent for i in c], self._trailer_paths()))
+            else:
+                self._finishing = helper
             done.update(got)
         return done
+
+    def patch_ids(self) -> dict[str, str | None]:
+        """The patch-ids :meth:`results` left out, by message id (waits for the helper)."""
+        helper, self._finishing = self._finishing, None
+        if helper is None:
+            return {}
+        got = helper.later()
+        if got is None:  # the helper died after its facts: its patches are read again here
+            items = [i for c in helper.sent for i in c if not i[2]]
+            got = {mid: f.patch_id for mid, f in _read_items(items, {}) if f.has_diff}
+        return got

@@ -228,6 +228,16 @@ class Store:
         With ``with_facts`` the bodies that matter are read (see ``facts_reader``);
         ``known`` supplies facts already computed (bodies never change for a message).
         """
+        records, complete = self.records_in_stages(query, with_facts=with_facts, known=known)
+        complete()
+        return records
+
+    def records_in_stages(
+        self, query: str = "*", *, with_facts: bool = True, known: dict[str, BodyFacts] | None = None
+    ) -> tuple[list[MessageRecord], Callable[[], None]]:
+        """As :meth:`records`, but the patch-ids in the facts may still be on their way: the
+        returned function waits for them and puts them in. Only version linking reads
+        patch-ids, so a caller groups series meanwhile (the body helper makes them then)."""
         # Imported here: a warm start never reads a body, and these pull in the email package.
         from triage.mail.facts_reader import PARALLEL_THRESHOLD, FactsReader, trailer_query
 
@@ -263,12 +273,21 @@ class Store:
                 if isinstance(e, notmuch2.NotmuchError):
                     raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
                 raise
-        if reader is not None:
-            facts = reader.results()
-            for r in out:
-                if r.message_id in facts:
-                    r.facts = facts[r.message_id]
-        return out
+        if reader is None:
+            return out, lambda: None
+        facts = reader.results()
+        for r in out:
+            if r.message_id in facts:
+                r.facts = facts[r.message_id]
+
+        def complete() -> None:
+            pids = reader.patch_ids()
+            if pids:
+                for r in out:
+                    if r.message_id in pids:
+                        r.facts = r.facts._replace(patch_id=pids[r.message_id])
+
+        return out, complete
 
     @staticmethod
     def _raw_records(

@@ -117,15 +117,26 @@ def has_diff_text(text: str) -> bool:
     return (text.startswith("+++ ") or "\n+++ " in text) and bool(_UNIFIED_RE.search(text))
 
 
-def facts_from_text(text: str, *, reply: bool | None = None) -> BodyFacts:
+def _normalized(text: str) -> str:
+    # memchr first: most bodies come normalized and replace() would scan twice.
+    return text.replace("\r\n", "\n") if "\r" in text else text
+
+
+def body_patch_id(text: str) -> str | None:
+    """The ``patch_id`` that :func:`facts_from_text` gives a body with a diff, on its own: the
+    body-reading helper sends it after the other facts, which grouping needs first."""
+    return patch_id(_normalized(text))
+
+
+def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool = True) -> BodyFacts:
     """Compute the facts of one decoded body (text plus attached patches).
 
     ``reply`` is what the subject says (``Re:``/``Fwd:``): the series model reads only
     the follow-up side of a reply (its trailers and mentions), and never the follow-up
     trailers of a message that carries a diff but is no reply, so those are not
-    computed (a third of the work on a list archive). None computes everything."""
-    if "\r" in text:  # memchr; most bodies come normalized and replace() would scan twice
-        text = text.replace("\r\n", "\n")
+    computed (a third of the work on a list archive). None computes everything.
+    Without ``with_patch_id`` the patch-id is left to :func:`body_patch_id`."""
+    text = _normalized(text)
     has_diff = has_diff_text(text)
     # With a diff in the body, only the text before it can hold a reviewer's trailers;
     # scanning the diff would cost time and pick up context lines such as " Acked-by:".
@@ -153,7 +164,7 @@ def facts_from_text(text: str, *, reply: bool | None = None) -> BodyFacts:
         own_trailers=tuple(patch_trailers(prose)),
         followup_trailers=followup,
         mentions=mentions,
-        patch_id=patch_id(text, len(prose)) if has_diff else None,
+        patch_id=patch_id(text, len(prose)) if has_diff and with_patch_id else None,
         change_id=change[1] if change else None,
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),
         diffstat=stat[0].strip() if stat else None,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 # Reply and forward markers in the languages mail clients actually emit.
@@ -81,32 +80,31 @@ def _unfold(subject: str) -> str:
     return _WS_RE.sub(" ", _CONTROL_RE.sub(" ", subject)).strip()
 
 
-@dataclass(slots=True)
-class _GroupInfo:
-    patch: bool = False
-    rfc: bool = False
-    resend: bool = False
-    pull: bool = False
-    version: int | None = None
-    subversion: int | None = None
-    index: int | None = None
-    total: int | None = None
-    open_total: bool = False
-    others: list[str] = field(default_factory=list)
+class _GroupInfo(NamedTuple):
+    """What one bracket group says; shared between subjects (cached), hence immutable."""
+
+    patch: bool
+    rfc: bool
+    resend: bool
+    pull: bool
+    version: int | None
+    subversion: int | None
+    index: int | None
+    total: int | None
+    open_total: bool
+    others: tuple[str, ...]
 
     @property
     def patchish(self) -> bool:
-        return (
-            self.patch
-            or self.rfc
-            or self.resend
-            or self.version is not None
-            or self.index is not None
-        )
+        return self.patch or self.rfc or self.resend or self.version is not None or self.index is not None
 
 
+# Group texts repeat across a list ("PATCH", "PATCH v2 3/7"): each is read once.
+@functools.lru_cache(maxsize=8192)
 def _read_group(text: str) -> _GroupInfo:
-    info = _GroupInfo()
+    patch = rfc = resend = pull = open_total = False
+    version = subversion = index = total = None
+    others: list[str] = []
     tokens = [t for t in _TOKEN_SEP_RE.split(text) if t]
     i = 0
     while i < len(tokens):
@@ -119,31 +117,31 @@ def _read_group(text: str) -> _GroupInfo:
             and tokens[i + 1].lower() == "of"
             and tokens[i + 2].isdigit()
         ):
-            info.index, info.total = int(tok), int(tokens[i + 2])
+            index, total = int(tok), int(tokens[i + 2])
             i += 3
             continue
         if low in _PATCH_WORDS:
-            info.patch = True
+            patch = True
         elif low == "rfc":
-            info.rfc = True
+            rfc = True
         elif low == "resend":
-            info.resend = True
+            resend = True
         elif low in ("git", "pull"):
-            info.pull = True
-            info.others.append(tok)
+            pull = True
+            others.append(tok)
         elif m := _PATCHV_RE.match(tok):
-            info.patch = True
-            info.version, info.subversion = int(m[1]), int(m[2]) if m[2] else None
+            patch = True
+            version, subversion = int(m[1]), int(m[2]) if m[2] else None
         elif m := _VERSION_RE.match(tok):
-            info.version, info.subversion = int(m[1]), int(m[2]) if m[2] else None
+            version, subversion = int(m[1]), int(m[2]) if m[2] else None
         elif m := _COUNTER_RE.match(tok):
             # "3/n" (patchwork's extra-patch case): an index with no known total.
-            info.index, info.total = int(m[1]), int(m[2]) if m[2].isdigit() else None
-            info.open_total = not m[2].isdigit()
+            index, total = int(m[1]), int(m[2]) if m[2].isdigit() else None
+            open_total = not m[2].isdigit()
         else:
-            info.others.append(tok)
+            others.append(tok)
         i += 1
-    return info
+    return _GroupInfo(patch, rfc, resend, pull, version, subversion, index, total, open_total, tuple(others))
 
 
 @functools.lru_cache(maxsize=65536)
