@@ -200,10 +200,10 @@ def group_series(
     _attribute(records, ordered, kinds, by_msg, series_list, {e.lower() for e in ignore_from})
     if link:
         apply_links(series_list, link_versions(link_info(s) for s in series_list))
-    mine = {e.lower() for e in me}
+    answered = _answered(records.values(), {e.lower() for e in me})
     for s in series_list:
         s.state_tag = _state_from_tags(s, tag_prefix)
-        s.replied = _replied(s, records, mine)
+        s.replied = not answered.isdisjoint(s.message_ids())
     series_list.sort(key=lambda s: (s.date, s.id), reverse=True)
     return series_list
 
@@ -316,13 +316,14 @@ def _attribute(
 ) -> None:
     """Give each patch its own trailers plus those of the follow-ups that descend from it."""
     own: dict[str, list[Trailer]] = {}
+    patch_in: dict[tuple[int, str], Patch] = {}  # (id of the series, message id) -> its patch
     for s in series_list:
         for p in s.patches:
-            if p.message_id not in own:
-                own[p.message_id] = [
-                    Trailer(t.name, t.value, p.message_id, "patch", True, p.message.from_email)
-                    for t in p.message.facts.own_trailers
-                ]
+            m = p.message
+            mid = m.message_id
+            patch_in.setdefault((id(s), mid), p)
+            if mid not in own:
+                own[mid] = [Trailer(t.name, t.value, mid, "patch", True, m.from_email) for t in m.facts.own_trailers]
     # b4's order: the patch's own trailers, then its follow-ups', then the cover's.
     extra: dict[str, list[Trailer]] = defaultdict(list)
     from_cover: dict[str, list[Trailer]] = defaultdict(list)  # by series id
@@ -344,7 +345,7 @@ def _attribute(
         if is_cover:
             s.cover_followups.append(m.message_id)
         else:
-            next(p for p in s.patches if p.message_id == target.message_id).followups.append(m.message_id)
+            patch_in[(id(s), target.message_id)].followups.append(m.message_id)
         for text in m.facts.mentions:
             s.review_mentions.append((m.message_id, text))
         for t in m.facts.followup_trailers:
@@ -529,13 +530,14 @@ def apply_links(series_list: list[Series], links: dict[str, tuple[list[str], lis
         s.carried_trailers, s.review_lost = carry.get(s.id, ([], []))
 
 
-def _replied(s: Series, records: dict[str, MessageRecord], mine: set[str]) -> bool:
-    """T23: the user answered in this series, from triage or any other client (tag or address)."""
-    for mid in s.message_ids():
-        m = records.get(mid)
-        if m is not None and ("replied" in m.tags or (m.from_email.lower() in mine and m.parsed.is_reply)):
-            return True
-    return False
+def _answered(records: Iterable[MessageRecord], mine: set[str]) -> set[str]:
+    """T23: messages that show the user answered in their series, from triage or any other
+    client: tagged replied, or a reply sent from one of the user's addresses."""
+    return {
+        m.message_id
+        for m in records
+        if "replied" in m.tags or (mine and m.from_email.lower() in mine and m.parsed.is_reply)
+    }
 
 
 def _state_from_tags(s: Series, prefix: str) -> str | None:

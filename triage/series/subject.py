@@ -66,8 +66,11 @@ class ParsedSubject(NamedTuple):
 
 def normalize_title(title: str) -> str:
     """Title key used to link versions of one series: case and spacing folded, (vN) dropped."""
-    t = _TITLE_VERSION_HINT_RE.sub("", title)
-    return _WS_RE.sub(" ", t).strip().lower()
+    t = _TITLE_VERSION_HINT_RE.sub("", title) if "(" in title else title
+    # isprintable() is False for every whitespace but " ": with no double space, no run to fold.
+    if "  " in t or not t.isprintable():
+        t = _WS_RE.sub(" ", t)
+    return t.strip().lower()
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
