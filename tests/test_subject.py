@@ -99,3 +99,22 @@ def test_folded_and_hostile_subjects_parse() -> None:
     assert (p.version, p.index) == (2, 1)
     assert "\x1b" not in p.title and "[bold]x[/]" in p.title
     assert parse_subject(None).title == "" and not parse_subject("").is_patch
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["[PATCH v3 2/7] pwm: fix (v2)", "[RFC PATCH net-next 0/3] x", "[GIT PULL] pwm: changes", "Fwd: [PATCH] y", "PATCH v2 3/4] z", ""],
+)
+@pytest.mark.parametrize("marker", ["Re: ", "RE:", "Re[2]: ", "AW: Re:  ", "re:\t"])
+def test_a_reply_reads_as_the_subject_it_answers(subject: str, marker: str) -> None:
+    """A reply's subject is parsed as the one after "Re:" (shared, cached), marked as a reply."""
+    inner, p = parse_subject(subject), parse_subject(marker + subject)
+    assert p.is_reply and not p.is_patch and not p.is_pull
+    assert p.raw == marker + subject and p.is_forward == inner.is_forward
+    for field in ("title", "version", "subversion", "index", "total", "rfc", "resend", "tree_tags", "list_tags", "prefixes"):
+        assert getattr(p, field) == getattr(inner, field), field
+
+
+def test_a_reply_marker_after_a_list_tag_still_marks_a_reply() -> None:
+    p = parse_subject("[Qemu-devel] Re: [PATCH v2 1/2] foo")
+    assert p.is_reply and not p.is_patch and p.list_tags == ("Qemu-devel",) and (p.version, p.index) == (2, 1)

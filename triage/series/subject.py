@@ -152,6 +152,9 @@ def parse_subject(subject: str | None) -> ParsedSubject:
     """Parse one subject header (already RFC 2047 decoded); results are shared, hence frozen."""
     raw = subject or ""
     rest = _unfold(raw)
+    if m := REPLY_RE.match(rest):
+        # "Re: X" says what X says, as a reply: X is mostly the patch's own subject, parsed already.
+        return parse_subject(rest[m.end() :])._replace(raw=raw, is_reply=True, is_patch=False, is_pull=False)
     is_reply = is_forward = False
     groups: list[tuple[str, _GroupInfo]] = []
     seen_patch_group = False
