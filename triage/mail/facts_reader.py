@@ -90,9 +90,10 @@ def _read_items(
 
 def worker_main() -> None:
     """The helper process. stdin: (store config, trailer query), then chunks of items, then None.
-    stdout: the trailer replies' paths as soon as known; the size of each chunk as it is taken
-    (the main process sends the next one then); every (message id, facts tuple) at the end;
-    then the patch-ids those facts left out (only version linking reads them, after grouping)."""
+    stdout: the trailer replies' paths as soon as known; for each chunk its size as it is taken
+    (the main process sends the next one then) and its (message id, facts tuple) list once read;
+    None after the last; then the patch-ids those facts left out (only version linking reads
+    them, after grouping)."""
     import gc
 
     from triage.mail.rawwalk import message_paths
@@ -109,7 +110,6 @@ def worker_main() -> None:
     with Store(config).read() as db:
         paths = message_paths(db, tq)
     send(paths)
-    results: list[tuple[str, tuple | None]] = []
     later: list[tuple[str, str]] = []
     while True:
         try:
@@ -119,8 +119,8 @@ def worker_main() -> None:
         if chunk is None:
             break
         send(len(chunk))
-        results.extend((mid, f.to_tuple()) for mid, f in _read_items(chunk, paths, later))
-    send(results)
+        send([(mid, f.to_tuple()) for mid, f in _read_items(chunk, paths, later)])
+    send(None)
     send({mid: body_patch_id(text) for mid, text in later})
 
 
@@ -156,8 +156,8 @@ class _Helper:
         self._reading = threading.Event()  # set once the reader has stopped
         self._paths: TrailerPaths | None = None
         self._paths_known = threading.Event()
-        self._plain: list[tuple[str, tuple | None]] | None = None
-        self._plain_known = threading.Event()
+        self._facts: dict[str, BodyFacts] | None = None
+        self._facts_known = threading.Event()
         self._send(init)
         self.feeder = threading.Thread(target=self._feed, name="triage-facts-feed", daemon=True)
         self.reader = threading.Thread(target=self._read, name="triage-facts-read", daemon=True)
@@ -197,14 +197,18 @@ class _Helper:
         try:
             self._paths = pickle.load(stdout)
             self._paths_known.set()
-            while isinstance(got := pickle.load(stdout), int):
-                self._permits.release()  # a chunk was taken
-            self._plain = got
+            facts: dict[str, BodyFacts] = {}
+            while (got := pickle.load(stdout)) is not None:
+                if isinstance(got, int):
+                    self._permits.release()  # a chunk was taken
+                else:  # a chunk's facts, turned into objects while the walk is in libnotmuch
+                    facts.update((mid, BodyFacts.from_tuple(t)) for mid, t in got)
+            self._facts = facts
         except (OSError, EOFError, pickle.UnpicklingError, ValueError):
             self.broken = True
         finally:
             self._paths_known.set()
-            self._plain_known.set()
+            self._facts_known.set()
             # No more chunks will be taken: the feeder must not wait for the helper now.
             self._reading.set()
             self._permits.release()
@@ -241,11 +245,10 @@ class _Helper:
         """The helper's facts without the patch-ids (see :meth:`later`), or None when it failed
         (its chunks must then be read here)."""
         self._end_work()
-        self._plain_known.wait()
-        if self._plain is None:
+        self._facts_known.wait()
+        if self._facts is None:
             self._shut(kill=True)
-            return None
-        return {mid: BodyFacts.from_tuple(t) for mid, t in self._plain}
+        return self._facts
 
     def later(self) -> dict[str, str | None] | None:
         """The patch-ids left out of :meth:`finish`'s facts, or None when the helper failed."""
