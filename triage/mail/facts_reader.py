@@ -6,11 +6,11 @@ reply only when notmuch's index says its body can hold a review trailer. On a
 large store the reading runs in one helper process while the main process walks
 the notmuch threads. The helper asks notmuch which replies can hold a trailer
 itself (that query would otherwise delay the walk), is handed a chunk of work
-only when it takes the one before, keeps its answers until the walk is over and
-sends them once, as plain tuples; the main process takes back whatever the helper
-has not been handed yet. Patch-ids (only version linking reads them) come last:
-the helper makes them while the main process groups series. Whoever reads a
-message, the facts are the same.
+only when it takes the one before and sends each chunk's facts back as plain
+tuples; once the walk is over the main process reads whatever the helper has not
+been handed yet. Patch-ids (only version linking reads them) come last: the
+helper makes them while the main process groups series. Whoever reads a message,
+the facts are the same.
 """
 
 from __future__ import annotations
