@@ -217,6 +217,10 @@ class _Helper:
         self._paths_known.wait()
         return self._paths
 
+    def known_trailer_paths(self) -> TrailerPaths | None:
+        """The trailer replies' paths if the helper has sent them already (never waits)."""
+        return self._paths
+
     def _end_work(self) -> None:
         if not self._ended:
             self._ended = True
@@ -286,6 +290,10 @@ class FactsReader:
         self._finishing: _Helper | None = None  # gave its facts; its patch-ids are to come
 
     def submit(self, message_id: str, path: str | None, reply: bool) -> None:
+        if reply and self._helper is not None:
+            known = self._helper.known_trailer_paths()
+            if known is not None and message_id not in known:
+                return  # a reply that cannot hold a trailer is never read: no need to hand it over
         self._pending.append((message_id, path, reply))
         if len(self._pending) >= CHUNK:
             self._work.put(self._pending)
