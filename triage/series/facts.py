@@ -48,8 +48,8 @@ class BodyFacts(NamedTuple):
             return None
         return (
             self.has_diff,
-            tuple((t.name, t.value) for t in self.own_trailers),
-            tuple((t.name, t.value) for t in self.followup_trailers),
+            tuple(map(tuple, self.own_trailers)),  # (name, value) as plain tuples
+            tuple(map(tuple, self.followup_trailers)),
             self.change_id,
             self.supersedes,
             self.diffstat,
@@ -65,8 +65,8 @@ class BodyFacts(NamedTuple):
         has_diff, own, fup, change_id, supersedes, diffstat, unreadable, mentions, pid = t
         return BodyFacts(
             has_diff,
-            tuple(RawTrailer(n, v) for n, v in own),
-            tuple(RawTrailer(n, v) for n, v in fup),
+            tuple(map(RawTrailer._make, own)) if own else (),
+            tuple(map(RawTrailer._make, fup)) if fup else (),
             change_id,
             supersedes,
             diffstat,
