@@ -7,14 +7,16 @@ and the defaults apply.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage import paths
 from triage.reply.sendconfig import METHODS, SECURITY, SendSettings
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES
+
+if TYPE_CHECKING:
+    import tomllib
 
 
 @dataclass
@@ -56,6 +58,8 @@ def load_settings(path: Path | None = None) -> Settings:
     s = Settings(source=path)
     if not path.exists():
         return s
+    import tomllib  # here: most starts have no settings file, and every command starts here
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:

@@ -14,7 +14,6 @@ import email.utils
 import os
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,17 +142,25 @@ def parse_bytes(data: bytes) -> EmailMessage:
     return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
 
 
-class _HTMLText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
+def _html_text(html: str) -> str:
+    """The text of an HTML-only body (html.parser is imported only for such mail)."""
+    from html.parser import HTMLParser
 
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+    class _HTMLText(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("br", "p", "div", "tr", "li"):
-            self.parts.append("\n")
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("br", "p", "div", "tr", "li"):
+                self.parts.append("\n")
+
+    parser = _HTMLText()
+    parser.feed(html)
+    return "".join(parser.parts)
 
 
 def _part_text(part: Message) -> str:
@@ -224,10 +231,8 @@ def body_text(msg: Message) -> BodyText:
                 patches.append(t)
     html_only = False
     if not texts and not patches and htmls:
-        parser = _HTMLText()
         try:
-            parser.feed("\n".join(htmls))
-            texts.append("".join(parser.parts))
+            texts.append(_html_text("\n".join(htmls)))
         except Exception:  # noqa: BLE001
             texts.append("\n".join(htmls))
         html_only = True
