@@ -37,8 +37,6 @@ from triage.series.model import MessageRecord, Series
 from triage.textsafe import json_safe
 
 SCHEMA = "10"
-# Keys of a series' JSON that depend on other series (versions) and so are added at the end.
-_DYNAMIC = ("state", "current", "previous_versions", "newer_versions", "carried_trailers", "review_lost")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +84,13 @@ _LIGHT_KEYS = ("id", "title", "version", "rfc", "resend", "total", "received", "
 def _fragments(s: Series) -> tuple[str, str]:
     """The series' JSON without the keys that depend on other versions, and its light row:
     what the series list shows, a tenth of the full JSON, so a warm start reads little."""
-    d = s.to_json()
-    for k in _DYNAMIC:
-        d.pop(k, None)
-    full = json_safe(json.dumps(d, ensure_ascii=False))
-    light = json_safe(json.dumps({k: d[k] for k in _LIGHT_KEYS}, ensure_ascii=False))
-    return full, light
+    d = s.to_json(versions=False)  # what depends on other versions is added by _assemble
+    return json_safe(_encode(d)), json_safe(_encode({k: d[k] for k in _LIGHT_KEYS}))
+
+
+# json.dumps(ensure_ascii=False) without building an encoder per call or tracking containers
+# for cycles (these dicts have none).
+_encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 _LONE_TAIL = ', "current": true, "previous_versions": [], "newer_versions": [], "carried_trailers": [], "review_lost": []}'

@@ -283,9 +283,10 @@ class Store:
         def complete() -> None:
             pids = reader.patch_ids()
             if pids:
+                make = BodyFacts._make  # patch_id is the last field; _replace costs 5x more
                 for r in out:
                     if r.message_id in pids:
-                        r.facts = r.facts._replace(patch_id=pids[r.message_id])
+                        r.facts = make((*r.facts[:-1], pids[r.message_id]))
 
         return out, complete
 

@@ -164,7 +164,9 @@ class Series:
             "nacked_by": len(people.get("nacked-by", ())),
         }
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, versions: bool = True) -> dict[str, Any]:
+        """The series as ``series --json`` shows it; without ``versions``, leaving out what
+        depends on its other versions (state, current, links, carried reviews)."""
         from datetime import UTC, datetime
 
         flagged = [
@@ -173,7 +175,7 @@ class Series:
             for t in p.trailers
             if not t.sender_match
         ]
-        return {
+        d: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "subject": self.subject,
@@ -187,8 +189,11 @@ class Series:
             "cover": self.cover.message_id if self.cover else None,
             "author": {"name": self.author_name, "email": self.author_email},
             "date": datetime.fromtimestamp(self.date, UTC).isoformat(),
-            "state": self.state,
-            "current": self.current,
+        }
+        if versions:
+            d["state"] = self.state
+            d["current"] = self.current
+        d |= {
             "unread": self.unread,
             "reroll_of": self.reroll_of,
             "replied": self.replied,
@@ -198,8 +203,10 @@ class Series:
             "counts": self.counts(),
             "flagged_trailers": flagged,
             "patches": [p.to_json() for p in self.patches],
-            "previous_versions": list(self.previous_versions),
-            "newer_versions": list(self.newer_versions),
-            "carried_trailers": list(self.carried_trailers),
-            "review_lost": list(self.review_lost),
         }
+        if versions:
+            d["previous_versions"] = list(self.previous_versions)
+            d["newer_versions"] = list(self.newer_versions)
+            d["carried_trailers"] = list(self.carried_trailers)
+            d["review_lost"] = list(self.review_lost)
+        return d
