@@ -36,7 +36,7 @@ from triage.series.grouping import (
 from triage.series.model import MessageRecord, Series
 from triage.textsafe import json_safe
 
-SCHEMA = "10"
+SCHEMA = "11"
 
 
 @dataclass(frozen=True, slots=True)

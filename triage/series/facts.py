@@ -22,10 +22,6 @@ _DIFF_MARKERS = ("\ndiff --git ", "\nIndex: ", "\nrename from ", "\nold mode ", 
 _UNIFIED_RE = re.compile(r"^--- \S[^\n]*\n\+\+\+ \S", re.MULTILINE)
 _CHANGE_ID_RE = re.compile(r"^change-id:\s*(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
 _SUPERSEDES_RE = re.compile(r"^Supersedes:\s*<?([^<>\s]+@[^<>\s]+)>?", re.MULTILINE | re.IGNORECASE)
-_DIFFSTAT_RE = re.compile(
-    r"^[ \t]*(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?",
-    re.MULTILINE,
-)
 
 
 class BodyFacts(NamedTuple):
@@ -36,7 +32,6 @@ class BodyFacts(NamedTuple):
     followup_trailers: tuple[RawTrailer, ...] = ()
     change_id: str | None = None
     supersedes: tuple[str, ...] = ()
-    diffstat: str | None = None
     unreadable: bool = False
     mentions: tuple[str, ...] = ()
     patch_id: str | None = None
@@ -52,7 +47,6 @@ class BodyFacts(NamedTuple):
             tuple(map(tuple, self.followup_trailers)),
             self.change_id,
             self.supersedes,
-            self.diffstat,
             self.unreadable,
             self.mentions,
             self.patch_id,
@@ -62,14 +56,13 @@ class BodyFacts(NamedTuple):
     def from_tuple(t: tuple | None) -> BodyFacts:
         if t is None:
             return NO_FACTS
-        has_diff, own, fup, change_id, supersedes, diffstat, unreadable, mentions, pid = t
+        has_diff, own, fup, change_id, supersedes, unreadable, mentions, pid = t
         return BodyFacts(
             has_diff,
             tuple(map(RawTrailer._make, own)) if own else (),
             tuple(map(RawTrailer._make, fup)) if fup else (),
             change_id,
             supersedes,
-            diffstat,
             unreadable,
             mentions,
             pid,
@@ -154,11 +147,6 @@ def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool
         return BodyFacts(has_diff=has_diff, followup_trailers=followup, mentions=mentions)
     # b4's "change-id:" and Gerrit's "Change-Id:" both identify a series across versions.
     change = _CHANGE_ID_RE.search(text) if any(k in text for k in ("-id:", "-Id:", "-ID:")) else None
-    stat = None
-    at = text.find(" changed")
-    if at != -1:
-        line_start = text.rfind("\n", 0, at) + 1
-        stat = _DIFFSTAT_RE.search(text, line_start)
     return BodyFacts(
         has_diff=has_diff,
         own_trailers=tuple(patch_trailers(prose)),
@@ -167,5 +155,4 @@ def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool
         patch_id=patch_id(text, len(prose)) if has_diff and with_patch_id else None,
         change_id=change[1] if change else None,
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),
-        diffstat=stat[0].strip() if stat else None,
     )
