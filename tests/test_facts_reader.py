@@ -34,13 +34,13 @@ def test_a_failing_helper_loses_nothing(make_store, monkeypatch: pytest.MonkeyPa
     store = make_store(PWM)
     records = store.records("*", with_facts=False)
     paths = store.message_paths(r.message_id for r in records)
-    # As the walk hands them over: a reply without its file (the trailer query has it).
-    items = [(r.message_id, None if r.parsed.is_reply else paths[r.message_id], r.parsed.is_reply) for r in records]
+    # As the walk hands them over: every message with its file and whether it is a reply.
+    items = [(r.message_id, paths[r.message_id], r.parsed.is_reply) for r in records]
     tq = trailer_query("*")
     monkeypatch.setattr(facts_reader, "CHUNK", 7)
 
     def read(helper: tuple | None) -> dict[str, object]:
-        reader = FactsReader(lambda: store.matching_paths(tq), helper=helper)
+        reader = FactsReader(lambda: store.matching_ids(tq), helper=helper)
         for item in items:
             reader.submit(*item)
         facts = reader.results()
@@ -124,7 +124,7 @@ def test_facts_left_out_for_replies_and_patches_change_no_series(make_store) -> 
     store = make_store(PWM)
     lean = store.records("*")
     paths = store.message_paths(r.message_id for r in lean)
-    with_trailers = store.matching_paths(trailer_query("*"))
+    with_trailers = store.matching_ids(trailer_query("*"))
     full = store.records("*", with_facts=False)
     for r in full:  # the same messages read, every fact computed
         if not (r.parsed.is_reply or r.parsed.is_forward) or r.message_id in with_trailers:

@@ -37,10 +37,10 @@ TRAILER_QUERY = " OR ".join(
 CHUNK = 256
 PARALLEL_THRESHOLD = 2000
 
-# (message id, file path, is a reply or forward). A reply comes without its path: only the
-# replies that can hold a trailer are read, and the trailer query gives their paths.
+# (message id, file path, is a reply or forward). Of the replies, only those that can hold a
+# trailer (the trailer query's messages) are read.
 Item = tuple[str, str | None, bool]
-TrailerPaths = dict[str, str | None]
+TrailerIds = set[str]
 
 
 def trailer_query(query: str) -> str:
@@ -70,16 +70,14 @@ def _read(path: str | None, reply: bool | None, with_patch_id: bool = True) -> t
 
 
 def _read_items(
-    items: list[Item], trailer_paths: TrailerPaths, later: list[tuple[str, str]] | None = None
+    items: list[Item], trailer_ids: TrailerIds, later: list[tuple[str, str]] | None = None
 ) -> list[tuple[str, BodyFacts]]:
     """Facts of the items worth reading. With ``later``, patches get no patch-id: their
     (message id, text) go to ``later`` for :func:`body_patch_id` once the rest is sent."""
     out = []
     for mid, path, reply in items:
-        if reply:
-            if mid not in trailer_paths:
-                continue
-            path = trailer_paths[mid]
+        if reply and mid not in trailer_ids:
+            continue
         defer = later is not None and not reply  # a reply's facts have no patch-id at all
         facts, text = _read(path, reply, with_patch_id=not defer)
         if defer and facts.has_diff and text is not None:
@@ -90,13 +88,13 @@ def _read_items(
 
 def worker_main() -> None:
     """The helper process. stdin: (store config, trailer query), then chunks of items, then None.
-    stdout: the trailer replies' paths as soon as known; for each chunk its size as it is taken
+    stdout: the ids of the messages that can hold a trailer as soon as known; for each chunk its size as it is taken
     (the main process sends the next one then) and its (message id, facts tuple) list once read;
     None after the last; then the patch-ids those facts left out (only version linking reads
     them, after grouping)."""
     import gc
 
-    from triage.mail.rawwalk import message_paths
+    from triage.mail.rawwalk import message_ids
     from triage.mail.store import Store
 
     gc.disable()  # a short-lived process making acyclic objects: the collector only costs time
@@ -108,8 +106,8 @@ def worker_main() -> None:
 
     config, tq = pickle.load(inp)
     with Store(config).read() as db:
-        paths = message_paths(db, tq)
-    send(paths)
+        trailer_ids = message_ids(db, tq)
+    send(trailer_ids)
     later: list[tuple[str, str]] = []
     while True:
         try:
@@ -119,7 +117,7 @@ def worker_main() -> None:
         if chunk is None:
             break
         send(len(chunk))
-        send([(mid, f.to_tuple()) for mid, f in _read_items(chunk, paths, later)])
+        send([(mid, f.to_tuple()) for mid, f in _read_items(chunk, trailer_ids, later)])
     send(None)
     send({mid: body_patch_id(text) for mid, text in later})
 
@@ -154,8 +152,8 @@ class _Helper:
         self._permits = threading.Semaphore(IN_FLIGHT)
         self._ended = False
         self._reading = threading.Event()  # set once the reader has stopped
-        self._paths: TrailerPaths | None = None
-        self._paths_known = threading.Event()
+        self._trailer_ids: TrailerIds | None = None
+        self._trailer_ids_known = threading.Event()
         self._facts: dict[str, BodyFacts] | None = None
         self._facts_known = threading.Event()
         self._send(init)
@@ -195,8 +193,8 @@ class _Helper:
     def _read(self) -> None:
         stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
         try:
-            self._paths = pickle.load(stdout)
-            self._paths_known.set()
+            self._trailer_ids = pickle.load(stdout)
+            self._trailer_ids_known.set()
             facts: dict[str, BodyFacts] = {}
             while (got := pickle.load(stdout)) is not None:
                 if isinstance(got, int):
@@ -207,19 +205,19 @@ class _Helper:
         except (OSError, EOFError, pickle.UnpicklingError, ValueError):
             self.broken = True
         finally:
-            self._paths_known.set()
+            self._trailer_ids_known.set()
             self._facts_known.set()
             # No more chunks will be taken: the feeder must not wait for the helper now.
             self._reading.set()
             self._permits.release()
 
-    def trailer_paths(self) -> TrailerPaths | None:
-        self._paths_known.wait()
-        return self._paths
+    def trailer_ids(self) -> TrailerIds | None:
+        self._trailer_ids_known.wait()
+        return self._trailer_ids
 
-    def known_trailer_paths(self) -> TrailerPaths | None:
-        """The trailer replies' paths if the helper has sent them already (never waits)."""
-        return self._paths
+    def known_trailer_ids(self) -> TrailerIds | None:
+        """The trailer query's messages if the helper has sent them already (never waits)."""
+        return self._trailer_ids
 
     def _end_work(self) -> None:
         if not self._ended:
@@ -272,18 +270,18 @@ class _Helper:
 class FactsReader:
     """Collect items and give back their facts.
 
-    ``trailer_paths`` gives the replies worth reading and their files (run in this process); with
+    ``trailer_ids`` gives the messages whose body can hold a trailer (run in this process); with
     ``helper`` = (store config, trailer query) a helper process reads most bodies.
     """
 
     def __init__(
         self,
-        trailer_paths: Callable[[], TrailerPaths],
+        trailer_ids: Callable[[], TrailerIds],
         *,
         helper: tuple[Any, str] | None = None,
     ) -> None:
-        self._local_paths = trailer_paths
-        self._paths: TrailerPaths | None = None
+        self._local_trailer_ids = trailer_ids
+        self._trailer_ids: TrailerIds | None = None
         self._work: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
         self._helper = _Helper(helper, self._work) if helper is not None else None
         self._pending: list[Item] = []
@@ -291,7 +289,7 @@ class FactsReader:
 
     def submit(self, message_id: str, path: str | None, reply: bool) -> None:
         if reply and self._helper is not None:
-            known = self._helper.known_trailer_paths()
+            known = self._helper.known_trailer_ids()
             if known is not None and message_id not in known:
                 return  # a reply that cannot hold a trailer is never read: no need to hand it over
         self._pending.append((message_id, path, reply))
@@ -299,11 +297,11 @@ class FactsReader:
             self._work.put(self._pending)
             self._pending = []
 
-    def _trailer_paths(self) -> TrailerPaths:
-        if self._paths is None:
-            got = self._helper.trailer_paths() if self._helper is not None else None
-            self._paths = got if got is not None else self._local_paths()
-        return self._paths
+    def _trailers(self) -> TrailerIds:
+        if self._trailer_ids is None:
+            got = self._helper.trailer_ids() if self._helper is not None else None
+            self._trailer_ids = got if got is not None else self._local_trailer_ids()
+        return self._trailer_ids
 
     def abort(self) -> None:
         for helper in (self._helper, self._finishing):
@@ -324,12 +322,12 @@ class FactsReader:
             except queue.Empty:
                 break
             if chunk is not None:
-                done.update(_read_items(chunk, self._trailer_paths()))
+                done.update(_read_items(chunk, self._trailers()))
         if self._helper is not None:
             helper, self._helper = self._helper, None
             got = helper.finish()
             if got is None:  # the helper died: nothing is lost, its share is read here
-                got = dict(_read_items([i for c in helper.sent for i in c], self._trailer_paths()))
+                got = dict(_read_items([i for c in helper.sent for i in c], self._trailers()))
             else:
                 self._finishing = helper
             done.update(got)
@@ -343,5 +341,5 @@ class FactsReader:
         got = helper.later()
         if got is None:  # the helper died after its facts: its patches are read again here
             items = [i for c in helper.sent for i in c if not i[2]]
-            got = {mid: f.patch_id for mid, f in _read_items(items, {}) if f.has_diff}
+            got = {mid: f.patch_id for mid, f in _read_items(items, set()) if f.has_diff}
         return got

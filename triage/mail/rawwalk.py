@@ -10,7 +10,7 @@ public-API walk in ``store.walk_thread`` gives the same result and is the fallba
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import notmuch2
@@ -41,11 +41,12 @@ def _messages(it: Any) -> list[Any]:
 
 
 def walk(
-    threads: Iterator[notmuch2.Thread], want_path: Callable[[str, str], bool] | None = None
+    threads: Iterator[notmuch2.Thread], paths: bool = False
 ) -> Iterator[tuple[str, list[tuple[str, str | None, str, str, int, tuple[str, ...], str | None]]]]:
     """For each thread: (thread id, rows); a row is (id, parent id, subject, from, date, tags, path).
 
-    ``want_path(message_id, subject)`` says which messages need their file name.
+    The path (the message's first file) only with ``paths``: within a thread walk it costs
+    next to nothing, libnotmuch has loaded the message's terms already.
     """
     subj_b, from_b = b"subject", b"from"
     for thread in threads:
@@ -66,9 +67,7 @@ def walk(
                 tags.append(_s(lib.notmuch_tags_get(tp_)))
                 lib.notmuch_tags_move_to_next(tp_)
             lib.notmuch_tags_destroy(tp_)
-            path = None
-            if want_path is not None and want_path(mid, subject):
-                path = _s(lib.notmuch_message_get_filename(mp)) or None
+            path = (_s(lib.notmuch_message_get_filename(mp)) or None) if paths else None
             rows.append((mid, parent, subject, sender, date, tuple(tags), path))
             stack.extend((m, mid) for m in reversed(_messages(lib.notmuch_message_get_replies(mp))))
         yield tid, rows
@@ -98,21 +97,3 @@ def message_ids(db: notmuch2.Database, query: str) -> set[str]:
     if pointers is None:
         return {m.messageid for m in it}
     return {_s(lib.notmuch_message_get_message_id(mp)) for mp in pointers}
-
-
-def message_paths(db: notmuch2.Database, query: str) -> dict[str, str | None]:
-    """Message id -> file of every message ``query`` matches (a message's first file)."""
-    it = db.messages(query)
-    pointers = _pointers(it)
-    if pointers is None:
-        out: dict[str, str | None] = {}
-        for m in it:
-            try:
-                out[m.messageid] = str(m.path)
-            except notmuch2.NotmuchError:
-                out[m.messageid] = None
-        return out
-    return {
-        _s(lib.notmuch_message_get_message_id(mp)): _s(lib.notmuch_message_get_filename(mp)) or None
-        for mp in pointers
-    }

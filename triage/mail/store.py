@@ -250,7 +250,7 @@ class Store:
                     tq = trailer_query(q)
                     many = db.count_messages(q) >= PARALLEL_THRESHOLD
                     reader = FactsReader(
-                        lambda: self.matching_paths(tq),
+                        lambda: self.matching_ids(tq),
                         helper=(self.config, tq) if many else None,
                     )
                 if rawwalk.available():
@@ -265,8 +265,7 @@ class Store:
                                 if known is not None and r.message_id in known:
                                     r.facts = known[r.message_id]
                                 else:
-                                    reply = _is_reply(r.subject)
-                                    reader.submit(r.message_id, None if reply else _path(msg), reply)
+                                    reader.submit(r.message_id, _path(msg), _is_reply(r.subject))
             except BaseException as e:
                 if reader is not None:
                     reader.abort()  # no helper process outlives a failed walk
@@ -298,12 +297,7 @@ class Store:
         reader: FactsReader | None,
         known: dict[str, BodyFacts] | None,
     ) -> None:
-        def want(mid: str, subject: str) -> bool:
-            # A reply's file comes from the trailer query, if it can hold a trailer at all:
-            # looking up 9,000 more file names here slowed the walk by a tenth.
-            return reader is not None and (known is None or mid not in known) and not _is_reply(subject)
-
-        for tid, rows in rawwalk.walk(db.threads(q), want):
+        for tid, rows in rawwalk.walk(db.threads(q), paths=reader is not None):
             for mid, parent, subject, sender, date, tags, path in rows:
                 name, email = _sender(sender)
                 r = MessageRecord(mid, tid, subject, name, email, date, parent, frozenset(tags))
@@ -329,14 +323,6 @@ class Store:
             q = " OR ".join(f"thread:{t}" for t in thread_ids[i : i + 100])
             out.extend(self.records(q, known=known))
         return out
-
-    def matching_paths(self, query: str) -> dict[str, str | None]:
-        """Message id -> file of every message ``query`` matches."""
-        with self.read() as db:
-            try:
-                return rawwalk.message_paths(db, query or "*")
-            except notmuch2.NotmuchError as e:
-                raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
 
     def matching_ids(self, query: str) -> set[str]:
         with self.read() as db:
