@@ -359,22 +359,19 @@ def _attribute(
                 from_cover[s.id].append(tr)
             else:
                 extra[target.message_id].append(tr)
+    no_trailers: list[Trailer] = []
     for s in series_list:
-        cover_trailers = from_cover.get(s.reroll_of or s.id, [])
+        cover_trailers = from_cover.get(s.reroll_of or s.id, no_trailers)
         for p in s.patches:
+            mid = p.message.message_id
             seen: set[tuple[str, str]] = set()
             merged: list[Trailer] = []
-            for t in own.get(p.message_id, []) + extra.get(p.message_id, []) + cover_trailers:
-                key = _trailer_key(t)
-                if key in seen:
-                    continue
-                seen.add(key)
-                merged.append(t)
+            for t in (*own.get(mid, no_trailers), *extra.get(mid, no_trailers), *cover_trailers):
+                key = trailer_key(t.name, t.value)
+                if key not in seen:
+                    seen.add(key)
+                    merged.append(t)
             p.trailers = merged
-
-
-def _trailer_key(t: Trailer) -> tuple[str, str]:
-    return trailer_key(t.name, t.value)
 
 
 class _UnionFind:
