@@ -297,10 +297,14 @@ class Store:
         reader: FactsReader | None,
         known: dict[str, BodyFacts] | None,
     ) -> None:
+        tag_sets: dict[tuple[str, ...], frozenset[str]] = {}  # a list has a handful of tag sets
         for tid, rows in rawwalk.walk(db.threads(q), paths=reader is not None):
             for mid, parent, subject, sender, date, tags, path in rows:
                 name, email = _sender(sender)
-                r = MessageRecord(mid, tid, subject, name, email, date, parent, frozenset(tags))
+                tag_set = tag_sets.get(tags)
+                if tag_set is None:
+                    tag_set = tag_sets[tags] = frozenset(tags)
+                r = MessageRecord(mid, tid, subject, name, email, date, parent, tag_set)
                 out.append(r)
                 if known is not None and mid in known:
                     r.facts = known[mid]
