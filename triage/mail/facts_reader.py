@@ -126,10 +126,10 @@ def worker_main() -> None:
     os._exit(0)
 
 
-# Chunks handed to the helper and not yet taken: enough that it never waits, few enough
-# that what is left at the end of the walk is still in the queue, where this process can
-# take its share.
-IN_FLIGHT = 2
+# Chunks handed to the helper and not yet taken. One is enough for it never to wait (the
+# next chunk is sent as it takes one), and what is left at the end of the walk stays in
+# the queue, where this process takes its share.
+IN_FLIGHT = 1
 
 
 class _Helper:
