@@ -461,10 +461,6 @@ class SeriesIndex:
         cached = self._cached_answer(meta, light)
         if cached is not None:
             return cached
-        with _gc_paused():  # thousands of small strings and dicts, none of them cyclic
-            return self._build_answer(con, meta, light)
-
-    def _build_answer(self, con: sqlite3.Connection, meta: dict[str, str], light: bool) -> bytes:
         fresh = self._fresh
         if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
             rows = ((sid, st, lf if light else f) for sid, st, f, lf in fresh.rows)

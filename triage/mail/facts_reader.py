@@ -88,10 +88,10 @@ def _read_items(
 
 def worker_main() -> None:
     """The helper process. stdin: (store config, trailer query), then chunks of items, then None.
-    stdout: the ids of the messages that can hold a trailer as soon as known; for each chunk its size as it is taken
-    (the main process sends the next one then) and its (message id, facts tuple) list once read;
-    None after the last; then the patch-ids those facts left out (only version linking reads
-    them, after grouping)."""
+    stdout: the ids of the messages that can hold a trailer, as soon as known; for each chunk
+    its size as it is taken (the main process sends the next one then) and its (message id,
+    facts tuple) list once read; None after the last; then the patch-ids those facts left out
+    (only version linking reads them, after grouping)."""
     import gc
 
     from triage.mail.rawwalk import message_ids
