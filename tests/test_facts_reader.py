@@ -70,6 +70,46 @@ def test_a_failing_helper_loses_nothing(make_store, monkeypatch: pytest.MonkeyPa
 
 
 @needs_corpus
+def test_a_helper_killed_while_reading_loses_nothing_and_holds_nothing_up(make_store, monkeypatch) -> None:
+    """Killed half-way (the OOM killer, say): the chunks it had are read here, and the thread
+    handing it chunks, which waits for the helper to take each, is not left waiting."""
+    import os
+    import signal
+    import threading
+
+    store = make_store(PWM)
+    records = store.records("*", with_facts=False)
+    paths = store.message_paths(r.message_id for r in records)
+    items = [(r.message_id, paths[r.message_id], r.parsed.is_reply) for r in records]
+    tq = trailer_query("*")
+    monkeypatch.setattr(facts_reader, "CHUNK", 5)
+    reader = FactsReader(lambda: store.matching_ids(tq))
+    for item in items:
+        reader.submit(*item)
+    local = reader.results()
+
+    reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq))
+    half = len(items) // 2
+    for item in items[:half]:
+        reader.submit(*item)
+    helper = reader._helper
+    assert helper is not None and helper.trailer_ids() is not None  # it is up and reading
+    os.kill(helper.proc.pid, signal.SIGKILL)
+    for item in items[half:]:
+        reader.submit(*item)
+    done: list[dict] = []
+    worker = threading.Thread(target=lambda: done.append(reader.results()), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert done, "results() hung after the helper was killed"
+    facts = done[0]
+    for mid, pid in reader.patch_ids().items():
+        facts[mid] = facts[mid]._replace(patch_id=pid)
+    assert facts == local
+    assert helper.proc.poll() is not None and not helper.feeder.is_alive()
+
+
+@needs_corpus
 def test_the_index_built_with_the_helper_is_the_one_built_without(make_store, monkeypatch, tmp_path) -> None:
     """Patch-ids arrive after grouping when the helper reads; the index must not notice."""
     from triage.cache.index import SeriesIndex
