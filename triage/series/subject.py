@@ -154,7 +154,9 @@ def parse_subject(subject: str | None) -> ParsedSubject:
     rest = _unfold(raw)
     if m := REPLY_RE.match(rest):
         # "Re: X" says what X says, as a reply: X is mostly the patch's own subject, parsed already.
-        return parse_subject(rest[m.end() :])._replace(raw=raw, is_reply=True, is_patch=False, is_pull=False)
+        # (raw, title, is_reply, is_forward, is_patch, is_pull, ...): _make is 4x cheaper than _replace.
+        p = parse_subject(rest[m.end() :])
+        return ParsedSubject._make((raw, p.title, True, p.is_forward, False, False, *p[6:]))
     is_reply = is_forward = False
     groups: list[tuple[str, _GroupInfo]] = []
     seen_patch_group = False
