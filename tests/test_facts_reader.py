@@ -17,6 +17,21 @@ def _facts(store: Store, monkeypatch: pytest.MonkeyPatch, threshold: int) -> dic
     return {r.message_id: r.facts for r in store.records("*")}
 
 
+def _walk_items(store: Store) -> list[facts_reader.Item]:
+    """What the walk hands a reader: every message with its file and whether it is a reply."""
+    records = store.records("*", with_facts=False)
+    paths = store.message_paths(r.message_id for r in records)
+    return [(r.message_id, paths[r.message_id], r.parsed.is_reply) for r in records]
+
+
+def _all_facts(reader: FactsReader) -> dict[str, object]:
+    """The reader's facts with the patch-ids that come after them put in."""
+    facts = reader.results()
+    for mid, pid in reader.patch_ids().items():
+        facts[mid] = facts[mid]._replace(patch_id=pid)
+    return facts
+
+
 @needs_corpus
 def test_helper_process_gives_the_facts_read_in_process(make_store, monkeypatch: pytest.MonkeyPatch) -> None:
     store = make_store(PWM)
@@ -32,10 +47,7 @@ def test_helper_process_gives_the_facts_read_in_process(make_store, monkeypatch:
 @needs_corpus
 def test_a_failing_helper_loses_nothing(make_store, monkeypatch: pytest.MonkeyPatch) -> None:
     store = make_store(PWM)
-    records = store.records("*", with_facts=False)
-    paths = store.message_paths(r.message_id for r in records)
-    # As the walk hands them over: every message with its file and whether it is a reply.
-    items = [(r.message_id, paths[r.message_id], r.parsed.is_reply) for r in records]
+    items = _walk_items(store)
     tq = trailer_query("*")
     monkeypatch.setattr(facts_reader, "CHUNK", 7)
 
@@ -43,10 +55,7 @@ def test_a_failing_helper_loses_nothing(make_store, monkeypatch: pytest.MonkeyPa
         reader = FactsReader(lambda: store.matching_ids(tq), helper=helper)
         for item in items:
             reader.submit(*item)
-        facts = reader.results()
-        for mid, pid in reader.patch_ids().items():  # the helper sends these after the rest
-            facts[mid] = facts[mid]._replace(patch_id=pid)
-        return facts
+        return _all_facts(reader)
 
     local = read(None)
     # The helper cannot open this database: it dies, and this process reads its share.
@@ -78,9 +87,7 @@ def test_a_helper_killed_while_reading_loses_nothing_and_holds_nothing_up(make_s
     import threading
 
     store = make_store(PWM)
-    records = store.records("*", with_facts=False)
-    paths = store.message_paths(r.message_id for r in records)
-    items = [(r.message_id, paths[r.message_id], r.parsed.is_reply) for r in records]
+    items = _walk_items(store)
     tq = trailer_query("*")
     monkeypatch.setattr(facts_reader, "CHUNK", 5)
     reader = FactsReader(lambda: store.matching_ids(tq))
@@ -98,14 +105,11 @@ def test_a_helper_killed_while_reading_loses_nothing_and_holds_nothing_up(make_s
     for item in items[half:]:
         reader.submit(*item)
     done: list[dict] = []
-    worker = threading.Thread(target=lambda: done.append(reader.results()), daemon=True)
+    worker = threading.Thread(target=lambda: done.append(_all_facts(reader)), daemon=True)
     worker.start()
     worker.join(timeout=60)
     assert done, "results() hung after the helper was killed"
-    facts = done[0]
-    for mid, pid in reader.patch_ids().items():
-        facts[mid] = facts[mid]._replace(patch_id=pid)
-    assert facts == local
+    assert done[0] == local
     assert helper.proc.poll() is not None and not helper.feeder.is_alive()
 
 
