@@ -73,27 +73,16 @@ def walk(
         yield tid, rows
 
 
-def _pointers(it: Any) -> Iterator[Any] | None:
-    """libnotmuch pointers of a notmuch2 messages iterator, each freed once the caller moves on;
-    None when this notmuch2 has no C bindings to reach them."""
-    if lib is None or "_iter_p" not in vars(type(it)).keys() | vars(type(it).__mro__[1]).keys():
-        return None
-
-    def each() -> Iterator[Any]:
-        p = it._iter_p
-        while lib.notmuch_messages_valid(p):
-            mp = lib.notmuch_messages_get(p)
-            yield mp
-            lib.notmuch_message_destroy(mp)
-            lib.notmuch_messages_move_to_next(p)
-
-    return each()
-
-
 def message_ids(db: notmuch2.Database, query: str) -> set[str]:
     """Message ids that ``query`` matches, without a Python object per message."""
     it = db.messages(query)
-    pointers = _pointers(it)
-    if pointers is None:
+    if lib is None or "_iter_p" not in vars(type(it)).keys() | vars(type(it).__mro__[1]).keys():
         return {m.messageid for m in it}
-    return {_s(lib.notmuch_message_get_message_id(mp)) for mp in pointers}
+    p = it._iter_p
+    out: set[str] = set()
+    while lib.notmuch_messages_valid(p):
+        mp = lib.notmuch_messages_get(p)
+        out.add(_s(lib.notmuch_message_get_message_id(mp)))
+        lib.notmuch_message_destroy(mp)
+        lib.notmuch_messages_move_to_next(p)
+    return out
