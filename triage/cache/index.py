@@ -295,9 +295,8 @@ class SeriesIndex:
         # thread beside Python work made both slower (measured).
         self._create(con)  # executescript commits on its own, so before BEGIN
         con.execute("BEGIN")
-        by_thread = _by_thread(records)
-        self._insert_threads(con, _thread_rows(by_thread), ((r.message_id, r.thread_id) for r in records))
-        self._insert_series(con, _series_rows(series, infos, fragments), series)
+        self._write_threads(con, _by_thread(records))
+        self._write_series(con, series, infos, fragments)
         self._finish(con, uuid, rev, len(records))
         con.execute("COMMIT")
         links = link_versions(infos)
@@ -356,7 +355,7 @@ class SeriesIndex:
                 if len(kept) != len(old[tid]):
                     fresh_by_thread[tid] = kept
         self._write_threads(con, fresh_by_thread)
-        self._write_series(con, series)
+        self._write_series(con, series, [link_info(s) for s in series], [_fragments(s) for s in series])
         (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
         if count != self.store.count("*"):
             # Messages were removed (notmuch new after a delete): lastmod cannot say which.
@@ -371,20 +370,16 @@ class SeriesIndex:
         row = con.execute("SELECT data FROM threads WHERE thread_id=?", (thread_id,)).fetchone()
         return _unpack_thread(thread_id, row[0]) if row else []
 
-    @classmethod
-    def _write_threads(cls, con: sqlite3.Connection, by_thread: dict[str, list[MessageRecord]]) -> None:
+    @staticmethod
+    def _write_threads(con: sqlite3.Connection, by_thread: dict[str, list[MessageRecord]]) -> None:
         for tid, rs in by_thread.items():
             if not rs:
                 con.execute("DELETE FROM threads WHERE thread_id=?", (tid,))
-        msg_rows = ((r.message_id, tid) for tid, rs in by_thread.items() for r in rs)
-        cls._insert_threads(con, _thread_rows(by_thread), msg_rows)
-
-    @staticmethod
-    def _insert_threads(
-        con: sqlite3.Connection, rows: Iterable[tuple[str, int, bytes]], msg_rows: Iterable[tuple[str, str]]
-    ) -> None:
-        con.executemany("INSERT OR REPLACE INTO threads VALUES (?, ?, ?)", rows)
-        con.executemany("INSERT OR REPLACE INTO msg_thread VALUES (?, ?)", msg_rows)
+        con.executemany("INSERT OR REPLACE INTO threads VALUES (?, ?, ?)", _thread_rows(by_thread))
+        con.executemany(
+            "INSERT OR REPLACE INTO msg_thread VALUES (?, ?)",
+            ((r.message_id, tid) for tid, rs in by_thread.items() for r in rs),
+        )
 
     def _expand(self, con: sqlite3.Connection, threads: set[str], fresh: list[MessageRecord]) -> set[str]:
         """Threads whose series could change: those of touched series, and of series a loose patch could join."""
@@ -415,13 +410,11 @@ class SeriesIndex:
                 todo.update(tid for (tid,) in rows if tid not in seen)
         return seen
 
-    @classmethod
-    def _write_series(cls, con: sqlite3.Connection, series: list[Series]) -> None:
-        cls._insert_series(con, _series_rows(series, map(link_info, series), map(_fragments, series)), series)
-
     @staticmethod
-    def _insert_series(con: sqlite3.Connection, rows: Iterable[tuple], series: list[Series]) -> None:
-        con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    def _write_series(
+        con: sqlite3.Connection, series: list[Series], infos: list[LinkInfo], fragments: list[tuple[str, str]]
+    ) -> None:
+        con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _series_rows(series, infos, fragments))
         con.executemany("INSERT INTO series_threads VALUES (?, ?)", ((t, s.id) for s in series for t in s.thread_ids))
 
     def _finish(self, con: sqlite3.Connection, uuid: str, rev: int, count: int) -> None:
@@ -445,11 +438,10 @@ class SeriesIndex:
         wanted: set[str] | None = None,
         *,
         light: bool = False,
-        versions: tuple[dict, dict] | None = None,
     ) -> bytes:
         column = "light" if light else "fragment"
         rows = con.execute(f"SELECT id, state_tag, {column} FROM series ORDER BY date DESC, id DESC")
-        return _join(rows, versions or cls._versions(con, carry=not light), light, wanted)
+        return _join(rows, cls._versions(con, carry=not light), light, wanted)
 
     def answer_file(self, light: bool = False) -> Path:
         return self.path.with_suffix(".list.json" if light else ".json")
