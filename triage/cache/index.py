@@ -492,11 +492,8 @@ class SeriesIndex:
         if (query.strip() or "*") == "*":
             with self._db() as con:
                 meta = self._meta(con)
-                cached = self._cached_answer(meta)
-                if cached is not None:
-                    return cached
                 if meta:
-                    return self._answer(con, meta, light=False)
+                    return self._answer(con, meta, light=False)  # the stored answer when current
         return self.series_json(query).encode("utf-8")
 
     def series_json(self, query: str = "*", *, light: bool = False) -> str:
