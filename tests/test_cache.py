@@ -169,3 +169,86 @@ def test_carried_reviews_match_between_index_and_cold_build(make_store, tmp_path
     assert got == _cold(store)
     v2 = next(s for s in got if s["id"] == "b0@x")
     assert [c["patch"] for c in v2["carried_trailers"]] == [1] and [lost["patch"] for lost in v2["review_lost"]] == [2]
+
+
+# Run in a process of its own: this one (pytest, after UI tests) may have other threads,
+# and then nothing is forked.
+_WRITE_BOTH_WAYS = r"""
+import json, os, pickle, sqlite3, sys
+from pathlib import Path
+from triage.cache import forked, index as ix
+from triage.mail import facts_reader
+from triage.mail.store import Store, StoreConfig
+
+facts_reader.PARALLEL_THRESHOLD = 0  # the body helper runs, as on a large store: its threads must be gone at the fork
+forks = []
+class Counted(forked.ForkedWork):
+    def __init__(self, work):
+        forks.append(1)
+        super().__init__(work)
+ix.forked.ForkedWork = Counted
+parent = os.getpid()
+if sys.argv[3] == "fail":
+    create = ix.SeriesIndex._create
+    def failing_create(con):
+        if os.getpid() != parent:
+            raise sqlite3.OperationalError("disk I/O error")
+        create(con)
+    ix.SeriesIndex._create = staticmethod(failing_create)
+
+def tables(path):
+    con = sqlite3.connect(path)
+    out = {}
+    for t in ("meta", "threads", "msg_thread", "series", "series_threads"):
+        rows = [tuple(pickle.loads(v) if isinstance(v, bytes) else v for v in r) for r in con.execute(f"SELECT * FROM {t}")]
+        out[t] = sorted(repr(r) for r in rows)
+    return out
+
+store = Store(StoreConfig(config_path=sys.argv[1]))
+got = {}
+for name, copy in (("copy", True), ("here", False)):
+    index = ix.SeriesIndex(store, path=Path(sys.argv[2]) / f"{name}.sqlite", write_in_copy=copy)
+    before = len(forks)
+    r = index.refresh()
+    got[name] = {"forked": len(forks) > before, "reason": r.reason, "tables": tables(index.path), "json": index.series_json()}
+print(json.dumps(got))
+"""
+
+
+def _write_both_ways(store, tmp_path: Path, mode: str) -> dict:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _WRITE_BOTH_WAYS, str(store.config.config_path), str(tmp_path), mode],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def _store_with_versions(make_store):
+    sources = [mbox(*_v(1, 0), *_v(2, 100))]
+    if PWM.is_dir():
+        sources += [PWM / "improve-pwm-ir-tx-precision"]  # real patch-ids and carried reviews
+    return make_store(*sources)
+
+
+def test_a_new_index_written_by_a_forked_copy_is_the_one_written_here(make_store, tmp_path: Path) -> None:
+    store = _store_with_versions(make_store)
+    got = _write_both_ways(store, tmp_path, "ok")
+    assert got["copy"]["forked"] and not got["here"]["forked"]
+    assert got["copy"]["reason"] == got["here"]["reason"] == "new index"
+    assert got["copy"]["tables"] == got["here"]["tables"]
+    assert len(got["copy"]["tables"]["series"]) >= 2
+    assert got["copy"]["json"] == got["here"]["json"]
+    assert json.loads(got["copy"]["json"]) == _cold(store)
+
+
+def test_a_failing_forked_writer_loses_nothing(make_store, tmp_path: Path) -> None:
+    store = _store_with_versions(make_store)
+    got = _write_both_ways(store, tmp_path, "fail")
+    assert got["copy"]["forked"]
+    assert "the forked index writer failed (OperationalError: disk I/O error)" in got["copy"]["reason"]
+    assert got["copy"]["tables"] == got["here"]["tables"]
+    assert json.loads(got["copy"]["json"]) == _cold(store)

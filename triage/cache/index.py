@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triage import paths
+from triage.cache import forked
 from triage.mail.store import Store, StoreError
 from triage.series.facts import BodyFacts
 from triage.series.grouping import (
@@ -156,6 +157,7 @@ class _Fresh:
     revision: str
     rows: list[tuple[str, str | None, str, str]]  # (id, state tag, fragment, light) newest first
     versions: tuple[dict, dict]
+    payload: bytes | None = None  # the whole answer, when made already
 
 
 @contextlib.contextmanager
@@ -174,8 +176,12 @@ def _gc_paused() -> Iterator[None]:
 class SeriesIndex:
     busy_timeout = 5.0  # seconds to wait for another process's write to the index
 
-    def __init__(self, store: Store, *, path: Path | None = None, ignore_from: Iterable[str] = ()) -> None:
+    def __init__(
+        self, store: Store, *, path: Path | None = None, ignore_from: Iterable[str] = (), write_in_copy: bool = True
+    ) -> None:
         self.store = store
+        # A new index is written by a forked copy of this process when it can be (see _cold).
+        self.write_in_copy = write_in_copy
         self.path = path or default_path(store)
         self.ignore_from = tuple(sorted(e.lower() for e in ignore_from))
         self._me_cache: set[str] | None = None
@@ -247,9 +253,10 @@ class SeriesIndex:
         t0 = time.perf_counter()
         uuid, rev = self.store.revision()
         try:
-            fresh = not self.path.exists()
-            with self._db(fresh=fresh) as con:
-                meta = {} if fresh else self._meta(con)
+            if not self.path.exists():
+                return self._cold(None, uuid, rev, t0, "new index", progress)
+            with self._db() as con:
+                meta = self._meta(con)
                 if meta.get("settings") != self._settings_key() or meta.get("uuid") != uuid:
                     reason = "new index" if not meta else "database replaced or settings changed"
                     return self._cold(con, uuid, rev, t0, reason, progress)
@@ -269,18 +276,23 @@ class SeriesIndex:
         # A damaged cache is only a cache: start again.
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        with self._db(fresh=True) as con:
-            return self._cold(con, uuid, rev, t0, "damaged cache rebuilt", progress)
+        return self._cold(None, uuid, rev, t0, "damaged cache rebuilt", progress)
 
     def _cold(
         self,
-        con: sqlite3.Connection,
+        con: sqlite3.Connection | None,
         uuid: str,
         rev: int,
         t0: float,
         reason: str,
         progress: Callable[[str], None] | None,
     ) -> Refresh:
+        """Build the index from scratch: into ``con``, or into a new file when it is None.
+
+        A new file is written by a forked copy of this process (when it may fork: see
+        :mod:`triage.cache.forked`) while this one links versions and builds the answer.
+        SQLite gives up the GIL for every row, so a writer thread beside the Python work
+        made both slower instead (measured). If the copy fails, the index is written here."""
         if progress:
             progress("reading the notmuch database")
         records, patch_ids_known = self.store.records_in_stages("*")
@@ -291,18 +303,41 @@ class SeriesIndex:
         # Only version links read patch-ids; the body helper makes them while this groups.
         patch_ids_known()
         infos = [link_info(s) for s in series]
-        # Written from this thread: SQLite gives up the GIL for every row, and a writer
-        # thread beside Python work made both slower (measured).
-        self._create(con)  # executescript commits on its own, so before BEGIN
-        con.execute("BEGIN")
-        self._write_threads(con, _by_thread(records))
-        self._write_series(con, series, infos, fragments)
-        self._finish(con, uuid, rev, len(records))
-        con.execute("COMMIT")
-        links = link_versions(infos)
-        versions = (links, carry_reviews(infos, links))
-        rows = [(s.id, s.state_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
-        self._fresh = _Fresh(uuid, str(rev), rows, versions)
+
+        def write(c: sqlite3.Connection) -> None:
+            self._create(c)  # executescript commits on its own, so before BEGIN
+            c.execute("BEGIN")
+            self._write_threads(c, _by_thread(records))
+            self._write_series(c, series, infos, fragments)
+            self._finish(c, uuid, rev, len(records))
+            c.execute("COMMIT")
+
+        def write_new() -> None:
+            with self._db(fresh=True) as c:
+                write(c)
+
+        writer = forked.ForkedWork(write_new) if con is None and self.write_in_copy and forked.possible() else None
+        try:
+            links = link_versions(infos)
+            versions = (links, carry_reviews(infos, links))
+            rows = [(s.id, s.state_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
+            # While the copy writes, the answer is made ready: it is nearly always asked for next.
+            payload = _join(((sid, st, f) for sid, st, f, _ in rows), versions, False) if writer is not None else None
+            failed = writer.wait() if writer is not None else "not forked"
+            if failed is not None:
+                if writer is not None:
+                    # Nothing is lost: the index is written here instead (and errors surface here).
+                    reason = f"{reason}; the forked index writer failed ({failed}), so it was written here"
+                    for suffix in ("", "-wal", "-shm", "-journal"):
+                        Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                if con is None:
+                    write_new()
+                else:
+                    write(con)
+        finally:
+            if writer is not None:
+                writer.stop()
+        self._fresh = _Fresh(uuid, str(rev), rows, versions, payload)
         return Refresh("cold", len(records), time.perf_counter() - t0, reason)
 
     def _incremental(
@@ -455,8 +490,11 @@ class SeriesIndex:
             return cached
         fresh = self._fresh
         if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
-            rows = ((sid, st, lf if light else f) for sid, st, f, lf in fresh.rows)
-            payload = _join(rows, fresh.versions, light)
+            if fresh.payload is not None and not light:
+                payload = fresh.payload
+            else:
+                rows = ((sid, st, lf if light else f) for sid, st, f, lf in fresh.rows)
+                payload = _join(rows, fresh.versions, light)
         else:
             payload = self._payload(con, light=light)
         target = self.answer_file(light)

@@ -254,6 +254,11 @@ class _Helper:
         self._facts_known.wait()
         if self._facts is None:
             self._shut(kill=True)
+        else:
+            # Both threads are done with their last message: joined, the process has no
+            # thread left, which the index's forked writer needs (see triage.cache.forked).
+            self.reader.join()
+            self.feeder.join()
         return self._facts
 
     def later(self) -> dict[str, str | None] | None:
