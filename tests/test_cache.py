@@ -195,6 +195,14 @@ if sys.argv[3] == "fail":
             raise sqlite3.OperationalError("disk I/O error")
         create(con)
     ix.SeriesIndex._create = staticmethod(failing_create)
+if sys.argv[3] == "kill":  # killed half-way through its transaction: threads written, series not
+    write_series = ix.SeriesIndex._write_series
+    def dying_write_series(*a):
+        if os.getpid() != parent:
+            import signal
+            os.kill(os.getpid(), signal.SIGKILL)
+        write_series(*a)
+    ix.SeriesIndex._write_series = staticmethod(dying_write_series)
 
 def tables(path):
     con = sqlite3.connect(path)
@@ -245,10 +253,11 @@ def test_a_new_index_written_by_a_forked_copy_is_the_one_written_here(make_store
     assert json.loads(got["copy"]["json"]) == _cold(store)
 
 
-def test_a_failing_forked_writer_loses_nothing(make_store, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("mode", "why"), [("fail", "OperationalError: disk I/O error"), ("kill", "killed by signal 9")])
+def test_a_failing_forked_writer_loses_nothing(make_store, tmp_path: Path, mode: str, why: str) -> None:
     store = _store_with_versions(make_store)
-    got = _write_both_ways(store, tmp_path, "fail")
+    got = _write_both_ways(store, tmp_path, mode)
     assert got["copy"]["forked"]
-    assert "the forked index writer failed (OperationalError: disk I/O error)" in got["copy"]["reason"]
+    assert f"the forked index writer failed ({why})" in got["copy"]["reason"]
     assert got["copy"]["tables"] == got["here"]["tables"]
     assert json.loads(got["copy"]["json"]) == _cold(store)

@@ -326,10 +326,9 @@ class SeriesIndex:
             failed = writer.wait() if writer is not None else "not forked"
             if failed is not None:
                 if writer is not None:
-                    # Nothing is lost: the index is written here instead (and errors surface here).
+                    # Nothing is lost: the index is written here instead, and errors surface here
+                    # (a write the copy left half done was rolled back by SQLite).
                     reason = f"{reason}; the forked index writer failed ({failed}), so it was written here"
-                    for suffix in ("", "-wal", "-shm", "-journal"):
-                        Path(f"{self.path}{suffix}").unlink(missing_ok=True)
                 if con is None:
                     write_new()
                 else:
