@@ -323,12 +323,15 @@ class SeriesIndex:
             rows = [(s.id, s.state_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
             # While the copy writes, the answer is made ready: it is nearly always asked for next.
             payload = _join(((sid, st, f) for sid, st, f, _ in rows), versions, False) if writer is not None else None
-            failed = writer.wait() if writer is not None else "not forked"
-            if failed is not None:
-                if writer is not None:
+            written = False
+            if writer is not None:
+                failed = writer.wait()
+                written = failed is None
+                if not written:
                     # Nothing is lost: the index is written here instead, and errors surface here
                     # (a write the copy left half done was rolled back by SQLite).
                     reason = f"{reason}; the forked index writer failed ({failed}), so it was written here"
+            if not written:
                 if con is None:
                     write_new()
                 else:
