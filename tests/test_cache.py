@@ -195,14 +195,14 @@ if sys.argv[3] == "fail":
             raise sqlite3.OperationalError("disk I/O error")
         create(con)
     ix.SeriesIndex._create = staticmethod(failing_create)
-if sys.argv[3] == "kill":  # killed half-way through its transaction: threads written, series not
-    write_series = ix.SeriesIndex._write_series
-    def dying_write_series(*a):
+if sys.argv[3] == "kill":  # killed half-way through its transaction: rows written, not committed
+    write_threads = ix.SeriesIndex._write_threads
+    def dying_write_threads(*a):
+        write_threads(*a)
         if os.getpid() != parent:
             import signal
             os.kill(os.getpid(), signal.SIGKILL)
-        write_series(*a)
-    ix.SeriesIndex._write_series = staticmethod(dying_write_series)
+    ix.SeriesIndex._write_threads = staticmethod(dying_write_threads)
 
 def tables(path):
     con = sqlite3.connect(path)
@@ -261,3 +261,25 @@ def test_a_failing_forked_writer_loses_nothing(make_store, tmp_path: Path, mode:
     assert f"the forked index writer failed ({why})" in got["copy"]["reason"]
     assert got["copy"]["tables"] == got["here"]["tables"]
     assert json.loads(got["copy"]["json"]) == _cold(store)
+
+
+def test_a_damaged_index_is_rebuilt_when_read(make_store) -> None:
+    """A new index is written without fsync, so a system crash can damage it: reading it
+    then rebuilds it (once) instead of failing."""
+    import sqlite3
+
+    store = make_store(mbox(*_v(1, 0), *_v(2, 100)))
+    index = SeriesIndex(store)
+    index.refresh()
+    expected = _cold(store, "subject:widget")
+    with sqlite3.connect(index.path) as con:
+        (page,) = con.execute("PRAGMA page_size").fetchone()
+        (meta_root,) = con.execute("SELECT rootpage FROM sqlite_master WHERE name='meta'").fetchone()
+    con.close()
+    data = bytearray(index.path.read_bytes())
+    for n in range(2, len(data) // page + 1):  # every page but the header's and the meta table's
+        if n != meta_root:
+            data[(n - 1) * page : n * page] = b"\xff" * page
+    index.path.write_bytes(data)
+    assert json.loads(index.series_json("subject:widget")) == expected
+    assert json.loads(index.series_json()) == _cold(store)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from triage import paths
 from triage.cache import forked
@@ -38,6 +39,7 @@ from triage.series.model import STATES, MessageRecord, Series
 from triage.textsafe import json_safe
 
 SCHEMA = "11"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +197,11 @@ class SeriesIndex:
 
     # -- database ------------------------------------------------------------------
     @contextlib.contextmanager
-    def _db(self, *, fresh: bool = False) -> Iterator[sqlite3.Connection]:
+    def _db(self, *, fresh: bool = False, more_to_come: bool = False) -> Iterator[sqlite3.Connection]:
         """A connection in WAL mode (readers go on while a refresh writes). ``fresh``: the file
         is new and no one else can read it yet, so it is filled with a rollback journal (no
-        second copy of 25 MB through the WAL) and turned to WAL once written."""
+        second copy of 25 MB through the WAL) and turned to WAL once written, unless
+        ``more_to_come`` says another fresh connection writes the rest."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
         try:
@@ -208,9 +211,12 @@ class SeriesIndex:
                 con.execute("PRAGMA page_size=16384")
             else:
                 con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
+            # A new index is a cache that no one reads yet: its commits skip fsync (24 MB, two
+            # syncs: 35 ms of a cold build). The system writes it out within seconds; a system
+            # crash before that can leave it damaged, which the next refresh finds and rebuilds.
+            con.execute("PRAGMA synchronous=OFF" if fresh else "PRAGMA synchronous=NORMAL")
             yield con
-            if fresh:
+            if fresh and not more_to_come:
                 con.execute("PRAGMA journal_mode=WAL")
         finally:
             con.close()
@@ -289,10 +295,13 @@ class SeriesIndex:
     ) -> Refresh:
         """Build the index from scratch: into ``con``, or into a new file when it is None.
 
-        A new file is written by a forked copy of this process (when it may fork: see
-        :mod:`triage.cache.forked`) while this one links versions and builds the answer.
-        SQLite gives up the GIL for every row, so a writer thread beside the Python work
-        made both slower instead (measured). If the copy fails, the index is written here."""
+        A new file's threads (records with body facts, and which thread each message is in)
+        are written by a forked copy of this process (when it may fork: see
+        :mod:`triage.cache.forked`) while this one links versions, builds the answer and
+        the series rows; it writes those once the copy is done, with the meta row last,
+        so the index counts as built only then. SQLite gives up the GIL for every row, so
+        a writer thread beside the Python work made both slower instead (measured). If
+        the copy fails, everything is written here."""
         if progress:
             progress("reading the notmuch database")
         records, patch_ids_known = self.store.records_in_stages("*")
@@ -302,40 +311,49 @@ class SeriesIndex:
         fragments = [_fragments(s) for s in series]
         # Only version links read patch-ids; the body helper makes them while this groups.
         patch_ids_known()
-        infos = [link_info(s) for s in series]
 
-        def write(c: sqlite3.Connection) -> None:
+        def write_threads(c: sqlite3.Connection) -> None:
             self._create(c)  # executescript commits on its own, so before BEGIN
             c.execute("BEGIN")
             self._write_threads(c, _by_thread(records))
-            self._write_series(c, series, infos, fragments)
-            self._finish(c, uuid, rev, len(records))
-            c.execute("COMMIT")
 
-        def write_new() -> None:
-            with self._db(fresh=True) as c:
-                write(c)
+        def threads_in_new_file() -> None:
+            with self._db(fresh=True, more_to_come=True) as c:
+                write_threads(c)
+                c.execute("COMMIT")
 
-        writer = forked.ForkedWork(write_new) if con is None and self.write_in_copy and forked.possible() else None
+        writer = forked.ForkedWork(threads_in_new_file) if con is None and self.write_in_copy and forked.possible() else None
         try:
+            infos = [link_info(s) for s in series]
             links = link_versions(infos)
             versions = (links, carry_reviews(infos, links))
             rows = [(s.id, s.state_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
-            # While the copy writes, the answer is made ready: it is nearly always asked for next.
+            # Made while the copy writes: the answer is nearly always asked for next.
             payload = _join(((sid, st, f) for sid, st, f, _ in rows), versions, False) if writer is not None else None
-            written = False
+            series_rows = list(_series_rows(series, infos, fragments))
+            threads_written = False
             if writer is not None:
                 failed = writer.wait()
-                written = failed is None
-                if not written:
-                    # Nothing is lost: the index is written here instead, and errors surface here
-                    # (a write the copy left half done was rolled back by SQLite).
+                threads_written = failed is None
+                if not threads_written:
+                    # Nothing is lost: it is all written here, and errors surface here (a
+                    # write the copy left half done was rolled back by SQLite).
                     reason = f"{reason}; the forked index writer failed ({failed}), so it was written here"
-            if not written:
-                if con is None:
-                    write_new()
+
+            def write(c: sqlite3.Connection) -> None:
+                if threads_written:
+                    c.execute("BEGIN")
                 else:
-                    write(con)
+                    write_threads(c)
+                self._write_series(c, series, series_rows)
+                self._finish(c, uuid, rev, len(records))
+                c.execute("COMMIT")
+
+            if con is None:
+                with self._db(fresh=True) as c:
+                    write(c)
+            else:
+                write(con)
         finally:
             if writer is not None:
                 writer.stop()
@@ -392,7 +410,7 @@ class SeriesIndex:
                 if len(kept) != len(old[tid]):
                     fresh_by_thread[tid] = kept
         self._write_threads(con, fresh_by_thread)
-        self._write_series(con, series, [link_info(s) for s in series], [_fragments(s) for s in series])
+        self._write_series(con, series, _series_rows(series, map(link_info, series), map(_fragments, series)))
         (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
         if count != self.store.count("*"):
             # Messages were removed (notmuch new after a delete): lastmod cannot say which.
@@ -448,10 +466,9 @@ class SeriesIndex:
         return seen
 
     @staticmethod
-    def _write_series(
-        con: sqlite3.Connection, series: list[Series], infos: list[LinkInfo], fragments: list[tuple[str, str]]
-    ) -> None:
-        con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _series_rows(series, infos, fragments))
+    def _write_series(con: sqlite3.Connection, series: list[Series], rows: Iterable[tuple]) -> None:
+        """``rows``: from :func:`_series_rows`."""
+        con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.executemany("INSERT INTO series_threads VALUES (?, ?)", ((t, s.id) for s in series for t in s.thread_ids))
 
     def _finish(self, con: sqlite3.Connection, uuid: str, rev: int, count: int) -> None:
@@ -527,19 +544,40 @@ class SeriesIndex:
         head, _, payload = data.partition(b"\n")
         return payload if head == f"{meta.get('uuid')} {meta.get('revision')}".encode() else None
 
+    def _read(self, answer: Callable[[], T]) -> T:
+        """``answer()``, which reads the index; a damaged index (a bad disk, or a system crash
+        while a new one was not on disk yet) is rebuilt once and asked again."""
+        try:
+            return answer()
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+                raise StoreError(f"series index {self.path} is busy (another triage is updating it); try again") from e
+            uuid, rev = self.store.revision()
+            with _gc_paused():
+                self._rebuild(uuid, rev, time.perf_counter(), None)
+            return answer()
+
     def series_json_bytes(self, query: str = "*") -> bytes:
         """As :meth:`series_json`, UTF-8 encoded; the warm whole list is never decoded."""
         if (query.strip() or "*") == "*":
-            with self._db() as con:
-                meta = self._meta(con)
-                if meta:
-                    return self._answer(con, meta, light=False)  # the stored answer when current
+
+            def stored() -> bytes | None:
+                with self._db() as con:
+                    meta = self._meta(con)
+                    return self._answer(con, meta, light=False) if meta else None  # stored when current
+
+            got = self._read(stored)
+            if got is not None:
+                return got
         return self.series_json(query).encode("utf-8")
 
     def series_json(self, query: str = "*", *, light: bool = False) -> str:
         """``triage series --json QUERY`` from the index (call :meth:`refresh` first).
 
         ``light`` gives only what the series list shows (no patches or trailers)."""
+        return self._read(lambda: self._series_json(query, light))
+
+    def _series_json(self, query: str, light: bool) -> str:
         q = query.strip() or "*"
         with self._db() as con:
             meta = self._meta(con)
