@@ -176,7 +176,8 @@ def test_carried_reviews_match_between_index_and_cold_build(make_store, tmp_path
 _WRITE_BOTH_WAYS = r"""
 import json, os, pickle, sqlite3, sys
 from pathlib import Path
-from triage.cache import forked, index as ix
+from triage import forked
+from triage.cache import index as ix
 from triage.mail import facts_reader
 from triage.mail.store import Store, StoreConfig
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.cache import forked
+from triage import forked
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 

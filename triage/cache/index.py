@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from triage import paths
-from triage.cache import forked
+from triage import forked, paths
 from triage.mail.store import Store, StoreError
 from triage.series.facts import BodyFacts
 from triage.series.grouping import (
@@ -297,7 +296,7 @@ class SeriesIndex:
 
         A new file's threads (records with body facts, and which thread each message is in)
         are written by a forked copy of this process (when it may fork: see
-        :mod:`triage.cache.forked`) while this one links versions, builds the answer and
+        :mod:`triage.forked`) while this one links versions, builds the answer and
         the series rows; it writes those once the copy is done, with the meta row last,
         so the index counts as built only then. SQLite gives up the GIL for every row, so
         a writer thread beside the Python work made both slower instead (measured). If

@@ -256,7 +256,7 @@ class _Helper:
             self._shut(kill=True)
         else:
             # Both threads are done with their last message: joined, the process has no
-            # thread left, which the index's forked writer needs (see triage.cache.forked).
+            # thread left, which the index's forked writer needs (see triage.forked).
             self.reader.join()
             self.feeder.join()
         return self._facts
