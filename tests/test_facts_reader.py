@@ -17,11 +17,11 @@ def _facts(store: Store, monkeypatch: pytest.MonkeyPatch, threshold: int) -> dic
     return {r.message_id: r.facts for r in store.records("*")}
 
 
-def _walk_items(store: Store) -> list[facts_reader.Item]:
-    """What the walk hands a reader: every message with its file and whether it is a reply."""
+def _walk_items(store: Store) -> list[tuple[str, str | None, str]]:
+    """What the walk hands a reader: every message with its file and its subject."""
     records = store.records("*", with_facts=False)
     paths = store.message_paths(r.message_id for r in records)
-    return [(r.message_id, paths[r.message_id], r.parsed.is_reply) for r in records]
+    return [(r.message_id, paths[r.message_id], r.subject) for r in records]
 
 
 def _all_facts(reader: FactsReader) -> dict[str, object]:

@@ -25,7 +25,6 @@ from triage import paths
 from triage.mail import rawwalk
 from triage.series.facts import BodyFacts
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES, MessageRecord
-from triage.series.subject import parse_subject
 
 if TYPE_CHECKING:
     from triage.mail.facts_reader import FactsReader
@@ -112,11 +111,6 @@ def _sender(value: str) -> tuple[str, str]:
 
     name, email = address(value)
     return author_name(name), email
-
-
-def _is_reply(subject: str) -> bool:
-    p = parse_subject(subject)  # cached: the record parses the same subject again for free
-    return p.is_reply or p.is_forward
 
 
 def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> MessageRecord:
@@ -265,7 +259,7 @@ class Store:
                                 if known is not None and r.message_id in known:
                                     r.facts = known[r.message_id]
                                 else:
-                                    reader.submit(r.message_id, _path(msg), _is_reply(r.subject))
+                                    reader.submit(r.message_id, _path(msg), r.subject)
             except BaseException as e:
                 if reader is not None:
                     reader.abort()  # no helper process outlives a failed walk
@@ -309,7 +303,7 @@ class Store:
                 if known is not None and mid in known:
                     r.facts = known[mid]
                 elif reader is not None:
-                    reader.submit(mid, path, _is_reply(subject))
+                    reader.submit(mid, path, subject)
 
     def changed_since(self, revision: int) -> list[tuple[str, str]]:
         """(message id, thread id) of every message added or re-tagged at or after ``revision``."""
