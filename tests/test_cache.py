@@ -284,3 +284,22 @@ def test_a_damaged_index_is_rebuilt_when_read(make_store) -> None:
     index.path.write_bytes(data)
     assert json.loads(index.series_json("subject:widget")) == expected
     assert json.loads(index.series_json()) == _cold(store)
+
+
+def test_a_first_build_gives_its_list_before_it_writes_the_index(make_store) -> None:
+    """What the app shows at once on a first start is the list the written index gives."""
+    store = make_store(mbox(*_v(1, 0), *_v(2, 100)))
+    index = SeriesIndex(store, write_in_copy=False)
+    seen: dict[str, object] = {}
+
+    def built() -> None:
+        seen["written"] = index.path.exists()
+        seen["light"] = index.built_series(light=True)
+        seen["full"] = index.built_series()
+
+    assert index.refresh(built=built).kind == "cold"
+    assert seen["written"] is False
+    assert seen["light"] == index.series(light=True)
+    assert seen["full"] == index.series() == _cold(store)
+    seen.clear()
+    assert index.refresh(built=built).kind == "warm" and not seen  # nothing is built on a warm start

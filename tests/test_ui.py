@@ -71,6 +71,16 @@ async def _select(pilot, app, series_id: str) -> None:
     await wait_for(pilot, lambda: app.shown_message is not None, "message shown")
 
 
+async def test_a_first_start_shows_the_list_then_saves_the_index(store) -> None:
+    app = _app(store)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(SeriesList).row_count == 3, "3 series", tries=100)
+        await wait_for(pilot, lambda: app.opened is not None, "first series opened")
+        assert app.index.path.exists()
+        assert app.index.refresh().kind == "warm"  # the index was written, and is current
+        assert app.index.series(light=True) == app.model.rows  # the list shown is the saved one
+
+
 async def test_list_shows_current_versions_with_literal_markup(store) -> None:
     app = _app(store)
     async with app.run_test(size=(160, 40)) as pilot:
