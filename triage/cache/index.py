@@ -571,9 +571,12 @@ class SeriesIndex:
             if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
                 raise StoreError(f"series index {self.path} is busy (another triage is updating it); try again") from e
             uuid, rev = self.store.revision()
-            with _gc_paused():
-                self._rebuild(uuid, rev, time.perf_counter(), None)
-            return answer()
+            try:
+                with _gc_paused():
+                    self._rebuild(uuid, rev, time.perf_counter(), None)
+                return answer()
+            except sqlite3.DatabaseError as again:
+                raise StoreError(f"series index {self.path} is damaged and could not be rebuilt: {again}") from again
 
     def series_json_bytes(self, query: str = "*") -> bytes:
         """As :meth:`series_json`, UTF-8 encoded; the warm whole list is never decoded."""
