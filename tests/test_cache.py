@@ -303,3 +303,14 @@ def test_a_first_build_gives_its_list_before_it_writes_the_index(make_store) -> 
     assert seen["full"] == index.series() == _cold(store)
     seen.clear()
     assert index.refresh(built=built).kind == "warm" and not seen  # nothing is built on a warm start
+
+
+def test_an_index_that_cannot_be_written_is_a_clear_error(make_store, tmp_path: Path) -> None:
+    from triage.mail.store import StoreError
+
+    store = make_store(mbox(*_v(1, 0)))
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory should be\n")
+    index = SeriesIndex(store, path=blocker / "index.sqlite")
+    with pytest.raises(StoreError, match=r"series index .*not-a-directory/index\.sqlite could not be written"):
+        index.refresh()

@@ -255,8 +255,13 @@ class SeriesIndex:
         ``built`` is called when a build from scratch has made its series, before it writes
         the index (tenths of a second on a large store; more on a slow disk):
         :meth:`built_json` gives the whole list from then on, so a screen can show it."""
-        with _gc_paused():
-            return self._refresh(progress, built)
+        try:
+            with _gc_paused():
+                return self._refresh(progress, built)
+        except (sqlite3.DatabaseError, OSError) as e:
+            # A full disk, an unwritable cache directory: a message naming the file, not a traceback.
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise StoreError(f"series index {self.path} could not be written: {why}") from e
 
     def _refresh(self, progress: Callable[[str], None] | None, built: Callable[[], None] | None = None) -> Refresh:
         t0 = time.perf_counter()
