@@ -150,15 +150,24 @@ def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments:
         yield (s.id, s.date, s.author_email.lower(), s.state_tag, link, members, full, light)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Fresh:
-    """What a cold build just wrote, kept for this process's first answer instead of reading it back."""
+    """What a cold build just made, kept for this process's first answer instead of reading it back."""
 
     uuid: str
     revision: str
     rows: list[tuple[str, str | None, str, str]]  # (id, state tag, fragment, light) newest first
     versions: tuple[dict, dict]
-    payload: bytes | None = None  # the whole answer, when made already
+    payload: bytes | None = None  # the whole answer, once made by prepare()
+
+    def answer(self, light: bool) -> bytes:
+        if not light and self.payload is not None:
+            return self.payload
+        return _join(((sid, st, lf if light else f) for sid, st, f, lf in self.rows), self.versions, light)
+
+    def prepare(self) -> None:
+        """Make the whole answer now (while a forked copy writes the index) and keep it."""
+        self.payload = self.answer(light=False)
 
 
 @contextlib.contextmanager
@@ -337,11 +346,11 @@ class SeriesIndex:
             links = link_versions(infos)
             versions = (links, carry_reviews(infos, links))
             rows = [(s.id, s.state_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
-            self._fresh = _Fresh(uuid, str(rev), rows, versions)
+            self._fresh = fresh = _Fresh(uuid, str(rev), rows, versions)
             if built is not None:
                 built()
-            # Made while the copy writes: the answer is nearly always asked for next.
-            payload = _join(((sid, st, f) for sid, st, f, _ in rows), versions, False) if writer is not None else None
+            if writer is not None:
+                fresh.prepare()  # while the copy writes: the answer is nearly always asked for next
             series_rows = list(_series_rows(series, infos, fragments))
             threads_written = False
             if writer is not None:
@@ -369,7 +378,6 @@ class SeriesIndex:
         finally:
             if writer is not None:
                 writer.stop()
-        self._fresh = _Fresh(uuid, str(rev), rows, versions, payload)
         return Refresh("cold", len(records), time.perf_counter() - t0, reason)
 
     def _incremental(
@@ -521,11 +529,7 @@ class SeriesIndex:
             return cached
         fresh = self._fresh
         if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
-            if fresh.payload is not None and not light:
-                payload = fresh.payload
-            else:
-                rows = ((sid, st, lf if light else f) for sid, st, f, lf in fresh.rows)
-                payload = _join(rows, fresh.versions, light)
+            payload = fresh.answer(light)
         else:
             payload = self._payload(con, light=light)
         target = self.answer_file(light)
@@ -553,8 +557,7 @@ class SeriesIndex:
         still writing the index (see :meth:`refresh`)."""
         if self._fresh is None:
             raise StoreError("the series index has not been built in this process")
-        rows = ((sid, st, lf if light else f) for sid, st, f, lf in self._fresh.rows)
-        return _join(rows, self._fresh.versions, light).decode("utf-8")
+        return self._fresh.answer(light).decode("utf-8")
 
     def built_series(self, light: bool = False) -> list[dict[str, object]]:
         return json.loads(self.built_json(light))
