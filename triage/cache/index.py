@@ -287,13 +287,15 @@ class SeriesIndex:
                 if cached == rev:
                     return Refresh("warm", 0, time.perf_counter() - t0)
                 return self._incremental(con, uuid, cached, rev, t0, progress)
-        except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e):
-                # Another triage is writing the index: it is not damaged, so it is not removed.
-                raise StoreError(f"series index {self.path} is busy (another triage is updating it); try again") from e
+        except sqlite3.DatabaseError as e:
+            self._raise_if_busy(e)  # another triage is writing it: not damaged, so not removed
             return self._rebuild(uuid, rev, t0, progress)
-        except sqlite3.DatabaseError:
-            return self._rebuild(uuid, rev, t0, progress)
+
+    def _raise_if_busy(self, e: sqlite3.DatabaseError) -> None:
+        """A StoreError for the status line when ``e`` is another process's write holding the
+        index past the busy timeout; any other database error means a damaged index."""
+        if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+            raise StoreError(f"series index {self.path} is busy (another triage is updating it); try again") from e
 
     def _rebuild(self, uuid: str, rev: int, t0: float, progress: Callable[[str], None] | None) -> Refresh:
         # A damaged cache is only a cache: start again.
@@ -576,8 +578,7 @@ class SeriesIndex:
         try:
             return answer()
         except sqlite3.DatabaseError as e:
-            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
-                raise StoreError(f"series index {self.path} is busy (another triage is updating it); try again") from e
+            self._raise_if_busy(e)
             uuid, rev = self.store.revision()
             try:
                 with _gc_paused():
