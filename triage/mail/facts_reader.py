@@ -269,10 +269,10 @@ class _Helper:
         return self._facts
 
     def later(self) -> dict[str, str | None] | None:
-        """The patch-ids left out of :meth:`finish`'s facts, or None when the helper failed."""
+        """The patch-ids left out of :meth:`finish`'s facts, or None when the helper failed
+        (called only after :meth:`finish` gave facts, which joined the reader thread)."""
         # Read here, not by the reader thread: that thread would fight the grouping for the
         # GIL at every read of the pipe, while this waits for nothing else.
-        self.reader.join()
         later: dict[str, str | None] | None = None
         if not self.broken:
             try:
