@@ -210,7 +210,10 @@ class SeriesIndex:
         is new and no one else can read it yet, so it is filled with a rollback journal (no
         second copy of 25 MB through the WAL) and turned to WAL once written, unless
         ``more_to_come`` says another fresh connection writes the rest."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # the cache directory cannot be made: say which and why
+            raise StoreError(f"series index {self.path} could not be written: {e.strerror or e}") from e
         con = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
         try:
             if fresh:
@@ -267,10 +270,9 @@ class SeriesIndex:
         try:
             with _gc_paused():
                 return self._refresh(progress, built)
-        except (sqlite3.DatabaseError, OSError) as e:
-            # A full disk, an unwritable cache directory: a message naming the file, not a traceback.
-            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            raise StoreError(f"series index {self.path} could not be written: {why}") from e
+        except sqlite3.DatabaseError as e:
+            # A full disk, say, even for the rebuild: a message naming the file, not a traceback.
+            raise StoreError(f"series index {self.path} could not be written: {e}") from e
 
     def _refresh(self, progress: Callable[[str], None] | None, built: Callable[[], None] | None = None) -> Refresh:
         t0 = time.perf_counter()
