@@ -195,7 +195,8 @@ def test_headers_of_a_reply(make_store, tmp_path: Path) -> None:
     assert draft.references == ["p0@x", "p2@x"]
     assert draft.text.rstrip().endswith("\n\nTested-by: Test Maintainer <maint@example.org>")
     assert "-- \n" not in draft.text  # the signature is not quoted
-    msg, rcpts = build_message(draft)
+    built = build_message(draft)
+    msg, rcpts = built.message, built.recipients
     assert msg["In-Reply-To"] == "<p2@x>" and msg["References"] == "<p0@x> <p2@x>"
     assert msg["Message-ID"].endswith("@example.org>")
     assert rcpts == ["alice@example.com", "list@example.org", "bob@example.com"]
@@ -292,7 +293,7 @@ def test_a_locked_database_loses_neither_the_sent_copy_nor_the_state(make_store,
         assert len(server.wait()) == 1
     assert not drafts.path(draft.id).exists()  # accepted by the transport: the draft has done its job
     filed, state = result.problems
-    assert "sent, but not filed" in filed and "for the next `notmuch new`" in filed
+    assert "sent, not filed" in filed and "for the next `notmuch new`" in filed
     assert "state was not set" in state and "queued" in state
     (copy,) = (store.path() / "sent" / "cur").iterdir()
     assert result.message_id in copy.read_text()

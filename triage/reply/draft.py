@@ -23,7 +23,9 @@ from pathlib import Path
 
 from triage import paths
 from triage.errors import UserError
+from triage.reply import wire
 from triage.reply.headers import clean_msgid, format_addresses, one_line, parse_addresses
+from triage.reply.wire import usable_address
 
 # Python's folder at 78 columns can fold a subject right after "Subject:", which some
 # parsers read back with a leading space; long lines up to RFC 5322's 998 are legal.
@@ -55,13 +57,33 @@ class Draft:
 
 @dataclass
 class ParsedDraft:
-    headers: dict[str, str]  # canonical header name -> one-line value
+    headers: dict[str, str]  # canonical header name -> one-line value, as the user wrote it
     body: str
     recipients: list[str]  # To + Cc + Bcc addresses (the envelope)
+    addresses: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # usable (name, address) pairs
+    notes: list[str] = field(default_factory=list)  # addresses left out, and why
+
+
+@dataclass(frozen=True)
+class Built:
+    """A reply ready for a transport: ``data`` is exactly what is sent, filed and previewed."""
+
+    message: EmailMessage
+    recipients: list[str]
+    data: bytes
+    sender: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message["Message-ID"]).strip("<> ")
 
 
 def parse_draft(text: str) -> ParsedDraft:
-    """The header block and body of a draft's text; raises DraftError naming the line."""
+    """The header block and body of a draft's text; raises DraftError naming the line.
+
+    An address that cannot be sent to (no domain, non-ASCII local part, over-long) is left
+    out with a note rather than refusing the whole reply."""
     lines = text.replace("\r\n", "\n").split("\n")
     headers: dict[str, str] = {}
     current: str | None = None
@@ -84,23 +106,39 @@ def parse_draft(text: str) -> ParsedDraft:
         current = canonical
     if not headers:
         raise DraftError("draft has no header block (From, To, Subject, then a blank line)")
+    pairs_of: dict[str, list[tuple[str, str]]] = {}
+    notes: list[str] = []
     for name in list(headers):
         if name in _ADDRESS_HEADERS:
             pairs = parse_addresses(headers[name])
             if headers[name].strip() and not pairs:
                 raise DraftError(f"draft {name}: no valid address in {headers[name][:60]!r}")
-            headers[name] = format_addresses(pairs)
+            usable = []
+            for n, a in pairs:
+                wire = usable_address(a)
+                if wire is None:
+                    notes.append(f"{name}: left out {a[:60]!r} (not an address mail can be sent to)")
+                else:
+                    usable.append((n, wire))
+            if name == "From" and pairs and not usable:
+                raise DraftError(f"draft From: {pairs[0][1][:60]!r} is not an address mail can be sent from")
+            pairs_of[name] = usable
+            headers[name] = format_addresses(usable)
         else:
             headers[name] = one_line(headers[name])
         if not headers[name]:
             del headers[name]
+            pairs_of.pop(name, None)
     if "From" not in headers:
         raise DraftError("draft has no From address")
-    recipients = [a for h in ("To", "Cc", "Bcc") for _, a in parse_addresses(headers.get(h))]
+    pairs_of["From"] = pairs_of["From"][:1]
+    recipients = list(dict.fromkeys(a for h in ("To", "Cc", "Bcc") for _, a in pairs_of.get(h, [])))
     if not recipients:
-        raise DraftError("draft has no recipient (To, Cc or Bcc)")
+        raise DraftError("draft has no recipient (To, Cc or Bcc)" + (f"; {notes[0]}" if notes else ""))
     body = "\n".join(lines[body_start:])
-    return ParsedDraft(headers=headers, body=body.rstrip("\n") + "\n", recipients=recipients)
+    return ParsedDraft(
+        headers=headers, body=body.rstrip("\n") + "\n", recipients=recipients, addresses=pairs_of, notes=notes
+    )
 
 
 def _cte(body: str) -> str:
@@ -110,16 +148,30 @@ def _cte(body: str) -> str:
     return "7bit" if body.isascii() else "8bit"
 
 
-def build_message(draft: Draft, *, now: float | None = None) -> tuple[EmailMessage, list[str]]:
-    """The exact message to send, and its envelope recipients. Bcc is not a header of it."""
+# Headers triage writes itself; a reply carries these and the user's, nothing else.
+OWN_HEADERS = {"Date", "Message-ID", "In-Reply-To", "References", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"}
+
+
+def build_message(draft: Draft, *, now: float | None = None) -> Built:
+    """The exact message to send and its envelope. Bcc is not a header of it.
+
+    User headers are encoded here from the draft's text (never parsed again, so never
+    decoded twice); the bytes are read back and refused unless they carry exactly those."""
     parsed = parse_draft(draft.text)
     msg = EmailMessage(policy=OUTGOING)
+    expected: dict[str, wire.WireHeader] = {}
     for name in ("From", "To", "Cc", "Reply-To", "Subject"):
-        if name in parsed.headers:
-            msg[name] = parsed.headers[name]
+        if name not in parsed.headers:
+            continue
+        if name == "Subject":
+            header = wire.unstructured(name, parsed.headers[name])
+        else:
+            header = wire.addresses(name, parsed.addresses[name])
+        msg[name] = header
+        expected[name] = header
+    sender = parsed.addresses["From"][0][1]
     msg["Date"] = formatdate(now, localtime=True)
-    domain = parsed.headers["From"].rsplit("@", 1)[-1].rstrip(">").strip() or None
-    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     parent = clean_msgid(draft.parent_id)
     if parent:
         msg["In-Reply-To"] = f"<{parent}>"
@@ -127,7 +179,11 @@ def build_message(draft: Draft, *, now: float | None = None) -> tuple[EmailMessa
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs)
     msg.set_content(parsed.body, charset="utf-8", cte=_cte(parsed.body))
-    return msg, parsed.recipients
+    try:
+        data = wire.check(msg, expected, OWN_HEADERS)
+    except wire.HeaderRefused as e:
+        raise DraftError(str(e)) from e
+    return Built(msg, parsed.recipients, data, sender, tuple(parsed.notes))
 
 
 class DraftStore:
@@ -135,6 +191,15 @@ class DraftStore:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.dir = directory or paths.state_dir() / "drafts"
+        self._sent: dict[str, str] = {}  # draft id -> message id, for this process's life
+
+    def retire(self, draft_id: str, message_id: str) -> None:
+        """The draft went out as ``message_id``: never send it again, then remove its file."""
+        self._sent[draft_id] = message_id
+        self.remove(draft_id)
+
+    def was_sent(self, draft_id: str) -> str | None:
+        return self._sent.get(draft_id)
 
     def path(self, draft_id: str) -> Path:
         return self.dir / f"{draft_id}.json"
@@ -168,6 +233,8 @@ class DraftStore:
         if not self.dir.is_dir():
             return [], []
         for f in self.dir.glob("*.json"):
+            if f.stem in self._sent:
+                continue  # sent; its file could not be removed
             try:
                 drafts.append(self.load(f.stem))
             except DraftError as e:

@@ -6,14 +6,13 @@ Plain Python over the store, the drafts and a transport; the screen calls these 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
 from triage.config import Settings
 from triage.errors import UserError
 from triage.mail.message import read_message
 from triage.mail.store import Store, StoreError
 from triage.reply.compose import Identity, new_reply
-from triage.reply.draft import Draft, DraftStore, build_message
+from triage.reply.draft import Built, Draft, DraftError, DraftStore, build_message
 from triage.reply.headers import is_plain_address, one_line
 from triage.reply.send import send
 from triage.series.service import find_series
@@ -75,28 +74,38 @@ def start_reply(
     return draft, False
 
 
-def send_draft(
-    store: Store, settings: Settings, drafts: DraftStore, draft: Draft, built: tuple[EmailMessage, list[str]] | None = None
-) -> Sent:
+def send_draft(store: Store, settings: Settings, drafts: DraftStore, draft: Draft, built: Built | None = None) -> Sent:
     """Send ``draft`` (or the message already built from it for the preview).
 
     Raises DraftError or SendError with the draft untouched. Once the transport has
-    accepted the message the draft is removed; filing the copy and moving the state
-    come after, and their problems are reported without undoing the send.
+    accepted the message the draft is retired (removed, and refused for sending again
+    even if its file cannot be removed); filing the copy and moving the state come
+    after, and their problems are reported without undoing the send.
     """
-    message, recipients = built or build_message(draft)
-    summary = send(message, recipients, settings.send)
-    drafts.remove(draft.id)
-    result = Sent(message_id=str(message["Message-ID"]).strip("<> "), summary=summary)
+    if drafts.was_sent(draft.id):
+        raise DraftError(f"this draft was already sent as <{drafts.was_sent(draft.id)}>; it is not sent twice")
+    built = built or build_message(draft)
+    summary = send(built, settings.send)
+    result = Sent(message_id=built.message_id, summary=summary)
     try:
-        store.deliver(message.as_bytes(), SENT_FOLDER, SENT_TAGS)
-    except StoreError as e:
-        result.problems.append(f"sent, but not filed: {e}")
+        drafts.retire(draft.id, built.message_id)
+    except OSError as e:
+        result.problems.append(f"sent, but the draft file could not be removed ({e.strerror or e}): it is not sent again")
+    try:
+        store.deliver(built.data, SENT_FOLDER, SENT_TAGS)
+    except Exception as e:  # noqa: BLE001 - it was sent: whatever filing raised, say so and go on
+        result.problems.append(f"sent, not filed: {_why(e)}")
     if draft.kind in REVIEW_KINDS and settings.state_after_review and draft.series_id:
         try:
             series = find_series(store, draft.series_id)
             store.set_state(series.message_ids(), settings.state_after_review)
             result.state = settings.state_after_review
-        except (StoreError, LookupError) as e:
-            result.problems.append(f"sent, but the state was not set: {e}")
+        except Exception as e:  # noqa: BLE001 - likewise: the reply is out
+            result.problems.append(f"sent, but the state was not set: {_why(e)}")
     return result
+
+
+def _why(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.filename}: {e.strerror}" if e.filename else e.strerror
+    return str(e) or type(e).__name__

@@ -18,7 +18,8 @@ class SendSettings:
     user: str | None = None
     password_command: str | None = None
     sendmail_command: str = "sendmail -t -oi"
-    timeout: float = 30.0
+    timeout: float = 30.0  # one read or write
+    deadline: float = 60.0  # the whole conversation
 
     @property
     def smtp_port(self) -> int:

@@ -13,7 +13,6 @@ import subprocess
 import threading
 from dataclasses import replace
 from datetime import datetime
-from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from textual.app import SuspendNotSupported
 from textual.message import Message
 
 from triage.mail.store import StoreError
-from triage.reply.draft import Draft, DraftError, DraftStore, build_message
+from triage.reply.draft import Built, Draft, DraftError, DraftStore, build_message
 from triage.reply.outbox import ReplyError, Sent, send_draft, start_reply
 from triage.reply.send import SendError
 from triage.textsafe import safe_line
@@ -49,9 +48,9 @@ class Replying(TriageBase):
             self.draft, self.resumed = draft, resumed
 
     class ReplyBuilt(Message):
-        def __init__(self, draft_id: str, message: EmailMessage, recipients: list[str]) -> None:
+        def __init__(self, draft_id: str, built: Built) -> None:
             super().__init__()
-            self.draft_id, self.message, self.recipients = draft_id, message, recipients
+            self.draft_id, self.built = draft_id, built
 
     class ReplyFailed(Message):
         def __init__(self, draft_id: str, text: str) -> None:
@@ -105,14 +104,14 @@ class Replying(TriageBase):
     @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
     def build_reply(self, draft: Draft) -> None:
         try:
-            message, recipients = build_message(draft)
+            built = build_message(draft)
         except (DraftError, ValueError) as e:
             self.post_message(self.ReplyFailed(draft.id, str(e)))
             return
-        self.post_message(self.ReplyBuilt(draft.id, message, recipients))
+        self.post_message(self.ReplyBuilt(draft.id, built))
 
     @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
-    def send_reply(self, draft: Draft, built: tuple[EmailMessage, list[str]]) -> None:
+    def send_reply(self, draft: Draft, built: Built) -> None:
         self.post_message(self.Progress(f"sending through {self.settings.send.describe()}..."))
         with self._draft_lock:
             try:
@@ -176,7 +175,7 @@ class Replying(TriageBase):
     def on_replying_reply_built(self, event: ReplyBuilt) -> None:
         composer = self._composer(event.draft_id)
         if composer is not None:
-            composer.show_preview(event.message, event.recipients)
+            composer.show_preview(event.built)
 
     def on_replying_reply_failed(self, event: ReplyFailed) -> None:
         self.status.say(event.text, error=True)

@@ -6,7 +6,6 @@ workers over the core (``triage.reply``). The draft is saved while typing.
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -18,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
 from triage.reply.compose import TRAILERS
-from triage.reply.draft import Draft
+from triage.reply.draft import Built, Draft
 from triage.textsafe import safe_line, safe_text
 from triage.ui.documents import HEADER_KEY, META, Document
 from triage.ui.widgets.common import scope_bindings
@@ -30,12 +29,14 @@ if TYPE_CHECKING:
 SAVE_DELAY = 0.4  # seconds after the last keystroke
 
 
-def preview_document(message: EmailMessage, recipients: list[str], send_key: str = "ctrl+s", back_key: str = "escape") -> Document:
-    """The message exactly as it will be handed to the transport, headers first."""
+def preview_document(built: Built, send_key: str = "ctrl+s", back_key: str = "escape") -> Document:
+    """The message exactly as it will be handed to the transport (its bytes), headers first."""
     doc = Document(title=f"Preview: {send_key} sends, {back_key} edits")
-    doc.add(f"Envelope recipients: {', '.join(recipients)}", META)
+    doc.add(f"Envelope recipients: {', '.join(built.recipients)}", META)
+    for note in built.notes:
+        doc.add(f"Note: {note}", META)
     doc.blank()
-    text = message.as_string()
+    text = built.data.decode("utf-8", "replace").replace("\r\n", "\n")
     head, _, body = text.partition("\n\n")
     for line in head.split("\n"):
         name, sep, value = line.partition(":")
@@ -90,7 +91,7 @@ class ComposerScreen(Screen[None]):
         super().__init__()
         self.draft = draft
         self.resumed = resumed
-        self.built: tuple[EmailMessage, list[str]] | None = None
+        self.built: Built | None = None
         self.sending = False
         self._save_timer: Timer | None = None
         self._discard_armed = False
@@ -131,11 +132,11 @@ class ComposerScreen(Screen[None]):
     def previewing(self) -> bool:
         return self.has_class("previewing")
 
-    def show_preview(self, message: EmailMessage, recipients: list[str]) -> None:
-        self.built = (message, recipients)
+    def show_preview(self, built: Built) -> None:
+        self.built = built
         preview = self.query_one("#preview", Viewer)
         send, back = self.triage._key_name("triage.send"), self.triage._key_name("triage.composer.close")
-        preview.show(preview_document(message, recipients, send, back))
+        preview.show(preview_document(built, send, back))
         self.add_class("previewing")
         preview.focus()
         self.hint(f"{send} sends to {len(recipients)} recipient(s) · {back} goes back to editing")
