@@ -139,7 +139,8 @@ class ComposerScreen(Screen[None]):
         preview.show(preview_document(built, send, back))
         self.add_class("previewing")
         preview.focus()
-        self.hint(f"{send} sends to {len(recipients)} recipient(s) · {back} goes back to editing")
+        left_out = f" · {len(built.notes)} address(es) left out, see the notes" if built.notes else ""
+        self.hint(f"{send} sends to {len(built.recipients)} recipient(s) · {back} goes back to editing{left_out}")
 
     def show_failure(self, text: str) -> None:
         """The send failed: back to editing with the draft as it was."""
