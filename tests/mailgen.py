@@ -62,3 +62,9 @@ def mbox(*messages: bytes) -> bytes:
         body = b"\n".join((b">" + line if line.lstrip(b">").startswith(b"From ") else line) for line in m.split(b"\n"))
         out.append(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" + body.rstrip(b"\n") + b"\n\n")
     return b"".join(out)
+
+
+def raw_mail(headers: list[tuple[str, str]], body: str = "text\n") -> bytes:
+    """A message written byte for byte as given: hostile headers are not re-encoded."""
+    head = "".join(f"{name}: {value}\n" for name, value in headers)
+    return (head + "\n" + body).encode("utf-8", "surrogateescape")

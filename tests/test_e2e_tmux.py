@@ -62,7 +62,8 @@ def test_open_a_series_set_its_state_review_it_and_quit(make_store, tmp_path: Pa
         mail("p2@x", "[PATCH 2/2] widget: b", patch_body(), minutes=2, parent="c@x"),
         mail("o@x", "[PATCH] other: [bold]thing[/]", patch_body(), minutes=50, sender="Bob <bob@example.net>"),
     ))
-    env = dict(os.environ, TERM="xterm-256color", TEXTUAL_ANIMATIONS="none")
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}  # Textual obeys them
+    env.update(TERM="xterm-256color", TEXTUAL_ANIMATIONS="none")
     tmux = Tmux(env)
     log = tmp_path / "textual.log"
     server = SMTPServer().__enter__()

@@ -37,7 +37,7 @@ from triage.series.grouping import (
 from triage.series.model import STATES, MessageRecord, Series
 from triage.textsafe import json_safe
 
-SCHEMA = "11"
+SCHEMA = "12"
 T = TypeVar("T")
 
 

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from triage.mail.parse import read_body_text
+from triage.mail.addresses import raw_sender
+from triage.mail.parse import body_text_of, read_bytes
 from triage.series.facts import BodyFacts, body_patch_id, facts_from_text
 from triage.series.subject import parse_subject
 
@@ -70,10 +71,18 @@ def _read(path: str | None, reply: bool | None, with_patch_id: bool = True) -> t
     if not path:
         return BodyFacts(unreadable=True), None
     try:
-        text = read_body_text(path)
-        return facts_from_text(text, reply=reply, with_patch_id=with_patch_id), text
-    except (OSError, ValueError, LookupError, UnicodeError, TypeError, AttributeError, IndexError):
+        data = read_bytes(path)
+    except OSError:
         return BodyFacts(unreadable=True), None
+    try:
+        sender = raw_sender(data) or ("", "")
+    except Exception:  # noqa: BLE001 - one broken message must not stop the listing
+        sender = ("", "")
+    try:
+        text = body_text_of(data)
+        return facts_from_text(text, reply=reply, with_patch_id=with_patch_id)._replace(sender=sender), text
+    except Exception:  # noqa: BLE001 - nesting too deep for the parser, and whatever a fuzzer finds
+        return BodyFacts(unreadable=True, sender=sender), None
 
 
 def _read_items(

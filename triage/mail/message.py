@@ -8,9 +8,10 @@ import email.parser
 import email.policy
 from dataclasses import dataclass, field
 from datetime import UTC
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from triage.mail.addresses import parse_raw
 from triage.mail.parse import body_text, fast_body_text, header_text, unsurrogate
 
 MAX_BODY_CHARS = 4_000_000  # a 20,000-line patch is ~1 MB; beyond this the view says it cut
@@ -33,14 +34,10 @@ class MessageText:
     raw_addresses: dict[str, str] = field(default_factory=dict)
 
 
-def _addresses(value: str | None) -> list[str]:
-    if not value:
-        return []
-    try:
-        pairs = getaddresses([value.replace("\r", " ").replace("\n", " ")])
-    except Exception:  # noqa: BLE001 - hostile address lists
-        return [value]
-    return [f"{n} <{a}>" if n else a for n, a in pairs if a or n]
+def _addresses(raw: str | None) -> list[str]:
+    """An address header for display, parsed as it arrived and only then decoded (an
+    encoded name holding commas stays one recipient)."""
+    return [f"{n} <{a}>" if n else a for n, a in parse_raw(raw)]
 
 
 def _date(value: str | None) -> str:
@@ -78,18 +75,19 @@ def read_message(message_id: str, path: str | None) -> MessageText:
     if len(body) > MAX_BODY_CHARS:
         body = body[:MAX_BODY_CHARS]
         problem = f"message is larger than {MAX_BODY_CHARS // 1_000_000} MB; the rest is not shown"
+    raw = _raw_addresses(msg)
     return MessageText(
         message_id=message_id,
         subject=header_text(msg, "Subject") or "",
         from_=header_text(msg, "From") or "",
         date=_date(header_text(msg, "Date")),
-        to=_addresses(header_text(msg, "To")),
-        cc=_addresses(header_text(msg, "Cc")),
+        to=_addresses(raw.get("To")),
+        cc=_addresses(raw.get("Cc")),
         body=body,
         attachments=[f"{len(p.splitlines())} lines" for p in attachments],
         problem=problem,
         headers={k: header_text(msg, k) or "" for k in ("Message-ID", "In-Reply-To", "References", "Date")},
-        raw_addresses=_raw_addresses(msg),
+        raw_addresses=raw,
     )
 
 

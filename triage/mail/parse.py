@@ -85,12 +85,16 @@ def header_text(msg: Message, name: str) -> str | None:
             )
         except Exception:  # noqa: BLE001
             return str(value)
-    try:
-        text = str(value)
-    except Exception:  # noqa: BLE001
-        text = decode_words(getattr(value, "_parse_tree", value))
-    text = decode_words(text) if "=?" in text else text
-    return unsurrogate(text)
+    if hasattr(value, "_parse_tree"):
+        # A policy.default header object is decoded already: decoding its text again would
+        # turn an encoded word that a stranger wrote *inside* an encoded word into a header.
+        try:
+            return unsurrogate(str(value))
+        except Exception:  # noqa: BLE001
+            return None
+    text = str(value)
+    # compat32 hands out the raw text: decode it, once.
+    return unsurrogate(decode_words(text) if "=?" in text else text)
 
 
 def unsurrogate(text: str) -> str:
@@ -240,17 +244,6 @@ def body_text(msg: Message) -> BodyText:
     return BodyText(text=text.replace("\r\n", "\n"), attached_patches=patches, html_only=html_only)
 
 
-def address(value: str | None) -> tuple[str, str]:
-    """(name, email) from an address header value; tolerant of junk."""
-    if not value:
-        return "", ""
-    try:
-        name, addr = email.utils.parseaddr(value.replace("\r", " ").replace("\n", " "))
-    except Exception:  # noqa: BLE001
-        return value.strip(), ""
-    return name, addr
-
-
 _CHARSET_RE = re.compile(rb"charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
 
 
@@ -318,9 +311,17 @@ def _read_file(path: str | Path) -> bytes:
         os.close(fd)
 
 
+def read_bytes(path: str | Path) -> bytes:
+    return _read_file(path)
+
+
 def read_body_text(path: str | Path) -> str:
     """Decoded body text (with attached patches) of a message file; never raises on bad mail."""
-    data = _read_file(path)
+    return body_text_of(_read_file(path))
+
+
+def body_text_of(data: bytes) -> str:
+    """Decoded body text (with attached patches) of a message's bytes."""
     text = fast_body_text(data)
     if text is not None:
         return text

@@ -105,11 +105,11 @@ def _path(msg: notmuch2.Message) -> str | None:
 
 @functools.lru_cache(maxsize=16384)
 def _sender(value: str) -> tuple[str, str]:
-    # triage.mail.parse.address, imported late: the parse module pulls in the email package,
-    # which a warm start (no message read) never needs.
-    from triage.mail.parse import address
+    # Imported late: the addresses module pulls in the email package, which a warm start
+    # (no message read) never needs.
+    from triage.mail.addresses import sender_of_decoded
 
-    name, email = address(value)
+    name, email = sender_of_decoded(value)
     return author_name(name), email
 
 
@@ -125,6 +125,16 @@ def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> Me
         parent_id=parent,
         tags=frozenset(msg.tags),
     )
+
+
+def _trust_file_senders(records: list[MessageRecord]) -> None:
+    """Where a message's file was read, its sender is the From parsed from the file before
+    its name was decoded: notmuch's decoded From can be forged by an encoded display name
+    (or an encoded word inside the angle brackets)."""
+    for r in records:
+        sender = r.facts.sender
+        if sender is not None and sender[1] != r.from_email:
+            r.from_name, r.from_email = author_name(sender[0]) if sender[0] else r.from_name, sender[1]
 
 
 class Store:
@@ -267,11 +277,13 @@ class Store:
                     raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
                 raise
         if reader is None:
+            _trust_file_senders(out)
             return out, lambda: None
         facts = reader.results()
         for r in out:
             if r.message_id in facts:
                 r.facts = facts[r.message_id]
+        _trust_file_senders(out)
 
         def complete() -> None:
             pids = reader.patch_ids()

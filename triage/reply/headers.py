@@ -9,54 +9,19 @@ carrying ``\\r\\nBcc: x`` stays one subject), addresses are parsed with
 from __future__ import annotations
 
 import re
-from email.utils import formataddr, getaddresses
+from email.utils import formataddr
 
-from triage.mail.parse import decode_words
+from triage.mail.addresses import is_plain_address, one_line, parse_list, parse_raw
 from triage.series.subject import REPLY_RE
 
-# Line breaks in every spelling (str.splitlines() knows more than \r and \n), other
-# controls, and bidi overrides that could disguise an address.
-_BREAKS_RE = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
-_CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+__all__ = ["is_plain_address", "one_line", "parse_address_header", "parse_addresses"]
+
 _MSGID_RE = re.compile(r"^[!-;=?-~]+$")  # printable ASCII, no <, >, or spaces
 _SPECIALS_RE = re.compile(r'[()<>@,;:\\".\[\]]')
 
-
-def one_line(value: str | None) -> str:
-    """A header value on one line: breaks become spaces, controls go, runs of blanks shrink."""
-    if not value:
-        return ""
-    value = _BREAKS_RE.sub(" ", value)
-    value = _CONTROLS_RE.sub("", value).replace("\t", " ")
-    return re.sub(r" {2,}", " ", value).strip()
-
-
-def is_plain_address(addr: str) -> bool:
-    return bool(addr) and "@" in addr and not any(c.isspace() or ord(c) < 0x21 or c in "<>,;\"" for c in addr)
-
-
-def parse_addresses(value: str | None) -> list[tuple[str, str]]:
-    """(name, address) pairs from an address-list value; junk entries are dropped."""
-    text = one_line(value)
-    if not text:
-        return []
-    try:
-        pairs = getaddresses([text])
-    except Exception:  # noqa: BLE001 - hostile address lists make email.utils raise odd things
-        return []
-    return [(one_line(name), addr.strip()) for name, addr in pairs if is_plain_address(addr.strip())]
-
-
-def parse_address_header(raw: str | None) -> list[tuple[str, str]]:
-    """(name, address) pairs from an address header as it arrived, encoded words intact.
-
-    Parsing comes before decoding: ``=?utf-8?q?Eve=0D=0ABcc=3A_x=40evil?= <eve@ok>``
-    is one address whose name holds a line break, not a group with another member.
-    """
-    out = []
-    for name, addr in parse_addresses(raw):
-        out.append((one_line(decode_words(name)) if "=?" in name else name, addr))
-    return out
+# One rule for every reader of addresses (the mail layer's): re-exported for the reply code.
+parse_addresses = parse_list
+parse_address_header = parse_raw
 
 
 def format_address(name: str, addr: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from triage.config import Settings
 from triage.errors import UserError
 from triage.mail.message import read_message
-from triage.mail.store import Store, StoreError
+from triage.mail.store import Store
 from triage.reply.compose import Identity, new_reply
 from triage.reply.draft import Built, Draft, DraftError, DraftStore, build_message
 from triage.reply.headers import is_plain_address, one_line

@@ -6,6 +6,7 @@ Every failure becomes a SendError whose text says what happened and where
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import smtplib
@@ -65,10 +66,8 @@ class _Deadline:
         self.expired = True
         sock = getattr(self._conn, "sock", None)
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def cancel(self) -> None:
         self._timer.cancel()

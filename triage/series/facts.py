@@ -34,7 +34,10 @@ class BodyFacts(NamedTuple):
     supersedes: tuple[str, ...] = ()
     unreadable: bool = False
     mentions: tuple[str, ...] = ()
-    patch_id: str | None = None
+    # (name, address) of the From as the file has it, parsed before the name was decoded;
+    # ("", "") when it holds no usable address. None: the file was not read.
+    sender: tuple[str, str] | None = None
+    patch_id: str | None = None  # last: the body helper's late patch-ids replace it by position
 
     def to_tuple(self) -> tuple | None:
         """Plain data (None for no facts): pickles in C, where the dataclass would unpickle
@@ -49,6 +52,7 @@ class BodyFacts(NamedTuple):
             self.supersedes,
             self.unreadable,
             self.mentions,
+            self.sender,
             self.patch_id,
         )
 
@@ -56,7 +60,7 @@ class BodyFacts(NamedTuple):
     def from_tuple(t: tuple | None) -> BodyFacts:
         if t is None:
             return NO_FACTS
-        has_diff, own, fup, change_id, supersedes, unreadable, mentions, pid = t
+        has_diff, own, fup, change_id, supersedes, unreadable, mentions, sender, pid = t
         return BodyFacts(
             has_diff,
             tuple(map(RawTrailer._make, own)) if own else (),
@@ -65,6 +69,7 @@ class BodyFacts(NamedTuple):
             supersedes,
             unreadable,
             mentions,
+            (sender[0], sender[1]) if sender is not None else None,
             pid,
         )
 

@@ -1,0 +1,93 @@
+"""Addresses out of mail headers: one rule for every reader, parse first, then decode.
+
+A display name may be an encoded word that decodes to ``<someone-else@example.org>``,
+a comma, or a line break. Decoding the header first and parsing the result lets such
+a name pose as another address or split into invented recipients. Here the header is
+parsed as it arrived (encoded words intact) and only the names are decoded, once.
+Where only decoded text exists (notmuch hands out decoded From headers), the address
+is the last angle address: a display name always comes before it.
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import getaddresses, parseaddr
+
+from triage.mail.parse import decode_words, unsurrogate
+
+_BREAKS_RE = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LAST_ANGLE_RE = re.compile(r"<([^<>\s]*)>\s*$")
+_FROM_RE = re.compile(rb"(?:^|\n)from:", re.IGNORECASE)
+
+
+def one_line(value: str | None) -> str:
+    """A header value on one line: breaks become spaces, controls go, runs of blanks shrink."""
+    if not value:
+        return ""
+    value = _BREAKS_RE.sub(" ", value)
+    value = _CONTROLS_RE.sub("", value).replace("\t", " ")
+    return re.sub(r" {2,}", " ", value).strip()
+
+
+def is_plain_address(addr: str) -> bool:
+    return bool(addr) and "@" in addr and not any(c.isspace() or ord(c) < 0x21 or c in "<>,;\"" for c in addr)
+
+
+def parse_list(value: str | None) -> list[tuple[str, str]]:
+    """(name, address) pairs of an address list written as text (no decoding); junk dropped."""
+    text = one_line(value)
+    if not text:
+        return []
+    try:
+        pairs = getaddresses([text])
+    except Exception:  # noqa: BLE001 - hostile address lists make email.utils raise odd things
+        return []
+    return [(one_line(name), addr.strip()) for name, addr in pairs if is_plain_address(addr.strip())]
+
+
+def parse_raw(raw: str | None) -> list[tuple[str, str]]:
+    """(name, address) pairs from an address header as it arrived: parsed, then each name
+    decoded once. ``=?utf-8?q?Eve=0D=0ABcc=3A_x=40evil?= <eve@ok>`` is one address."""
+    return [(one_line(decode_words(name)) if "=?" in name else name, addr) for name, addr in parse_list(raw)]
+
+
+def sender_of_decoded(value: str | None) -> tuple[str, str]:
+    """(name, address) from an already decoded From value: the last angle address wins."""
+    if not value:
+        return "", ""
+    text = one_line(value)
+    m = _LAST_ANGLE_RE.search(text)
+    if m:
+        addr = m[1]
+        name = text[: m.start()].strip().strip('"').strip()
+        return name, addr if is_plain_address(addr) else ""
+    try:
+        name, addr = parseaddr(text)
+    except Exception:  # noqa: BLE001
+        return text, ""
+    return name, addr if is_plain_address(addr) else ""
+
+
+def raw_header(data: bytes, pattern: re.Pattern[bytes] = _FROM_RE) -> str | None:
+    """A header's raw value (unfolded, encoded words intact) from a message's bytes."""
+    end = data.find(b"\n\n")
+    crlf = data.find(b"\r\n\r\n")
+    if crlf != -1 and (end == -1 or crlf < end):
+        end = crlf
+    head = data if end == -1 else data[:end]
+    m = pattern.search(head)
+    if not m:
+        return None
+    start = m.end()
+    stop = head.find(b"\n", start)
+    while stop != -1 and head[stop + 1 : stop + 2] in (b" ", b"\t"):
+        stop = head.find(b"\n", stop + 1)
+    value = head[start:] if stop == -1 else head[start:stop]
+    return unsurrogate(value.decode("utf-8", "surrogateescape")).replace("\r", "").replace("\n", "")
+
+
+def raw_sender(data: bytes) -> tuple[str, str] | None:
+    """The From of a message's bytes, parsed before its name is decoded; None without one."""
+    pairs = parse_raw(raw_header(data))
+    return pairs[0] if pairs else None
