@@ -23,6 +23,7 @@ import notmuch2
 
 from triage import paths
 from triage.mail import rawwalk
+from triage.mail.query import thread_query
 from triage.series.facts import BodyFacts
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES, MessageRecord
 
@@ -330,7 +331,7 @@ class Store:
     ) -> list[MessageRecord]:
         out: list[MessageRecord] = []
         for i in range(0, len(thread_ids), 100):
-            q = " OR ".join(f"thread:{t}" for t in thread_ids[i : i + 100])
+            q = " OR ".join(thread_query(t) for t in thread_ids[i : i + 100])
             out.extend(self.records(q, known=known))
         return out
 
@@ -340,6 +341,14 @@ class Store:
                 return rawwalk.message_ids(db, query or "*")
             except notmuch2.NotmuchError as e:
                 raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
+
+    def thread_of(self, message_id: str) -> str | None:
+        """The thread id of exactly this message id (no query is parsed), or None."""
+        with self.read() as db:
+            try:
+                return str(db.find(message_id).threadid)
+            except (LookupError, notmuch2.NotmuchError):
+                return None
 
     def message_path(self, message_id: str) -> str | None:
         return self.message_paths([message_id])[message_id]

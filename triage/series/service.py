@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from triage.mail.query import thread_query
 from triage.mail.store import Store, StoreError
 from triage.series.facts import BodyFacts
 from triage.series.grouping import group_series
@@ -31,15 +32,20 @@ def find_series(
     store: Store, series_id: str, *, known: dict[str, BodyFacts] | None = None, ignore_from: Iterable[str] = ()
 ) -> Series:
     """The series whose id (or any of whose message ids) is ``series_id``; ``known`` facts
-    (from the index) spare reading bodies again."""
-    sid = series_id.strip().strip("<>")
-    if sid.startswith("id:"):
-        sid = sid[3:]
-    for s in load_series(store, f"id:{_quote(sid)}", known=known, ignore_from=ignore_from):
-        if s.id == sid or sid in s.message_ids():
-            return s
-    raise StoreError(f"no series with id {sid!r} in the database")
+    (from the index) spare reading bodies again.
 
-
-def _quote(msgid: str) -> str:
-    return '"' + msgid.replace('"', '""') + '"'
+    The id is looked up exactly as given first (a Message-ID may itself read ``id:X``);
+    only when no message has it are ``<>`` and an ``id:`` prefix taken off."""
+    given = series_id.strip()
+    candidates = [given, given.strip("<>")]
+    bare = given.strip("<>")
+    if bare.startswith("id:"):
+        candidates.append(bare[3:].strip("<>"))
+    for sid in dict.fromkeys(c for c in candidates if c):
+        thread = store.thread_of(sid)
+        if thread is None:
+            continue
+        for s in load_series(store, thread_query(thread), known=known, ignore_from=ignore_from):
+            if s.id == sid or sid in s.message_ids():
+                return s
+    raise StoreError(f"no series with id {bare!r} in the database")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from triage.config import Settings
 from triage.mail.message import read_message
+from triage.mail.query import from_query, id_query, thread_query
 from triage.mail.store import Store, StoreError
 from triage.reply.outbox import identity
 from triage.series.model import Series
@@ -63,8 +64,11 @@ def versions(store: Store, series_id: str) -> list[Series]:
     first = series.cover or (series.patches[0].message if series.patches else None)
     if first is not None:
         senders.update((first.from_email, first.from_name))
-    query = " or ".join(f'from:"{e}"' for e in sorted(senders) if e and '"' not in e) or f'id:"{series.id}"'
-    everything = {s.id: s for s in load_series(store, f"({query}) or thread:{{id:\"{series.id}\"}}")}
+    query = " or ".join(from_query(e) for e in sorted(senders) if e) or id_query(series.id)
+    thread = store.thread_of(series.id)
+    if thread is not None:
+        query = f"({query}) or {thread_query(thread)}"
+    everything = {s.id: s for s in load_series(store, query)}
     me = everything.get(series.id, series)
     ids = set(me.previous_versions) | set(me.newer_versions) | {me.id}
     return sorted((everything[i] for i in ids if i in everything), key=lambda s: (s.version, s.date))
