@@ -174,7 +174,8 @@ def test_carried_reviews_match_between_index_and_cold_build(make_store, tmp_path
 # Run in a process of its own: this one (pytest, after UI tests) may have other threads,
 # and then nothing is forked.
 _WRITE_BOTH_WAYS = r"""
-import json, os, pickle, sqlite3, sys
+import json, os, sqlite3, sys
+import msgspec
 from pathlib import Path
 from triage import forked
 from triage.cache import index as ix
@@ -209,7 +210,7 @@ def tables(path):
     con = sqlite3.connect(path)
     out = {}
     for t in ("meta", "threads", "msg_thread", "series", "series_threads"):
-        rows = [tuple(pickle.loads(v) if isinstance(v, bytes) else v for v in r) for r in con.execute(f"SELECT * FROM {t}")]
+        rows = [tuple(msgspec.msgpack.decode(v) if isinstance(v, bytes) else v for v in r) for r in con.execute(f"SELECT * FROM {t}")]
         out[t] = sorted(repr(r) for r in rows)
     return out
 

@@ -15,13 +15,15 @@ import gc
 import hashlib
 import json
 import os
-import pickle
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+import msgspec
 
 from triage import forked, paths
 from triage.mail.store import Store, StoreError
@@ -54,22 +56,53 @@ def default_path(store: Store) -> Path:
     return paths.cache_dir() / f"index-{key}.sqlite"
 
 
+# What the index stores is plain data in MessagePack, decoded against these types: nothing in
+# it can run code on load, and a damaged or planted blob fails validation (and the index is
+# rebuilt) instead of reaching the model.
+_Trailers = tuple[tuple[str, str], ...]
+_FactsRow = tuple[bool, _Trailers, _Trailers, str | None, tuple[str, ...], bool, tuple[str, ...], tuple[str, str] | None, str | None]
+_MessageRow = tuple[str, str, str, str, int, str | None, tuple[str, ...], _FactsRow | None]
+_encode_blob = msgspec.msgpack.Encoder().encode
+_decode_thread = msgspec.msgpack.Decoder(list[_MessageRow]).decode
+_decode_link = msgspec.msgpack.Decoder(LinkInfo).decode
+# Everything reading a damaged index can raise besides sqlite3's own errors.
+DAMAGE = (sqlite3.DatabaseError, msgspec.DecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError)
+
+
+class DamagedIndex(sqlite3.DatabaseError):
+    """Something read from the index is not what the index writes."""
+
+
 def _pack_thread(records: list[MessageRecord]) -> bytes:
-    """One thread's messages as plain tuples: pickles several times faster than dataclasses."""
-    return pickle.dumps(
+    """One thread's messages as plain tuples (MessagePack)."""
+    return _encode_blob(
         [
             (r.message_id, r.subject, r.from_name, r.from_email, r.date, r.parent_id, tuple(r.tags), r.facts.to_tuple())
             for r in records
-        ],
-        protocol=pickle.HIGHEST_PROTOCOL,
+        ]
     )
 
 
-def _unpack_thread(thread_id: str, blob: bytes) -> list[MessageRecord]:
+def _unpack_thread(thread_id: str, blob: object) -> list[MessageRecord]:
+    if not isinstance(blob, bytes):
+        raise DamagedIndex(f"thread {thread_id}: no data")
+    try:
+        rows = _decode_thread(blob)
+    except msgspec.DecodeError as e:
+        raise DamagedIndex(f"thread {thread_id}: {e}") from e
     return [
         MessageRecord(mid, thread_id, subject, name, email, date, parent, frozenset(tags), facts=BodyFacts.from_tuple(f))
-        for mid, subject, name, email, date, parent, tags, f in pickle.loads(blob)
+        for mid, subject, name, email, date, parent, tags, f in rows
     ]
+
+
+def _unpack_link(blob: object) -> LinkInfo:
+    if not isinstance(blob, bytes):
+        raise DamagedIndex("series link: no data")
+    try:
+        return _decode_link(blob)
+    except msgspec.DecodeError as e:
+        raise DamagedIndex(f"series link: {e}") from e
 
 
 def _by_thread(records: Iterable[MessageRecord]) -> dict[str, list[MessageRecord]]:
@@ -146,8 +179,28 @@ def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[st
 def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments: Iterable[tuple[str, str]]) -> Iterator[tuple]:
     for s, info, (full, light) in zip(series, infos, fragments, strict=True):
         members = "\n".join(dict.fromkeys(s.message_ids()))
-        link = pickle.dumps(tuple(info), protocol=pickle.HIGHEST_PROTOCOL)  # no class path in the cache
+        link = _encode_blob(info)
         yield (s.id, s.date, s.author_email.lower(), s.state_tag, link, members, full, light)
+
+
+def _remove(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as e:
+        raise StoreError(f"series index {path} is damaged and cannot be removed: {e.strerror or e}") from e
+
+
+def _valid_json(payload: bytes, where: str) -> bytes:
+    """``payload`` if it is one JSON array; a damaged or planted answer never reaches a reader."""
+    try:
+        if not isinstance(msgspec.json.decode(payload), list):
+            raise DamagedIndex(f"{where}: not a list")
+    except msgspec.DecodeError as e:
+        raise DamagedIndex(f"{where}: {e}") from e
+    return payload
 
 
 @dataclass(slots=True)
@@ -289,8 +342,9 @@ class SeriesIndex:
                 if cached == rev:
                     return Refresh("warm", 0, time.perf_counter() - t0)
                 return self._incremental(con, uuid, cached, rev, t0, progress)
-        except sqlite3.DatabaseError as e:
-            self._raise_if_busy(e)  # another triage is writing it: not damaged, so not removed
+        except DAMAGE as e:
+            if isinstance(e, sqlite3.DatabaseError):
+                self._raise_if_busy(e)  # another triage is writing it: not damaged, so not removed
             return self._rebuild(uuid, rev, t0, progress)
 
     def _raise_if_busy(self, e: sqlite3.DatabaseError) -> None:
@@ -300,9 +354,12 @@ class SeriesIndex:
             raise StoreError(f"series index {self.path} is busy (another triage is updating it); try again") from e
 
     def _rebuild(self, uuid: str, rev: int, t0: float, progress: Callable[[str], None] | None) -> Refresh:
-        # A damaged cache is only a cache: start again.
+        # A damaged cache is only a cache: start again (a directory where the file should
+        # be is the cache's own name, so it goes too).
         for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            _remove(Path(f"{self.path}{suffix}"))
+        for light in (False, True):
+            _remove(self.answer_file(light))
         return self._cold(None, uuid, rev, t0, "damaged cache rebuilt", progress)
 
     def _cold(
@@ -505,7 +562,7 @@ class SeriesIndex:
     @staticmethod
     def _versions(con: sqlite3.Connection, *, carry: bool = True) -> tuple[dict, dict]:
         """Version links, and carried reviews (the light rows show none), over every series."""
-        infos = [LinkInfo(*pickle.loads(b)) for (b,) in con.execute("SELECT link FROM series")]
+        infos = [_unpack_link(b) for (b,) in con.execute("SELECT link FROM series")]
         links = link_versions(infos)
         return links, carry_reviews(infos, links) if carry else {}
 
@@ -519,7 +576,7 @@ class SeriesIndex:
     ) -> bytes:
         column = "light" if light else "fragment"
         rows = con.execute(f"SELECT id, state_tag, {column} FROM series ORDER BY date DESC, id DESC")
-        return _join(rows, cls._versions(con, carry=not light), light, wanted)
+        return _valid_json(_join(rows, cls._versions(con, carry=not light), light, wanted), "series rows")
 
     def answer_file(self, light: bool = False) -> Path:
         return self.path.with_suffix(".list.json" if light else ".json")
@@ -538,10 +595,15 @@ class SeriesIndex:
             payload = self._payload(con, light=light)
         target = self.answer_file(light)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:  # two writes: no copy of the payload to prepend the key
-            fh.write(f"{meta['uuid']} {meta['revision']}\n".encode())
-            fh.write(payload)
-        tmp.replace(target)
+        try:
+            with open(tmp, "wb") as fh:  # two writes: no copy of the payload to prepend the key
+                fh.write(f"{meta['uuid']} {meta['revision']}\n".encode())
+                fh.write(payload)
+            tmp.replace(target)
+        except OSError:
+            # Not kept (a full disk, a directory in its place): answered all the same, and
+            # made again next time.
+            tmp.unlink(missing_ok=True)
         return payload
 
     def known_facts(self, series_id: str) -> dict[str, BodyFacts]:
@@ -552,7 +614,7 @@ class SeriesIndex:
             with self._db() as con:
                 tids = [t for (t,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (series_id,))]
                 return {r.message_id: r.facts for tid in tids for r in self._thread(con, tid)}
-        except sqlite3.DatabaseError:
+        except DAMAGE:
             return {}
 
     # -- answers ------------------------------------------------------------------------
@@ -572,21 +634,27 @@ class SeriesIndex:
         except OSError:
             return None
         head, _, payload = data.partition(b"\n")
-        return payload if head == f"{meta.get('uuid')} {meta.get('revision')}".encode() else None
+        if head != f"{meta.get('uuid')} {meta.get('revision')}".encode():
+            return None
+        try:
+            return _valid_json(payload, str(self.answer_file(light)))
+        except DamagedIndex:
+            return None  # made again from the index
 
     def _read(self, answer: Callable[[], T]) -> T:
         """``answer()``, which reads the index; a damaged index (a bad disk, or a system crash
         while a new one was not on disk yet) is rebuilt once and asked again."""
         try:
             return answer()
-        except sqlite3.DatabaseError as e:
-            self._raise_if_busy(e)
+        except DAMAGE as e:
+            if isinstance(e, sqlite3.DatabaseError):
+                self._raise_if_busy(e)
             uuid, rev = self.store.revision()
             try:
                 with _gc_paused():
                     self._rebuild(uuid, rev, time.perf_counter(), None)
                 return answer()
-            except sqlite3.DatabaseError as again:
+            except DAMAGE as again:
                 raise StoreError(f"series index {self.path} is damaged and could not be rebuilt: {again}") from again
 
     def series_json_bytes(self, query: str = "*") -> bytes:
@@ -626,4 +694,4 @@ class SeriesIndex:
             return self._payload(con, wanted, light=light).decode("utf-8") if wanted else "[]"
 
     def series(self, query: str = "*", *, light: bool = False) -> list[dict[str, object]]:
-        return json.loads(self.series_json(query, light=light))
+        return self._read(lambda: json.loads(self._series_json(query, light)))
