@@ -38,3 +38,18 @@ def json_safe(dumped: str) -> str:
     if dumped.isascii() and "\x7f" not in dumped:
         return dumped  # the common case, known in O(1) plus one memchr
     return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", dumped)
+
+
+# What may not travel from a stranger's mail into a commit message: C0 (tab too) and C1
+# controls, DEL, line and paragraph separators, bidi embeddings, overrides, isolates and
+# marks, zero-width space and BOM, and Unicode tag characters. ZWJ/ZWNJ stay: scripts
+# such as Persian and Devanagari spell names with them.
+_TRAILER_DROP_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
+
+
+def clean_value(text: str) -> str:
+    """A collected trailer value fit for a commit message: invisible and control characters
+    dropped, blanks folded."""
+    return " ".join(_TRAILER_DROP_RE.sub(" ", text).split())

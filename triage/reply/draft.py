@@ -23,9 +23,9 @@ from pathlib import Path
 
 from triage import paths
 from triage.errors import UserError
-from triage.reply import wire
+from triage.mail import wire
+from triage.mail.wire import usable_address
 from triage.reply.headers import clean_msgid, format_addresses, one_line, parse_addresses
-from triage.reply.wire import usable_address
 
 # Python's folder at 78 columns can fold a subject right after "Subject:", which some
 # parsers read back with a leading space; long lines up to RFC 5322's 998 are legal.

@@ -155,7 +155,7 @@ def _sendmail(built: Built, s: SendSettings) -> str:
     if "-t" in argv:
         # sendmail -t reads the recipients from the headers and strips Bcc itself: the
         # hidden ones go in a Bcc line, encoded like every header triage writes.
-        from triage.reply import wire
+        from triage.mail import wire
 
         shown = {a.lower() for h in ("To", "Cc") for a in _header_addresses(built, h)}
         hidden = [r for r in built.recipients if r.lower() not in shown]

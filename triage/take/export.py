@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from triage.errors import UserError
+from triage.mail import wire
+from triage.mail.addresses import parse_list, parse_raw
 from triage.mail.message import read_message
 from triage.mail.store import Store
 from triage.reply.compose import Identity
 from triage.reply.headers import one_line
 from triage.series.model import Patch, Series
 from triage.series.trailers import RawTrailer, commit_message, patch_trailers
+from triage.textsafe import clean_value
 
 MBOX_FROM = b"From git@z Thu Jan  1 00:00:00 1970\n"
 _OUT = email.policy.default.clone(max_line_length=998, linesep="\n")
@@ -58,7 +61,9 @@ class Export:
 
 
 def link_url(template: str, msgid: str) -> str:
-    return template.format(msgid=urllib.parse.quote(msgid, safe="@!$&'()*+,;=:~._-"))
+    # Plain substitution, never str.format: a template is config text, and format would
+    # read attributes ({msgid.__class__}) or pad to any width ({msgid:>300000000}).
+    return template.replace("{msgid}", urllib.parse.quote(msgid, safe="@!$&'()*+,;=:~._-"))
 
 
 def _key(line: str) -> tuple[str, str]:
@@ -96,7 +101,9 @@ def _collected(patch: Patch) -> tuple[list[str], list[str]]:
     for t in patch.trailers:
         if t.source == "patch":
             continue
-        line = f"{t.name}: {t.value}"
+        # The value comes from a stranger's mail: no control or invisible character reaches
+        # the commit message (the patch's own text stays byte for byte).
+        line = f"{t.name}: {clean_value(t.value)}"
         if not t.sender_match:
             notes.append(f"patch {patch.index}: left out {line!r}: sent by {t.from_email or 'someone else'}")
             continue
@@ -104,23 +111,29 @@ def _collected(patch: Patch) -> tuple[list[str], list[str]]:
     return lines, notes
 
 
-def _message(subject: str, from_raw: str, from_: str, date: str, msgid: str, body: str) -> bytes:
+def _message(subject: str, from_raw: str, from_: str, date: str, msgid: str, body: str) -> tuple[bytes, str | None]:
+    """One mbox entry, and a note when the author's address could not be written.
+
+    Subject and From are encoded once from the text as read (never handed to the email
+    policy to parse, which would decode an encoded word inside an encoded word again)."""
     msg = EmailMessage(policy=_OUT)
-    msg["Subject"] = one_line(subject)
-    try:
-        # The header as it arrived (encoded words intact) parses as the author meant it.
-        msg["From"] = one_line(from_raw) or one_line(from_)
-    except (ValueError, IndexError, TypeError):
-        del msg["From"]
-        msg["From"] = one_line(from_)
+    note = None
+    msg["Subject"] = wire.unstructured("Subject", one_line(subject))
+    pairs = parse_raw(from_raw) or parse_list(from_)
+    author = [(n, a) for n, a in ((n, wire.usable_address(a)) for n, a in pairs[:1]) if a]
+    if author:
+        msg["From"] = wire.addresses("From", author)
+    else:
+        note = f"<{msgid}>: the author's address {one_line(from_raw or from_)[:60]!r} cannot be written; git am will ask"
     if date:
-        msg["Date"] = one_line(date)
-    msg["Message-Id"] = f"<{msgid}>"
+        msg["Date"] = wire.unstructured("Date", one_line(date))
+    if wire.usable_message_id(msgid):
+        msg["Message-Id"] = f"<{msgid}>"
     msg.set_content(body, charset="utf-8", cte="8bit")
     data = msg.as_bytes()
     head, sep, text = data.partition(b"\n\n")
     # mboxrd: a body line starting with "From " (after any ">") gains one ">".
-    return MBOX_FROM + head + sep + _FROM_LINE_RE.sub(rb">\1", text)
+    return MBOX_FROM + head + sep + _FROM_LINE_RE.sub(rb">\1", text), note
 
 
 def export_series(store: Store, series: Series, options: ExportOptions) -> Export:
@@ -153,7 +166,10 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
             lines.append(options.signoff.trailer("Signed-off-by"))
         body, added = with_trailers(m.body, lines)
         date = m.headers.get("Date", "")
-        chunks.append(_message(m.subject, m.raw_addresses.get("From", ""), m.from_, date, patch.message_id, body))
+        chunk, note = _message(m.subject, m.raw_addresses.get("From", ""), m.from_, date, patch.message_id, body)
+        chunks.append(chunk)
+        if note:
+            out.notes.append(note)
         out.patches.append(ExportedPatch(patch.index, patch.message.parsed.title, patch.message_id, added, body))
     out.mbox = b"\n".join(chunks)
     # git format-patch --base writes "base-commit:" at the end of the cover letter (or of the last patch).

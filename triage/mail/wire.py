@@ -103,6 +103,13 @@ def usable_address(addr: str) -> str | None:
     return f"{local}@{domain}"
 
 
+_MSGID_RE = re.compile(r"^[!-;=?-~]{1,250}$")  # printable ASCII, no <, >, or spaces
+
+
+def usable_message_id(msgid: str) -> bool:
+    return bool(_MSGID_RE.match(msgid))
+
+
 def _mailbox(name: str, addr: str) -> str:
     if not name:
         return addr
