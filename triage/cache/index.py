@@ -39,7 +39,7 @@ from triage.series.grouping import (
 from triage.series.model import STATES, MessageRecord, Series
 from triage.textsafe import json_safe
 
-SCHEMA = "12"
+SCHEMA = "13"
 T = TypeVar("T")
 
 

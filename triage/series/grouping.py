@@ -405,6 +405,21 @@ class LinkInfo(NamedTuple):
     link_to: tuple[str, ...]
     # Per patch: (index, normalized title, patch-id, review trailers (name, value, message id)).
     reviews: tuple[tuple[int, str, str | None, tuple[tuple[str, str, str], ...]], ...] = ()
+    # The author's address, when it names a person (not a relay's or a list's address).
+    person: str = ""
+
+
+# Addresses that stand for a relay or a list, not a person: B4 Relay sends as
+# devnull@kernel.org, DMARC-munged list mail carries the list's address.
+_RELAY_LOCAL = {"devnull", "noreply", "no-reply", "nobody", "donotreply", "do-not-reply"}
+
+
+def person_address(email: str, name: str = "") -> str:
+    """``email`` (lower case) when it is a person's own address; "" for a relay or list."""
+    local, _, domain = email.lower().rpartition("@")
+    if not local or local.split("+", 1)[0] in _RELAY_LOCAL or local.endswith(("-bounces", "+bounces")) or " via " in name:
+        return ""
+    return email.lower()
 
 
 REVIEW_NAMES = {"reviewed-by", "acked-by", "tested-by"}
@@ -444,6 +459,7 @@ def link_info(s: Series) -> LinkInfo:
         tuple(members),
         tuple(s.link_to),
         reviews,
+        person_address(s.author_email, s.author_name),
     )
 
 
@@ -490,6 +506,10 @@ def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[
     infos = list(infos)
     uf = _UnionFind()
     first_by_key: dict[tuple[str, str, str], str] = {}
+    # A name (and title) links two series only when one of them was sent through a relay or
+    # a list (its address names no one): a stranger using the author's display name from
+    # another address does not take over the author's series.
+    by_name: dict[tuple[str, str, str], list[LinkInfo]] = {}
     by_member: dict[str, str] = {}
     for info in infos:
         for mid in info.members:
@@ -497,7 +517,13 @@ def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[
     for info in infos:
         uf.find(info.id)
         for k in info.keys:
-            if k in first_by_key:
+            if k[0] == "name":
+                earlier = by_name.setdefault(k, [])
+                for other in earlier:
+                    if not info.person or not other.person or info.person == other.person:
+                        uf.union(other.id, info.id)
+                earlier.append(info)
+            elif k in first_by_key:
                 uf.union(first_by_key[k], info.id)
             else:
                 first_by_key[k] = info.id
