@@ -8,6 +8,7 @@ indexed; a message whose Message-ID the database has already is skipped.
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import os
 import re
@@ -83,7 +84,7 @@ def looks_like_message(data: bytes) -> bool:
 
 def _message_id(data: bytes) -> str | None:
     try:
-        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
         return strip_msgid(msg.get("Message-ID")) or None
     except Exception:  # noqa: BLE001 - malformed headers: let notmuch assign an id
         return None

@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from triage.mail.addresses import parse_raw
-from triage.mail.parse import body_text, fast_body_text, header_text, unsurrogate
+from triage.mail.parse import body_text, body_text_of, fast_body_text, header_text, unsurrogate
 
 MAX_BODY_CHARS = 4_000_000  # a 20,000-line patch is ~1 MB; beyond this the view says it cut
 
@@ -65,13 +65,23 @@ def read_message(message_id: str, path: str | None) -> MessageText:
         body = fast
     else:
         # compat32 parses a large message several times faster; header_text decodes RFC 2047 itself.
-        msg = email.message_from_bytes(data, policy=email.policy.compat32)
-        text = body_text(msg)
+        try:
+            msg = email.message_from_bytes(data, policy=email.policy.compat32)
+            text = body_text(msg)
+        except RecursionError:
+            # Nested deeper than the email package can parse: headers, and the body as text.
+            msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+            return _message(message_id, msg, body_text_of(data), [], "MIME nested too deeply; shown as plain text")
         body = text.text
         attachments = text.attached_patches
         if attachments:
             body = "\n".join([body, *attachments])
-    problem = None
+    return _message(message_id, msg, body, attachments, None)
+
+
+def _message(
+    message_id: str, msg: email.message.Message, body: str, attachments: list[str], problem: str | None
+) -> MessageText:
     if len(body) > MAX_BODY_CHARS:
         body = body[:MAX_BODY_CHARS]
         problem = f"message is larger than {MAX_BODY_CHARS // 1_000_000} MB; the rest is not shown"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage, Message
+    from email.message import Message
 
 from triage.mail.mime import PATCH_NAME_RE, PATCH_TYPES, multipart_text
 
@@ -331,4 +331,8 @@ def body_text_of(data: bytes) -> str:
     import email.policy
 
     # compat32 parses several times faster than policy.default, and bodies need no header objects.
-    return body_text(email.message_from_bytes(data, policy=email.policy.compat32)).full
+    try:
+        return body_text(email.message_from_bytes(data, policy=email.policy.compat32)).full
+    except RecursionError:
+        # Nesting deeper than the email package's recursive parser goes: the body as it is.
+        return decode_bytes(data.partition(b"\n\n")[2], None)

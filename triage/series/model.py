@@ -44,6 +44,16 @@ class MessageRecord:
         return self._parsed
 
 
+# The dates a datetime can hold; a Date header may claim year 9999 with any offset.
+_MIN_TS, _MAX_TS = 0, 253402214400  # 1970-01-01, 9999-12-31
+
+
+def iso_date(ts: int) -> str:
+    from datetime import UTC, datetime  # only for JSON: a warm start never makes it
+
+    return datetime.fromtimestamp(min(max(ts, _MIN_TS), _MAX_TS), UTC).isoformat()
+
+
 class Trailer(NamedTuple):
     """A trailer attributed to a patch (a named tuple: immutable and cheap to build)."""
 
@@ -129,7 +139,21 @@ class Series:
     @property
     def complete(self) -> bool:
         have = {p.index for p in self.patches}
-        return self.total > 0 and all(i in have for i in range(1, self.total + 1))
+        # Counted over what arrived, never over the claimed total (mail can claim 10**20).
+        return self.total > 0 and len({i for i in have if 1 <= i <= self.total}) == self.total
+
+    def missing(self, limit: int = 20) -> tuple[list[int], int]:
+        """The first ``limit`` patch numbers not received, and how many more are missing;
+        the work is bounded by ``limit`` and what arrived, not by the claimed total."""
+        have = {p.index for p in self.patches if 1 <= p.index <= self.total}
+        shown: list[int] = []
+        i = 1
+        while i <= self.total and len(shown) < limit:
+            if i not in have:
+                shown.append(i)
+            i += 1
+        left = max(0, self.total - i + 1 - len([h for h in have if h >= i]))
+        return shown, left
 
     @property
     def state(self) -> str:
@@ -167,7 +191,6 @@ class Series:
     def to_json(self, *, versions: bool = True) -> dict[str, Any]:
         """The series as ``series --json`` shows it; without ``versions``, leaving out what
         depends on its other versions (state, current, links, carried reviews)."""
-        from datetime import UTC, datetime
 
         flagged = [
             t.to_json() | {"patch": p.index}
@@ -188,7 +211,7 @@ class Series:
             "complete": self.complete,
             "cover": self.cover.message_id if self.cover else None,
             "author": {"name": self.author_name, "email": self.author_email},
-            "date": datetime.fromtimestamp(self.date, UTC).isoformat(),
+            "date": iso_date(self.date),
         }
         if versions:
             d["state"] = self.state

@@ -17,13 +17,25 @@ from typing import NamedTuple
 REPLY_RE = re.compile(r"^(?:re|aw|sv|antw|vs|odp|r)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
 _FORWARD_RE = re.compile(r"^(?:fwd?|fw|wg|tr)\s*:\s*", re.IGNORECASE)
 _GROUP_RE = re.compile(r"^\[([^\[\]]*)\]\s*")
-_VERSION_RE = re.compile(r"^v(\d+)(?:\.(\d+))?$", re.IGNORECASE)
-_PATCHV_RE = re.compile(r"^patch-?v(\d+)(?:\.(\d+))?$", re.IGNORECASE)
-_COUNTER_RE = re.compile(r"^(\d+)/(\d+|[nN])$")
+# ASCII digits only: int() reads Arabic-Indic digits and fails on "²", which isdigit() accepts.
+_VERSION_RE = re.compile(r"^v(\d+)(?:\.(\d+))?$", re.IGNORECASE | re.ASCII)
+_PATCHV_RE = re.compile(r"^patch-?v(\d+)(?:\.(\d+))?$", re.IGNORECASE | re.ASCII)
+_COUNTER_RE = re.compile(r"^(\d+)/(\d+|[nN])$", re.ASCII)
+# What a subject may claim is capped: a count or version of 10**20 (or of 5,000 digits,
+# which int() refuses) must size nothing and must fit the index's 64-bit integers.
+CLAIM_CAP = 99_999
+
+
+def _claim(digits: str) -> int:
+    return CLAIM_CAP if len(digits) > 5 else min(int(digits), CLAIM_CAP)
+
+
+def _ascii_number(tok: str) -> bool:
+    return tok.isascii() and tok.isdigit()
 # "PATCH V2 3/4] title": a prefix group whose "[" was lost; patchwork relies on
 # References for it, triage reads it.
 _BROKEN_GROUP_RE = re.compile(r"^(patch\b[^\[\]]*)\]\s*", re.IGNORECASE)
-_TITLE_VERSION_HINT_RE = re.compile(r"\((?:v|version\s*)(\d+)\)\s*$", re.IGNORECASE)
+_TITLE_VERSION_HINT_RE = re.compile(r"\((?:v|version\s*)(\d+)\)\s*$", re.IGNORECASE | re.ASCII)
 _WS_RE = re.compile(r"\s+")
 _TOKEN_SEP_RE = re.compile(r"[,\s]+")
 
@@ -115,12 +127,12 @@ def _read_group(text: str) -> _GroupInfo:
         low = tok.lower()
         # "1 of 3", as Mercurial's patchbomb writes it.
         if (
-            tok.isdigit()
+            _ascii_number(tok)
             and i + 2 < len(tokens)
             and tokens[i + 1].lower() == "of"
-            and tokens[i + 2].isdigit()
+            and _ascii_number(tokens[i + 2])
         ):
-            index, total = int(tok), int(tokens[i + 2])
+            index, total = _claim(tok), _claim(tokens[i + 2])
             i += 3
             continue
         if low in _PATCH_WORDS:
@@ -134,12 +146,12 @@ def _read_group(text: str) -> _GroupInfo:
             others.append(tok)
         elif m := _PATCHV_RE.match(tok):
             patch = True
-            version, subversion = int(m[1]), int(m[2]) if m[2] else None
+            version, subversion = _claim(m[1]), _claim(m[2]) if m[2] else None
         elif m := _VERSION_RE.match(tok):
-            version, subversion = int(m[1]), int(m[2]) if m[2] else None
+            version, subversion = _claim(m[1]), _claim(m[2]) if m[2] else None
         elif m := _COUNTER_RE.match(tok):
             # "3/n" (patchwork's extra-patch case): an index with no known total.
-            index, total = int(m[1]), int(m[2]) if m[2].isdigit() else None
+            index, total = _claim(m[1]), _claim(m[2]) if m[2].isdigit() else None
             open_total = not m[2].isdigit()
         else:
             others.append(tok)
@@ -210,7 +222,7 @@ def parse_subject(subject: str | None) -> ParsedSubject:
     version_explicit = version is not None
     if version is None:
         # "(v2)" at the end of the title: a weak hint, as patchwork reads it.
-        version = int(m[1]) if (m := _TITLE_VERSION_HINT_RE.search(title)) else 1
+        version = _claim(m[1]) if (m := _TITLE_VERSION_HINT_RE.search(title)) else 1
 
     is_patch = bool(patch_groups) and not is_reply and not is_forward and not pull
     return ParsedSubject(

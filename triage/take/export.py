@@ -140,10 +140,10 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
     if not series.patches:
         raise ExportError(f"series {series.id!r} has no patches (a cover letter alone is not a patch)")
     if not series.complete and not options.force:
-        have = {p.index for p in series.patches}
-        missing = [str(i) for i in range(1, series.total + 1) if i not in have]
+        missing, more = series.missing()
+        listed = ", ".join(map(str, missing)) + (f" and {more} more" if more else "")
         raise ExportError(
-            f"series {series.title!r} v{series.version} is incomplete: patch(es) {', '.join(missing)} "
+            f"series {series.title!r} v{series.version} is incomplete: patch(es) {listed} "
             f"of {series.total} missing; force to export the {len(series.patches)} received"
         )
     out = Export(series)

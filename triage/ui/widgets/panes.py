@@ -123,10 +123,12 @@ class PatchList(OptionList):
             if p.followups:
                 label.append(f"  [{len(p.followups)}]", style="dim")
             options.append(Option(label))
-        missing = [i for i in range(1, s.total + 1) if i not in {p.index for p in s.patches}]
+        missing, more = s.missing(limit=50)
         self.add_options(options)
         for i in missing:
             self.add_option(Option(Text(f"{i}/{s.total} (not received)", style="bold red"), disabled=True))
+        if more:
+            self.add_option(Option(Text(f"... and {more} more not received", style="bold red"), disabled=True))
         self.border_title = f"Patches ({s.received}/{s.total})"
         if options:
             self.highlighted = 0
