@@ -1,22 +1,26 @@
 """triage's own settings, read from ``$XDG_CONFIG_HOME/triage/config.toml``.
 
-A bad file never stops the app: its problem is reported with the file and line,
-and the defaults apply.
+The file is checked against a schema (msgspec structs): unknown keys are named (with
+the key they are most likely a typo of), wrong types and values say what is wanted.
+A bad table never stops the app: its problem is reported with the file and line, and
+that table's defaults apply; the other tables are used as written.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any, Literal
+
+import msgspec
 
 from triage import paths
-from triage.reply.sendconfig import METHODS, SECURITY, SendSettings
+from triage.reply.sendconfig import SendSettings
 from triage.series.model import DEFAULT_TAG_PREFIX, STATES
 
-if TYPE_CHECKING:
-    import tomllib
+MAX_CONFIG_BYTES = 256 * 1024  # a settings file is a few hundred bytes; more is not one
 
 
 @dataclass
@@ -37,20 +41,176 @@ class Settings:
     apply_repo: str | None = None
     apply_base: str | None = None  # None: HEAD; "auto": the series' base-commit when the tree has it
     export_dir: str | None = None  # where the screen writes exports (default: the current directory)
-    raw: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
+
+
+# -- the schema ------------------------------------------------------------------------------
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+Address = Annotated[str, msgspec.Meta(pattern=r"^[^\s@<>]+@[^\s@<>]+$", max_length=254)]
+Prefix = Annotated[str, msgspec.Meta(pattern=r"^\S+$", max_length=64)]
+# A Link template: {msgid} and no other field (it is substituted, never str.format'ed).
+LinkTemplate = Annotated[str, msgspec.Meta(pattern=r"^(?:[^{}]*\{msgid\})+[^{}]*$|^$", max_length=2048)]
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
+State = Literal["new", "under-review", "reviewed", "changes-requested", "accepted", "rejected", "superseded", "deferred", ""]
+assert set(State.__args__) == {*STATES, ""}  # type: ignore[attr-defined]
+
+
+class _Table(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class NotmuchTable(_Table):
+    config: NonEmpty | None = None
+    database: NonEmpty | None = None
+
+
+class TrailersTable(_Table):
+    ignore_from: Annotated[list[Annotated[str, msgspec.Meta(max_length=254)]], msgspec.Meta(max_length=1000)] = []
+
+
+class IdentityTable(_Table):
+    name: NonEmpty | None = None
+    email: Address | None = None
+
+
+class ReplyTable(_Table):
+    state_after_review: State = "reviewed"
+
+
+class SmtpTable(_Table):
+    host: NonEmpty = "localhost"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    user: NonEmpty | None = None
+    password_command: NonEmpty | None = None
+    password: str | None = None  # never used: reported, so a password in the file is noticed
+    timeout: Seconds = 30.0
+
+
+class SendmailTable(_Table):
+    command: NonEmpty = "sendmail -t -oi"
+
+
+class SendTable(_Table):
+    method: Literal["smtp", "sendmail"] | None = None
+    deadline: Seconds = 60.0
+    smtp: SmtpTable = msgspec.field(default_factory=SmtpTable)
+    sendmail: SendmailTable = msgspec.field(default_factory=SendmailTable)
+
+
+class ExportTable(_Table):
+    link: LinkTemplate = "https://lore.kernel.org/r/{msgid}"
+    link_to: Literal["cover", "patch"] = "cover"
+    signoff: bool = False
+    dir: NonEmpty | None = None
+
+
+class ApplyTable(_Table):
+    repo: NonEmpty | None = None
+    base: Literal["auto", "head"] = "head"
+
+
+TABLES: dict[str, type[_Table]] = {
+    "notmuch": NotmuchTable,
+    "trailers": TrailersTable,
+    "identity": IdentityTable,
+    "reply": ReplyTable,
+    "send": SendTable,
+    "export": ExportTable,
+    "apply": ApplyTable,
+}
+TOP_KEYS = {"tag_prefix": Prefix, "keymap": NonEmpty}
 
 
 def config_file() -> Path:
     return paths.config_dir() / "config.toml"
 
 
-def _toml_error(path: Path, err: tomllib.TOMLDecodeError) -> str:
+# -- reading ---------------------------------------------------------------------------------
+def _toml_error(path: Path, err: Exception) -> str:
     # tomllib says "(at line 3, column 7)"; keep that and lead with the file.
     m = re.search(r"at line (\d+), column (\d+)", str(err))
     where = f"{path}:{m[1]}:{m[2]}" if m else str(path)
     return f"{where}: {str(err).split(' (at line')[0]}"
+
+
+def _line_of(text: str, table: str | None, key: str | None) -> int | None:
+    """The line where ``key`` is set in ``[table]`` (or where the table starts)."""
+    lines = text.splitlines()
+    start = 0
+    if table:
+        header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]")
+        start = next((i for i, line in enumerate(lines) if header.match(line)), -1)
+        if start < 0:
+            dotted = re.compile(r"^\s*" + re.escape(table.split(".")[0]) + r"\s*[.=]")
+            start = next((i for i, line in enumerate(lines) if dotted.match(line)), 0)
+            return start + 1 if key is None else _key_line(lines, start, key) or start + 1
+    if key is None:
+        return start + 1
+    return _key_line(lines, start, key)
+
+
+def _key_line(lines: list[str], start: int, key: str) -> int | None:
+    pattern = re.compile(r"^\s*(?:[\w.-]+\.)?" + re.escape(key) + r"\s*=|[{,]\s*" + re.escape(key) + r"\s*=")
+    for i in range(start, len(lines)):
+        if pattern.search(lines[i]):
+            return i + 1
+        if i > start and lines[i].lstrip().startswith("[") and not lines[i].lstrip().startswith("[["):
+            break  # the next table: the key is not in this one
+    return None
+
+
+def _explain(err: msgspec.ValidationError, table: str, schema: type[_Table] | None) -> tuple[str, str | None, str | None]:
+    """(message, dotted table, key) for a schema error, unknown keys with their likely meaning."""
+    text = str(err)
+    m = re.match(r"(.*?)(?: - at `\$(.*)`)?$", text, re.S)
+    message, where = (m[1], m[2] or "") if m else (text, "")
+    parts = [p for p in re.findall(r"\.(\w+)|\[(\d+)\]", where)]
+    names = [a for a, _ in parts if a]
+    dotted = ".".join([table, *names]) if table else ".".join(names)
+    unknown = re.match(r"Object contains unknown field `(.+)`", message)
+    if unknown:
+        key = unknown[1]
+        fields = _fields_at(schema, names)
+        near = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]!r}?)" if near else f" (known: {', '.join(fields)})"
+        return f"unknown key {dotted + '.' if dotted else ''}{key}{hint}", dotted or None, key
+    key = names[-1] if names else None
+    holder = ".".join([table, *names[:-1]]) if key else dotted
+    allowed = _literal_values(schema, names)
+    if allowed and message.startswith("Invalid enum value"):
+        return f"{dotted} must be one of {', '.join(repr(a) if a == '' else a for a in allowed)}", holder or None, key
+    return f"{dotted or table}: {message[0].lower() + message[1:]}", holder or None, key
+
+
+def _literal_values(schema: type[_Table] | None, names: list[str]) -> list[str]:
+    """The values a Literal field allows (for 'must be one of'), or []."""
+    import typing
+
+    if schema is None or not names:
+        return []
+    holder = schema
+    for n in names[:-1]:
+        holder = {f.name: f.type for f in msgspec.structs.fields(holder)}.get(n)  # type: ignore[assignment]
+        if not (isinstance(holder, type) and issubclass(holder, _Table)):
+            return []
+    t = {f.name: f.type for f in msgspec.structs.fields(holder)}.get(names[-1])
+    for arg in (typing.get_args(t) if typing.get_origin(t) is not Literal else (t,)):
+        t = arg if typing.get_origin(arg) is Literal else t
+    return [str(a) for a in typing.get_args(t)] if typing.get_origin(t) is Literal else []
+
+
+def _fields_at(schema: type[_Table] | None, names: list[str]) -> list[str]:
+    cls: Any = schema
+    for n in names:
+        if cls is None:
+            break
+        cls = {f.name: f.type for f in msgspec.structs.fields(cls)}.get(n)
+        cls = cls if isinstance(cls, type) and issubclass(cls, _Table) else None
+    if cls is None:
+        return sorted(TOP_KEYS | TABLES.keys()) if schema is None else []
+    return [f.name for f in msgspec.structs.fields(cls)]
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -61,140 +221,81 @@ def load_settings(path: Path | None = None) -> Settings:
     import tomllib  # here: most starts have no settings file, and every command starts here
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            s.problems.append(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB, not a settings file; using defaults")
+            return s
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         s.problems.append(_toml_error(path, e) + "; using defaults")
+        return s
+    except RecursionError:
+        s.problems.append(f"{path}: values nested too deeply to read; using defaults")
         return s
     except (OSError, UnicodeDecodeError) as e:
         s.problems.append(f"{path}: cannot read ({e}); using defaults")
         return s
-    s.raw = data
-    nm = data.get("notmuch", {})
-    if isinstance(nm, dict):
-        s.notmuch_config = nm.get("config") or None
-        s.database = nm.get("database") or None
-    prefix = data.get("tag_prefix", DEFAULT_TAG_PREFIX)
-    if isinstance(prefix, str) and prefix and " " not in prefix:
-        s.tag_prefix = prefix
-    else:
-        s.problems.append(f"{path}: tag_prefix must be a tag prefix without spaces; using {DEFAULT_TAG_PREFIX!r}")
-    keymap = data.get("keymap", "default")
-    if isinstance(keymap, str):
-        s.keymap = keymap
-    ignore = data.get("trailers", {}).get("ignore_from", []) if isinstance(data.get("trailers"), dict) else []
-    if isinstance(ignore, list):
-        s.trailers_ignore_from = [str(x) for x in ignore]
-    _identity(s, data, path)
-    _reply(s, data, path)
-    _send(s, data, path)
-    _export(s, data, path)
+    tables = _check(s, path, text, data)
+    _apply(s, tables, path)
     return s
 
 
-def _export(s: Settings, data: dict[str, Any], path: Path) -> None:
-    table = _table(data, "export", s, path)
-    if "link" in table:
-        link = table["link"]
-        if link == "":
-            s.export_link = None
-        elif isinstance(link, str) and _template_ok(link):
-            s.export_link = link
-        else:
-            s.problems.append(f"{path}: export.link must be a URL template with {{msgid}} (or \"\"); using the default")
-    link_to = table.get("link_to", "cover")
-    if link_to in ("cover", "patch"):
-        s.export_link_to = link_to
-    else:
-        s.problems.append(f"{path}: export.link_to must be \"cover\" or \"patch\"; using \"cover\"")
-    signoff = table.get("signoff", False)
-    if isinstance(signoff, bool):
-        s.export_signoff = signoff
-    else:
-        s.problems.append(f"{path}: export.signoff must be true or false")
-    s.export_dir = _string(table, "dir", "export", s, path)
-    apply = _table(data, "apply", s, path)
-    s.apply_repo = _string(apply, "repo", "apply", s, path)
-    base = apply.get("base", "head")
-    if base in ("auto", "head"):
-        s.apply_base = "auto" if base == "auto" else None
-    else:
-        s.problems.append(f"{path}: apply.base must be \"auto\" or \"head\"; using \"head\"")
+def _check(s: Settings, path: Path, text: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Each table checked on its own: a bad one is reported and its defaults used."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in TOP_KEYS:
+            try:
+                out[key] = msgspec.convert(value, TOP_KEYS[key])  # type: ignore[call-overload]
+            except msgspec.ValidationError as e:
+                msg, _, _ = _explain(e, "", None)
+                s.problems.append(f"{path}:{_line_of(text, None, key) or 1}: {key}{msg.removeprefix(':')}; using the default")
+            continue
+        schema = TABLES.get(key)
+        if schema is None:
+            near = difflib.get_close_matches(key, sorted(TOP_KEYS | TABLES.keys()), n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            line = _line_of(text, key, None) if isinstance(value, dict) else _line_of(text, None, key)
+            s.problems.append(f"{path}:{line or 1}: unknown key {key}{hint}; ignored")
+            continue
+        try:
+            out[key] = msgspec.convert(value, schema)
+        except msgspec.ValidationError as e:
+            msg, table, bad = _explain(e, key, schema)
+            line = _line_of(text, table, bad) or _line_of(text, key, None) or 1
+            s.problems.append(f"{path}:{line}: {msg}; [{key}] uses its defaults")
+        except RecursionError:
+            s.problems.append(f"{path}: [{key}] nested too deeply; [{key}] uses its defaults")
+    return out
 
 
-def _template_ok(template: str) -> bool:
-    try:
-        return "{msgid}" in template and template.format(msgid="x") != template
-    except (KeyError, IndexError, ValueError):
-        return False
-
-
-def _table(data: dict[str, Any], key: str, s: Settings, path: Path) -> dict[str, Any]:
-    value = data.get(key, {})
-    if isinstance(value, dict):
-        return value
-    s.problems.append(f"{path}: [{key}] must be a table; ignored")
-    return {}
-
-
-def _string(table: dict[str, Any], key: str, where: str, s: Settings, path: Path) -> str | None:
-    value = table.get(key)
-    if value is None or (isinstance(value, str) and value.strip()):
-        return value.strip() if isinstance(value, str) else None
-    s.problems.append(f"{path}: {where}.{key} must be a non-empty string; ignored")
-    return None
-
-
-def _identity(s: Settings, data: dict[str, Any], path: Path) -> None:
-    table = _table(data, "identity", s, path)
-    s.identity_name = _string(table, "name", "identity", s, path)
-    s.identity_email = _string(table, "email", "identity", s, path)
-    if s.identity_email and ("@" not in s.identity_email or any(c.isspace() for c in s.identity_email)):
-        s.problems.append(f"{path}: identity.email {s.identity_email!r} is not an address; ignored")
-        s.identity_email = None
-
-
-def _reply(s: Settings, data: dict[str, Any], path: Path) -> None:
-    table = _table(data, "reply", s, path)
-    if "state_after_review" in table:
-        value = table["state_after_review"]
-        if value in ("", False):
-            s.state_after_review = None
-        elif value in STATES:
-            s.state_after_review = value
-        else:
-            s.problems.append(
-                f"{path}: reply.state_after_review must be one of {', '.join(STATES)} or \"\"; using 'reviewed'"
-            )
-
-
-def _send(s: Settings, data: dict[str, Any], path: Path) -> None:
-    table = _table(data, "send", s, path)
-    if not table:
-        return
-    method = table.get("method")
-    if method not in METHODS:
-        s.problems.append(f"{path}: send.method must be one of {', '.join(METHODS)}; sending is off")
-        return
-    smtp = _table(table, "smtp", s, path)
-    sendmail = _table(table, "sendmail", s, path)
-    kw: dict[str, Any] = {"method": method}
-    security = smtp.get("security", "starttls")
-    if security not in SECURITY:
-        s.problems.append(f"{path}: send.smtp.security must be one of {', '.join(SECURITY)}; sending is off")
-        return
-    kw["security"] = security
-    port = smtp.get("port")
-    if port is not None and not (isinstance(port, int) and 0 < port < 65536):
-        s.problems.append(f"{path}: send.smtp.port must be a port number; sending is off")
-        return
-    kw["port"] = port
-    if "password" in smtp:
-        s.problems.append(f"{path}: send.smtp.password is not read: use password_command (e.g. \"pass show mail\")")
-    for key, name in (("host", "host"), ("user", "user"), ("password_command", "password_command")):
-        value = _string(smtp, key, "send.smtp", s, path)
-        if value is not None:
-            kw[name] = value
-    command = _string(sendmail, "command", "send.sendmail", s, path)
-    if command is not None:
-        kw["sendmail_command"] = command
-    s.send = SendSettings(**kw)
+def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
+    s.tag_prefix = t.get("tag_prefix", s.tag_prefix)
+    s.keymap = t.get("keymap", s.keymap)
+    nm: NotmuchTable = t.get("notmuch", NotmuchTable())
+    s.notmuch_config, s.database = nm.config, nm.database
+    s.trailers_ignore_from = list(t.get("trailers", TrailersTable()).ignore_from)
+    ident: IdentityTable = t.get("identity", IdentityTable())
+    s.identity_name, s.identity_email = ident.name, ident.email
+    reply: ReplyTable = t.get("reply", ReplyTable())
+    s.state_after_review = reply.state_after_review or None
+    exp: ExportTable = t.get("export", ExportTable())
+    s.export_link, s.export_link_to, s.export_signoff, s.export_dir = exp.link or None, exp.link_to, exp.signoff, exp.dir
+    app: ApplyTable = t.get("apply", ApplyTable())
+    s.apply_repo, s.apply_base = app.repo, ("auto" if app.base == "auto" else None)
+    if "send" in t:
+        send: SendTable = t["send"]
+        smtp = send.smtp
+        if smtp.password is not None:
+            s.problems.append(f"{path}: send.smtp.password is not read: use password_command (e.g. \"pass show mail\")")
+        s.send = SendSettings(
+            method=send.method,
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            user=smtp.user,
+            password_command=smtp.password_command,
+            sendmail_command=send.sendmail.command,
+            timeout=smtp.timeout,
+            deadline=send.deadline,
+        )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from email.message import Message
+    from email.message import EmailMessage, Message
 
 from triage.mail.mime import PATCH_NAME_RE, PATCH_TYPES, multipart_text
 

@@ -21,6 +21,9 @@ from textual.keys import _character_to_key
 from triage import paths
 from triage.ui.bindings import BY_ID, default_keymap
 
+# A keymap names each of triage's binding ids at most once; a file far beyond that is not one.
+MAX_KEYMAP_BYTES = 64 * 1024
+MAX_KEYMAP_IDS = 4 * len(BY_ID)
 _KEY_RE = re.compile(r"^[a-z0-9_+]+$|^[A-Z]$|^.$")
 
 
@@ -66,6 +69,8 @@ class Keymap:
 def read_keymap_file(path: Path) -> tuple[dict[str, str], list[str]]:
     """(id -> keys, problems); any problem means the file is not used."""
     try:
+        if path.stat().st_size > MAX_KEYMAP_BYTES:
+            return {}, [f"{path}:1: larger than {MAX_KEYMAP_BYTES // 1024} KiB, not a keymap; not used"]
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return {}, [f"{path}: cannot read keymap ({e})"]
@@ -75,9 +80,13 @@ def read_keymap_file(path: Path) -> tuple[dict[str, str], list[str]]:
         m = re.search(r"at line (\d+), column (\d+)", str(e))
         where = f"{path}:{m[1]}" if m else str(path)
         return {}, [f"{where}: {str(e).split(' (at line')[0]}"]
+    except RecursionError:
+        return {}, [f"{path}:1: values nested too deeply to read; not used"]
     table = data.get("bindings")
     if not isinstance(table, dict):
         return {}, [f"{path}:1: no [bindings] table"]
+    if len(table) > MAX_KEYMAP_IDS:
+        return {}, [f"{path}:1: {len(table)} binding ids, more than the {len(BY_ID)} triage has; not used"]
     out: dict[str, str] = {}
     problems: list[str] = []
     for binding_id, keys in table.items():
