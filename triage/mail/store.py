@@ -435,9 +435,17 @@ class Store:
 
     def _queue(self, op: dict[str, list[str]]) -> None:
         f = self._pending_file()
-        f.parent.mkdir(parents=True, exist_ok=True)
-        with f.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(op) + "\n")
+        try:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            with f.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(op) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as e:
+            raise StoreError(
+                f"notmuch database is locked and the change could not be queued in {f}: {e.strerror or e}; "
+                "nothing was changed"
+            ) from e
 
     def pending(self) -> list[dict[str, list[str]]]:
         f = self._pending_file()

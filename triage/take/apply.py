@@ -118,7 +118,14 @@ def apply_export(export: Export, repo: Path, *, base: str | None = None, branch:
     log = _git(repo, "log", "--reverse", "--format=%H %s", f"{base_rev}..HEAD").stdout
     commits = [(line[:40], line[41:]) for line in log.splitlines() if line]
     applied = Applied(export.series.id, str(repo), name, base_rev, commits)
-    record(applied)
+    try:
+        record(applied)
+    except OSError as e:
+        # The commits are in: say so, and where, rather than report the apply as failed.
+        export.notes.append(
+            f"applied to branch {name} in {repo} (checked out), but not recorded for the thank-you note "
+            f"({e.filename or _records_dir()}: {e.strerror or e})"
+        )
     return applied
 
 

@@ -50,8 +50,12 @@ def apply(
     problems = []
     try:
         store.set_state(exported.series.message_ids(), "accepted")
-    except StoreError as e:
-        problems.append(f"applied, but the state was not set: {e}")
+    except Exception as e:  # noqa: BLE001 - the commits are in whatever this raises: say where they are
+        why = f"{e.strerror} ({e.filename})" if isinstance(e, OSError) and e.strerror else str(e)
+        problems.append(
+            f"applied to branch {applied.branch} in {applied.repo} (checked out), but the state was not set "
+            f"to accepted: {why}"
+        )
     return applied, exported, problems
 
 

@@ -20,7 +20,7 @@ from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, OptionList
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from triage.cache.index import SeriesIndex
 from triage.config import Settings
@@ -103,6 +103,11 @@ class TriageApp(Taking):
             super().__init__()
             self.message_id, self.doc, self.followups = message_id, doc, followups
 
+    class OpenFailed(Message):
+        def __init__(self, series_id: str, text: str) -> None:
+            super().__init__()
+            self.series_id, self.text = series_id, text
+
     class StateSet(Message):
         def __init__(self, series_id: str, state: str | None, undo: UndoEntry | None) -> None:
             super().__init__()
@@ -123,6 +128,7 @@ class TriageApp(Taking):
         self._init_replying()
         self._init_taking()
         self._reopen: str | None = None  # the series to open again after the next load
+        self._quit_after_send = False
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -193,7 +199,7 @@ class TriageApp(Taking):
         try:
             s = find_series(self.store, series_id, known=self.index.known_facts(series_id))
         except StoreError as e:
-            self.post_message(self.Failed(str(e)))
+            self.post_message(self.OpenFailed(series_id, str(e)))
             return
         if not worker.is_cancelled:
             self.post_message(self.SeriesOpened(s))
@@ -263,6 +269,27 @@ class TriageApp(Taking):
         self.call_from_thread(self._set_unread, series_id, False)
 
     # -- message handlers (own the state) ---------------------------------------------------
+    def on_triage_app_open_failed(self, event: OpenFailed) -> None:
+        if self.opening == event.series_id:
+            self.opening = None  # Enter tries again
+        self.status.say(event.text, error=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Whatever a worker raises ends in the status line, and nothing stays waiting for it."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        what = event.worker.group or event.worker.name
+        text = f"{what} failed: {type(error).__name__}: {error}" if error else f"{what} failed"
+        self.status.say(text, error=True)
+        if event.worker.group == "open":
+            self.opening = None  # a failed open can be tried again
+        composer = self._composer()
+        if event.worker.group == "reply" and composer is not None and composer.sending:
+            composer.show_failure(text)
+        if self._quit_after_send and event.worker.group == "reply":
+            self.exit()
+
     def on_triage_base_progress(self, event: TriageBase.Progress) -> None:
         self.status.say(event.text)
 
@@ -441,6 +468,19 @@ class TriageApp(Taking):
 
     async def action_quit(self) -> None:
         composer = self._composer()
+        if composer is not None and composer.sending:
+            # The draft is saved and cannot change while it is sent; saving it again would
+            # wait for the send's lock and freeze the screen. Quit once the transport has
+            # answered (the send has its own deadline); quitting again quits at once.
+            if self._quit_after_send:
+                self.exit()
+                return
+            self._quit_after_send = True
+            self.status.say(
+                f"sending: triage quits when the transport answers (at most {self.settings.send.deadline:.0f}s); "
+                f"{self._key_name('triage.quit')} again quits now"
+            )
+            return
         if composer is not None:
             composer.flush()
             self.save_draft(composer.draft, now=True)

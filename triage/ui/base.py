@@ -27,6 +27,7 @@ class TriageBase(App[None]):
     opened: Series | None
     shown_message: str | None
     _reopen: str | None  # the series to open again after the next load
+    _quit_after_send: bool  # quit was asked for while a reply was being sent
 
     class Progress(Message):
         """A worker says what it is doing (status line)."""

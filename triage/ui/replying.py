@@ -27,7 +27,7 @@ from triage.reply.send import SendError
 from triage.textsafe import safe_line
 from triage.ui.base import TriageBase
 from triage.ui.screens.composer import ComposerScreen
-from triage.ui.screens.dialogs import DraftsDialog
+from triage.ui.screens.dialogs import DraftsDialog, PreparingReply
 from triage.ui.widgets.panes import PatchList
 
 RETIRED = 1 << 62  # a save sequence no snapshot reaches
@@ -41,6 +41,7 @@ class Replying(TriageBase):
         self._draft_lock = threading.Lock()
         self._draft_saved_seq: dict[str, int] = {}
         self._draft_seq = 0
+        self._reply_cancelled = False  # escape while a reply was prepared
 
     class ReplyReady(Message):
         def __init__(self, draft: Draft, resumed: bool) -> None:
@@ -72,7 +73,7 @@ class Replying(TriageBase):
         try:
             draft, resumed = start_reply(self.store, self.settings, self.drafts, parent_id, kind, series_id)
         except (StoreError, ReplyError, OSError) as e:
-            self.post_message(self.Failed(f"cannot start a reply: {e}"))
+            self.post_message(self.ReplyFailed("", f"cannot start a reply: {e}"))
             return
         self.post_message(self.ReplyReady(draft, resumed))
 
@@ -168,9 +169,22 @@ class Replying(TriageBase):
             return screen
         return None
 
+    def _preparing(self) -> PreparingReply | None:
+        return next((s for s in self.screen_stack if isinstance(s, PreparingReply)), None)
+
     def on_replying_reply_ready(self, event: ReplyReady) -> None:
+        typed = ""
+        waiting = self._preparing()
+        if waiting is not None:
+            typed = waiting.typed
+            waiting.dismiss(None)
+        elif self._reply_cancelled:
+            # Escape was pressed while it was prepared: the draft is kept for D.
+            self._reply_cancelled = False
+            self.status.say(f"reply prepared and kept: {self._key_name('triage.drafts')} lists unsent drafts")
+            return
         if self._composer() is None:
-            self.push_screen(ComposerScreen(event.draft, resumed=event.resumed))
+            self.push_screen(ComposerScreen(event.draft, resumed=event.resumed, typed_ahead=typed))
 
     def on_replying_reply_built(self, event: ReplyBuilt) -> None:
         composer = self._composer(event.draft_id)
@@ -178,12 +192,21 @@ class Replying(TriageBase):
             composer.show_preview(event.built)
 
     def on_replying_reply_failed(self, event: ReplyFailed) -> None:
+        if self._quit_after_send:
+            self.exit()
+            return
+        waiting = self._preparing()
+        if waiting is not None:
+            waiting.dismiss(None)
         self.status.say(event.text, error=True)
         composer = self._composer(event.draft_id)
         if composer is not None:
             composer.show_failure(event.text)
 
     def on_replying_reply_sent(self, event: ReplySent) -> None:
+        if self._quit_after_send:
+            self.exit()
+            return
         composer = self._composer(event.draft.id)
         if composer is not None:
             composer.dismiss(None)
@@ -240,6 +263,8 @@ class Replying(TriageBase):
             self.status.say("no message to reply to", error=True)
             return
         self.status.say("preparing the reply...")
+        self._reply_cancelled = False
+        self.push_screen(PreparingReply(), callback=lambda how: setattr(self, "_reply_cancelled", how == "cancel"))
         self.prepare_reply(parent, kind, self.opened.id)
 
     def action_drafts(self) -> None:

@@ -78,7 +78,8 @@ class Taking(Replying):
         except (StoreError, UserError, OSError) as e:
             self.post_message(self.Failed(str(e)))
             return
-        text = f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}; state → accepted"
+        state = "state not set (see below)" if problems else "state → accepted"
+        text = f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}; {state}"
         self.post_message(self.SeriesChanged(text, exported.notes + problems))
 
     @work(thread=True, exclusive=True, group="take", exit_on_error=False)

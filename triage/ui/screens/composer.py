@@ -87,10 +87,11 @@ class ComposerScreen(Screen[None]):
     }
     """
 
-    def __init__(self, draft: Draft, *, resumed: bool = False) -> None:
+    def __init__(self, draft: Draft, *, resumed: bool = False, typed_ahead: str = "") -> None:
         super().__init__()
         self.draft = draft
         self.resumed = resumed
+        self.typed_ahead = typed_ahead  # typed while the reply was prepared
         self.built: Built | None = None
         self.sending = False
         self._save_timer: Timer | None = None
@@ -118,6 +119,12 @@ class ComposerScreen(Screen[None]):
         while row > 0 and not lines[row].strip():
             row -= 1
         area.move_cursor((row, len(lines[row])))
+        if self.typed_ahead:
+            typed = safe_text(self.typed_ahead)
+            if lines[row].startswith(tuple(f"{t}:" for t in TRAILERS.values())):
+                area.insert(f"{typed}\n\n", (row, 0))  # above the trailer, as its own paragraph
+            else:
+                area.insert(f"\n\n{typed}" if lines[row].strip() else typed)
         note = "resumed a saved draft · " if self.resumed else ""
         send, edit, close = self.triage._key_name("triage.send"), self.triage._key_name("triage.edit_external"), self.triage._key_name("triage.composer.close")
         self.hint(f"{note}{send} preview and send · {edit} $EDITOR · {close} close (draft kept) · saved as you type")

@@ -98,3 +98,36 @@ class DraftsDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class PreparingReply(ModalScreen[str | None]):
+    """Holds the keyboard between a reply key and the composer: what is typed meanwhile
+    goes into the draft (never to the list, where "a" would accept the series)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = """
+    PreparingReply { align: center middle; }
+    PreparingReply > Vertical { height: auto; width: 60; background: $panel; padding: 0 1; }
+    PreparingReply TextArea { height: 3; }
+    """
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea
+
+        with Vertical():
+            yield Static(Text("preparing the reply… what you type now goes into it (escape cancels)"))
+            yield TextArea(id="typed-ahead", soft_wrap=True)
+
+    def on_mount(self) -> None:
+        from textual.widgets import TextArea
+
+        self.query_one(TextArea).focus()
+
+    @property
+    def typed(self) -> str:
+        from textual.widgets import TextArea
+
+        return self.query_one(TextArea).text
+
+    def action_cancel(self) -> None:
+        self.dismiss("cancel")
