@@ -74,3 +74,20 @@ def test_the_author_of_a_patch_is_the_files_sender(make_store) -> None:
                       ("Subject", "[PATCH] widget: fix"), ("Date", DATE), ("Message-ID", "<p@x>")], patch_body())
     (s,) = load_series(make_store(patch))
     assert s.author_email != "bob@example.org"
+
+
+def test_format_characters_in_names_never_reach_the_screen_raw(tmp_path) -> None:
+    import unicodedata
+
+    from triage.ui.documents import message_document
+
+    names = "=?utf-8?q?Tag=F3=A0=81=81ged?= <t@example.org>, =?utf-8?q?Num=D8=80ber_=E2=80=AEevil?= <n@example.org>"
+    f = tmp_path / "m.eml"
+    f.write_bytes(raw_mail([("From", "a@example.com"), ("To", names), ("Cc", names), ("Subject", "x \u0600 y"),
+                            ("Message-ID", "<m@x>")], "body \U000e0041 text\n"))
+    msg = read_message("m@x", str(f))
+    assert len(msg.to) == 2  # the encoded names stay two recipients
+    doc = message_document(msg)
+    for line in doc.lines:
+        text = "".join(seg.text for seg in line)
+        assert not [c for c in text if unicodedata.category(c) == "Cf" and c not in "\u200c\u200d"], text

@@ -10,7 +10,7 @@ from pathlib import Path
 from triage.config import Settings
 from triage.mail.message import read_message
 from triage.mail.query import from_query, id_query, thread_query
-from triage.mail.store import Store, StoreError
+from triage.mail.store import Store
 from triage.reply.outbox import identity
 from triage.series.model import Series
 from triage.series.service import find_series, load_series
