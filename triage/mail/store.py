@@ -132,10 +132,13 @@ def _trust_file_senders(records: list[MessageRecord]) -> None:
     """Where a message's file was read, its sender is the From parsed from the file before
     its name was decoded: notmuch's decoded From can be forged by an encoded display name
     (or an encoded word inside the angle brackets)."""
+    from triage.mail.addresses import decoded_name
+
     for r in records:
         sender = r.facts.sender
         if sender is not None and sender[1] != r.from_email:
-            r.from_name, r.from_email = author_name(sender[0]) if sender[0] else r.from_name, sender[1]
+            name = decoded_name(sender[0])
+            r.from_name, r.from_email = author_name(name) if name else r.from_name, sender[1]
 
 
 class Store:

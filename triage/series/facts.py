@@ -34,8 +34,9 @@ class BodyFacts(NamedTuple):
     supersedes: tuple[str, ...] = ()
     unreadable: bool = False
     mentions: tuple[str, ...] = ()
-    # (name, address) of the From as the file has it, parsed before the name was decoded;
-    # ("", "") when it holds no usable address. None: the file was not read.
+    # (name, address) of the From as the file has it, parsed before the name was decoded
+    # (the name is still encoded: mail.addresses.decoded_name decodes it once); ("", "")
+    # when it holds no usable address. None: the file was not read.
     sender: tuple[str, str] | None = None
     patch_id: str | None = None  # last: the body helper's late patch-ids replace it by position
 
