@@ -13,7 +13,7 @@ import pytest
 
 from triage.mail.importer import import_paths
 from triage.mail.store import Store, StoreConfig
-from triage.series.model import Series
+from triage.model.series import Series
 from triage.series.service import load_series
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -179,7 +179,7 @@ import msgspec
 from pathlib import Path
 from triage import forked
 from triage.cache import index as ix
-from triage.mail import facts_reader
+from triage.series import facts_reader
 from triage.mail.store import Store, StoreConfig
 
 facts_reader.PARALLEL_THRESHOLD = 0  # the body helper runs, as on a large store: its threads must be gone at the fork

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import FIXTURES, needs_corpus
 from triage.mail.importer import split_mbox
 from triage.mail.parse import body_text, header_text, parse_bytes
-from triage.series.subject import parse_subject
+from triage.model.subject import parse_subject
 from triage.series.trailers import patch_trailers
 
 B4 = FIXTURES / "b4"

@@ -5,21 +5,22 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CORPUS, needs_corpus
-from triage.mail import facts_reader
-from triage.mail.facts_reader import FactsReader, trailer_query
 from triage.mail.store import Store, StoreConfig
+from triage.series import facts_reader
+from triage.series.facts_reader import FactsReader, trailer_query
+from triage.series.records import records as read_records
 
 PWM = CORPUS / "threads" / "linux-pwm"
 
 
 def _facts(store: Store, monkeypatch: pytest.MonkeyPatch, threshold: int) -> dict[str, object]:
     monkeypatch.setattr(facts_reader, "PARALLEL_THRESHOLD", threshold)
-    return {r.message_id: r.facts for r in store.records("*")}
+    return {r.message_id: r.facts for r in read_records(store, "*")}
 
 
 def _walk_items(store: Store) -> list[tuple[str, str | None, str]]:
     """What the walk hands a reader: every message with its file and its subject."""
-    records = store.records("*", with_facts=False)
+    records = read_records(store, "*", with_facts=False)
     paths = store.message_paths(r.message_id for r in records)
     return [(r.message_id, paths[r.message_id], r.subject) for r in records]
 
@@ -153,7 +154,7 @@ def test_a_failed_walk_leaves_no_helper_behind(make_store, monkeypatch: pytest.M
 
     monkeypatch.setattr(rawwalk, "walk", failing_walk)
     with pytest.raises(RuntimeError, match="disk went away"):
-        store.records("*")
+        read_records(store, "*")
     assert len(helpers) == 1
     assert helpers[0].proc.poll() is not None  # the helper process is gone
     assert not helpers[0].feeder.is_alive() and not helpers[0].reader.is_alive()
@@ -162,14 +163,14 @@ def test_a_failed_walk_leaves_no_helper_behind(make_store, monkeypatch: pytest.M
 @needs_corpus
 def test_facts_left_out_for_replies_and_patches_change_no_series(make_store) -> None:
     """The reply-aware facts skip fields the model never reads; reading everything gives the same series."""
-    from triage.mail.facts_reader import read_facts
+    from triage.series.facts_reader import read_facts
     from triage.series.grouping import group_series
 
     store = make_store(PWM)
-    lean = store.records("*")
+    lean = read_records(store, "*")
     paths = store.message_paths(r.message_id for r in lean)
     with_trailers = store.matching_ids(trailer_query("*"))
-    full = store.records("*", with_facts=False)
+    full = read_records(store, "*", with_facts=False)
     for r in full:  # the same messages read, every fact computed
         if not (r.parsed.is_reply or r.parsed.is_forward) or r.message_id in with_trailers:
             r.facts = read_facts(paths[r.message_id], None)

@@ -17,14 +17,14 @@ from tests.conftest import create_store
 from tests.mailgen import raw_mail
 from triage.cache.index import SeriesIndex, _pack_thread, _unpack_thread
 from triage.mail.addresses import parse_raw, raw_sender, sender_of_decoded
-from triage.mail.facts_reader import read_facts
 from triage.mail.importer import import_paths
 from triage.mail.message import read_message
 from triage.mail.parse import body_text_of
+from triage.model.series import MessageRecord
+from triage.model.subject import CLAIM_CAP, parse_subject
 from triage.series.facts import facts_from_text
+from triage.series.facts_reader import read_facts
 from triage.series.grouping import group_series, link_info, link_versions
-from triage.series.model import MessageRecord
-from triage.series.subject import CLAIM_CAP, parse_subject
 
 NASTY_TEXT = st.text(
     alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=("Cs",)), max_size=80

@@ -22,7 +22,7 @@ from triage.config import Settings
 from triage.reply.draft import DraftError, DraftStore, build_message
 from triage.reply.outbox import send_draft, start_reply
 from triage.reply.send import SendError
-from triage.reply.sendconfig import SendSettings
+from triage.sendconfig import SendSettings
 
 OWN = {"from", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references", "mime-version",
        "content-type", "content-transfer-encoding"}

@@ -19,7 +19,7 @@ from triage.reply.draft import Draft, DraftError, DraftStore, build_message, par
 from triage.reply.headers import reply_subject
 from triage.reply.outbox import ReplyError, identity, send_draft, start_reply
 from triage.reply.send import SendError
-from triage.reply.sendconfig import SendSettings
+from triage.sendconfig import SendSettings
 from triage.series.service import load_series
 
 SERIES = CORPUS / "threads" / "linux-pwm" / "mc33xs2410-high-side-switch" / "v09-PATCH-v9-0-2.mbox"

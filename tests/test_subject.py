@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from triage.series.subject import parse_subject
+from triage.model.subject import parse_subject
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from tests.test_hostile_reply import TricklingServer
 from tests.uihelpers import settle, wait_for
 from triage import paths
 from triage.config import Settings
-from triage.reply.sendconfig import SendSettings
+from triage.sendconfig import SendSettings
 from triage.series.service import find_series
 from triage.ui import replying
 from triage.ui.app import make_app

@@ -12,7 +12,7 @@ from tests.smtpserver import SMTPServer, free_port
 from tests.uihelpers import settle, wait_for
 from triage.config import Settings
 from triage.reply.draft import DraftStore
-from triage.reply.sendconfig import SendSettings
+from triage.sendconfig import SendSettings
 from triage.ui.app import make_app
 from triage.ui.keymaps import load_keymap
 from triage.ui.screens.composer import ComposerScreen

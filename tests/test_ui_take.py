@@ -11,7 +11,7 @@ from tests.smtpserver import SMTPServer
 from tests.uihelpers import wait_for
 from triage.config import Settings
 from triage.mail.importer import import_paths
-from triage.reply.sendconfig import SendSettings
+from triage.sendconfig import SendSettings
 from triage.ui.app import make_app
 from triage.ui.keymaps import load_keymap
 from triage.ui.screens.composer import ComposerScreen

@@ -12,7 +12,7 @@ from triage import __version__
 from triage.config import Settings, load_settings
 from triage.errors import UserError
 from triage.mail.store import Store, StoreConfig, StoreError
-from triage.series.model import STATES
+from triage.model.series import STATES
 from triage.textsafe import json_safe, safe_line
 
 EPILOG = """\

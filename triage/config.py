@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from triage import paths
-from triage.reply.sendconfig import SendSettings
-from triage.series.model import DEFAULT_TAG_PREFIX, STATES
+from triage.model.series import DEFAULT_TAG_PREFIX, STATES
+from triage.sendconfig import SendSettings
 
 MAX_CONFIG_BYTES = 256 * 1024  # a settings file is a few hundred bytes; more is not one
 

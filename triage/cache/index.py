@@ -27,7 +27,8 @@ import msgspec
 
 from triage import forked, paths
 from triage.mail.store import Store, StoreError
-from triage.series.facts import BodyFacts
+from triage.model.records import BodyFacts
+from triage.model.series import STATES, MessageRecord, Series
 from triage.series.grouping import (
     LOOSE_WINDOW_SECONDS,
     LinkInfo,
@@ -36,7 +37,7 @@ from triage.series.grouping import (
     link_info,
     link_versions,
 )
-from triage.series.model import STATES, MessageRecord, Series
+from triage.series.records import records_in_stages, records_of_threads
 from triage.textsafe import json_safe
 
 SCHEMA = "13"
@@ -383,7 +384,7 @@ class SeriesIndex:
         the copy fails, everything is written here."""
         if progress:
             progress("reading the notmuch database")
-        records, patch_ids_known = self.store.records_in_stages("*")
+        records, patch_ids_known = records_in_stages(self.store, "*")
         if progress:
             progress(f"grouping {len(records)} messages into series")
         series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False, me=self._me)
@@ -466,7 +467,7 @@ class SeriesIndex:
             threads.update(tid for (tid,) in con.execute(q, chunk))
         old = {tid: self._thread(con, tid) for tid in threads}
         known = {r.message_id: r.facts for rs in old.values() for r in rs}
-        fresh = self.store.records_of_threads(sorted({tid for _, tid in changed}), known=known)
+        fresh = records_of_threads(self.store, sorted({tid for _, tid in changed}), known=known)
         fresh_by_thread = _by_thread(fresh)
         threads = self._expand(con, threads, fresh)
         fresh_ids = {r.message_id for r in fresh}

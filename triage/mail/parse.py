@@ -182,7 +182,7 @@ def _part_text(part: Message) -> str:
         charset = part.get_content_charset()
     except Exception:  # noqa: BLE001
         charset = None
-    return decode_bytes(payload, charset)
+    return decode_bytes(payload if isinstance(payload, bytes) else b"", charset)
 
 
 @dataclass(slots=True)

@@ -17,18 +17,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import notmuch2
 
 from triage import paths
 from triage.mail import rawwalk
-from triage.mail.query import thread_query
-from triage.series.facts import BodyFacts
-from triage.series.model import DEFAULT_TAG_PREFIX, STATES, MessageRecord
-
-if TYPE_CHECKING:
-    from triage.mail.facts_reader import FactsReader
+from triage.model.records import BodyFacts
+from triage.model.series import DEFAULT_TAG_PREFIX, STATES, MessageRecord
 
 LOCK_WAIT_SECONDS = 10.0
 
@@ -128,17 +124,12 @@ def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> Me
     )
 
 
-def _trust_file_senders(records: list[MessageRecord]) -> None:
-    """Where a message's file was read, its sender is the From parsed from the file before
-    its name was decoded: notmuch's decoded From can be forged by an encoded display name
-    (or an encoded word inside the angle brackets)."""
-    from triage.mail.addresses import decoded_name
+class BodySink(Protocol):
+    """What takes the messages whose bodies are to be read (the series layer's reader)."""
 
-    for r in records:
-        sender = r.facts.sender
-        if sender is not None and sender[1] != r.from_email:
-            name = decoded_name(sender[0])
-            r.from_name, r.from_email = author_name(name) if name else r.from_name, sender[1]
+    def submit(self, message_id: str, path: str | None, subject: str) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 class Store:
@@ -217,7 +208,7 @@ class Store:
 
     def identities(self) -> set[str]:
         """The user's addresses from the notmuch config (user.primary_email, user.other_email)."""
-        found = set()
+        found: set[str] = set()
         for key in ("user.primary_email", "user.other_email"):
             value = self.config_value(key) or ""
             found.update(a.strip().lower() for a in value.split(";") if a.strip())
@@ -228,83 +219,44 @@ class Store:
             return db.count_messages(query)
 
     # -- reading -----------------------------------------------------------------
-    def records(
-        self, query: str = "*", *, with_facts: bool = True, known: dict[str, BodyFacts] | None = None
+    def walk_records(
+        self, query: str, sink: BodySink | None = None, known: dict[str, BodyFacts] | None = None
     ) -> list[MessageRecord]:
         """Every message of every thread that ``query`` reaches, with thread structure.
 
-        With ``with_facts`` the bodies that matter are read (see ``facts_reader``);
-        ``known`` supplies facts already computed (bodies never change for a message).
-        """
-        records, complete = self.records_in_stages(query, with_facts=with_facts, known=known)
-        complete()
-        return records
-
-    def records_in_stages(
-        self, query: str = "*", *, with_facts: bool = True, known: dict[str, BodyFacts] | None = None
-    ) -> tuple[list[MessageRecord], Callable[[], None]]:
-        """As :meth:`records`, but the patch-ids in the facts may still be on their way: the
-        returned function waits for them and puts them in. Only version linking reads
-        patch-ids, so a caller groups series meanwhile (the body helper makes them then)."""
-        # Imported here: a warm start never reads a body, and these pull in the email package.
-        from triage.mail.facts_reader import PARALLEL_THRESHOLD, FactsReader, trailer_query
-
+        Each message whose facts are not ``known`` is handed to ``sink`` (with its file
+        and subject) as the walk goes; the series layer's body reader is one. On a
+        failure the sink is aborted, so no helper process outlives the walk."""
         out: list[MessageRecord] = []
         q = query or "*"
-        reader: FactsReader | None = None
         with self.read() as db:
             try:
-                if with_facts:
-                    tq = trailer_query(q)
-                    many = db.count_messages(q) >= PARALLEL_THRESHOLD
-                    reader = FactsReader(
-                        lambda: self.matching_ids(tq),
-                        helper=(self.config, tq) if many else None,
-                    )
                 if rawwalk.available():
-                    self._raw_records(db, q, out, reader, known)
+                    self._raw_records(db, q, out, sink, known)
                 else:
                     for thread in db.threads(q):
                         tid = thread.threadid
                         for msg, parent in walk_thread(thread):
                             r = record_from(msg, tid, parent)
                             out.append(r)
-                            if reader is not None:
-                                if known is not None and r.message_id in known:
-                                    r.facts = known[r.message_id]
-                                else:
-                                    reader.submit(r.message_id, _path(msg), r.subject)
+                            if known is not None and r.message_id in known:
+                                r.facts = known[r.message_id]
+                            elif sink is not None:
+                                sink.submit(r.message_id, _path(msg), r.subject)
             except BaseException as e:
-                if reader is not None:
-                    reader.abort()  # no helper process outlives a failed walk
+                if sink is not None:
+                    sink.abort()
                 if isinstance(e, notmuch2.NotmuchError):
                     raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
                 raise
-        if reader is None:
-            _trust_file_senders(out)
-            return out, lambda: None
-        facts = reader.results()
-        for r in out:
-            if r.message_id in facts:
-                r.facts = facts[r.message_id]
-        _trust_file_senders(out)
-
-        def complete() -> None:
-            pids = reader.patch_ids()
-            if pids:
-                make = BodyFacts._make  # patch_id is the last field; _replace costs 5x more
-                for r in out:
-                    if r.message_id in pids:
-                        r.facts = make((*r.facts[:-1], pids[r.message_id]))
-
-        return out, complete
+        return out
 
     @staticmethod
     def _raw_records(
         db: notmuch2.Database,
         q: str,
         out: list[MessageRecord],
-        reader: FactsReader | None,
+        reader: BodySink | None,
         known: dict[str, BodyFacts] | None,
     ) -> None:
         tag_sets: dict[tuple[str, ...], frozenset[str]] = {}  # a list has a handful of tag sets
@@ -328,15 +280,6 @@ class Store:
                 return [(m.messageid, m.threadid) for m in db.messages(f"lastmod:{revision}..")]
             except notmuch2.NotmuchError as e:
                 raise StoreError(f"notmuch lastmod query failed: {e}") from e
-
-    def records_of_threads(
-        self, thread_ids: list[str], *, known: dict[str, BodyFacts] | None = None
-    ) -> list[MessageRecord]:
-        out: list[MessageRecord] = []
-        for i in range(0, len(thread_ids), 100):
-            q = " OR ".join(thread_query(t) for t in thread_ids[i : i + 100])
-            out.extend(self.records(q, known=known))
-        return out
 
     def matching_ids(self, query: str) -> set[str]:
         with self.read() as db:

@@ -39,6 +39,7 @@ class WireHeader(str):
 
     name: str
     pairs: list[tuple[str, str]] | None  # an address header's (name, address) pairs
+    _folded: str
 
     def __new__(cls, name: str, decoded: str, folded: str, pairs: list[tuple[str, str]] | None = None) -> WireHeader:
         self = super().__new__(cls, decoded)

@@ -12,7 +12,7 @@ import re
 from email.utils import formataddr
 
 from triage.mail.addresses import is_plain_address, one_line, parse_list, parse_raw
-from triage.series.subject import REPLY_RE
+from triage.model.subject import REPLY_RE
 
 __all__ = ["is_plain_address", "one_line", "parse_address_header", "parse_addresses"]
 

@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 from triage.errors import UserError
-from triage.reply.sendconfig import NOT_CONFIGURED, SendSettings
+from triage.sendconfig import NOT_CONFIGURED, SendSettings
 
 if TYPE_CHECKING:
     from triage.reply.draft import Built

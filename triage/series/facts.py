@@ -7,10 +7,9 @@ can be cached by message id (the scale issue's cache stores them).
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
+from triage.model.records import NO_FACTS, BodyFacts, RawTrailer  # noqa: F401 - re-exported
 from triage.series.trailers import (
-    RawTrailer,
     commit_message,
     followup_trailers,
     patch_trailers,
@@ -22,60 +21,6 @@ _DIFF_MARKERS = ("\ndiff --git ", "\nIndex: ", "\nrename from ", "\nold mode ", 
 _UNIFIED_RE = re.compile(r"^--- \S[^\n]*\n\+\+\+ \S", re.MULTILINE)
 _CHANGE_ID_RE = re.compile(r"^change-id:\s*(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
 _SUPERSEDES_RE = re.compile(r"^Supersedes:\s*<?([^<>\s]+@[^<>\s]+)>?", re.MULTILINE | re.IGNORECASE)
-
-
-class BodyFacts(NamedTuple):
-    """What the model reads of a body (a named tuple: immutable and cheap to build)."""
-
-    has_diff: bool = False
-    own_trailers: tuple[RawTrailer, ...] = ()
-    followup_trailers: tuple[RawTrailer, ...] = ()
-    change_id: str | None = None
-    supersedes: tuple[str, ...] = ()
-    unreadable: bool = False
-    mentions: tuple[str, ...] = ()
-    # (name, address) of the From as the file has it, parsed before the name was decoded
-    # (the name is still encoded: mail.addresses.decoded_name decodes it once); ("", "")
-    # when it holds no usable address. None: the file was not read.
-    sender: tuple[str, str] | None = None
-    patch_id: str | None = None  # last: the body helper's late patch-ids replace it by position
-
-    def to_tuple(self) -> tuple | None:
-        """Plain data (None for no facts): pickles in C, where the dataclass would unpickle
-        field by field in Python; the index and the body-reading helper both use it."""
-        if self is NO_FACTS or self == NO_FACTS:
-            return None
-        return (
-            self.has_diff,
-            tuple(map(tuple, self.own_trailers)),  # (name, value) as plain tuples
-            tuple(map(tuple, self.followup_trailers)),
-            self.change_id,
-            self.supersedes,
-            self.unreadable,
-            self.mentions,
-            self.sender,
-            self.patch_id,
-        )
-
-    @staticmethod
-    def from_tuple(t: tuple | None) -> BodyFacts:
-        if t is None:
-            return NO_FACTS
-        has_diff, own, fup, change_id, supersedes, unreadable, mentions, sender, pid = t
-        return BodyFacts(
-            has_diff,
-            tuple(map(RawTrailer._make, own)) if own else (),
-            tuple(map(RawTrailer._make, fup)) if fup else (),
-            change_id,
-            supersedes,
-            unreadable,
-            mentions,
-            (sender[0], sender[1]) if sender is not None else None,
-            pid,
-        )
-
-
-NO_FACTS = BodyFacts()
 
 
 # Anchored on a literal newline rather than ^ with MULTILINE: the engine then jumps from

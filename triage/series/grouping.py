@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from triage.series.model import (
+from triage.model.series import (
     DEFAULT_TAG_PREFIX,
     STATES,
     MessageRecord,
@@ -175,9 +175,9 @@ def group_series(
             continue
         target: _Draft | None = None
         for a in _ancestors(m, records):
-            d = owner.get(a.message_id)
-            if d is not None and kinds[a.message_id] in (COVER, PATCH) and d.compatible(m):
-                target = d
+            found = owner.get(a.message_id)
+            if found is not None and kinds[a.message_id] in (COVER, PATCH) and found.compatible(m):
+                target = found
                 break
         if target is None or not target.add(m):
             # Unthreaded, a second posting inside a thread, or threaded under something
@@ -366,11 +366,11 @@ def _attribute(
             mid = p.message.message_id
             seen: set[tuple[str, str]] = set()
             merged: list[Trailer] = []
-            for t in (*own.get(mid, no_trailers), *extra.get(mid, no_trailers), *cover_trailers):
-                key = trailer_key(t.name, t.value)
+            for tr in (*own.get(mid, no_trailers), *extra.get(mid, no_trailers), *cover_trailers):
+                key = trailer_key(tr.name, tr.value)
                 if key not in seen:
                     seen.add(key)
-                    merged.append(t)
+                    merged.append(tr)
             p.trailers = merged
 
 
@@ -530,8 +530,8 @@ def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[
         for sup in info.supersedes:
             if sup in by_member:
                 uf.union(by_member[sup], info.id)
-        for other in info.link_to:
-            uf.union(other, info.id)
+        for older in info.link_to:
+            uf.union(older, info.id)
     families: dict[str, list[LinkInfo]] = defaultdict(list)
     for info in infos:
         families[uf.find(info.id)].append(info)

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 
 from triage.mail.query import thread_query
 from triage.mail.store import Store, StoreError
+from triage.model.series import Series
 from triage.series.facts import BodyFacts
 from triage.series.grouping import group_series
-from triage.series.model import Series
+from triage.series.records import records as read_records
 
 
 def load_series(
@@ -20,7 +21,7 @@ def load_series(
     series is kept when any of its messages matches.
     """
     q = query.strip() or "*"
-    records = store.records(q, known=known)
+    records = read_records(store, q, known=known)
     series = group_series(records, tag_prefix=store.config.tag_prefix, ignore_from=ignore_from, me=store.identities())
     if q != "*":
         matched = store.matching_ids(q)

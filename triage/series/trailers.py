@@ -11,67 +11,23 @@ Rules chosen where the public tools disagree (``series-rules.md`` section 3):
 
 from __future__ import annotations
 
-import functools
 import re
-from typing import NamedTuple
 
-PERSON_TRAILERS = {
-    "reviewed-by": "Reviewed-by",
-    "acked-by": "Acked-by",
-    "tested-by": "Tested-by",
-    "nacked-by": "Nacked-by",
-    "reported-by": "Reported-by",
-    "suggested-by": "Suggested-by",
-    "co-developed-by": "Co-developed-by",
-    "signed-off-by": "Signed-off-by",
-    "reported-and-tested-by": "Reported-and-tested-by",
-}
-# Trailers that are not people but belong to the commit when it is applied.
-OTHER_TRAILERS = {"link": "Link", "fixes": "Fixes", "closes": "Closes", "cc": "Cc"}
-# A follow-up adds people and references, never a Cc line for the commit.
-FOLLOWUP_OTHER = {"link", "fixes", "closes"}
-NEGATIVE = {"nacked-by"}
+from triage.model.records import (  # noqa: F401 - the trailer vocabulary, re-exported
+    _ADDR_RE,
+    FOLLOWUP_OTHER,
+    NEGATIVE,
+    OTHER_TRAILERS,
+    PERSON_TRAILERS,
+    RawTrailer,
+    trailer_key,
+)
+
 REVIEW_KINDS = ("Reviewed-by", "Acked-by", "Tested-by")
 
 _TRAILER_RE = re.compile(r"^\s*([A-Za-z][A-Za-z-]*[A-Za-z])\s*:\s*(\S.*?)\s*$")
-_ADDR_RE = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 _MAILTO_JUNK_RE = re.compile(r"<([^<>\s]+@[^<>\s]+)<mailto:[^<>]*>>")
-_LINK_ID_RE = re.compile(r"https?://(?:lore\.kernel\.org/(?:[^/]+/)?|patch\.msgid\.link/|msgid\.link/)(?:r/)?([^/\s#]+)")
 _WS_RE = re.compile(r"\s+")
-
-
-class RawTrailer(NamedTuple):
-    """A trailer as written in one message body (a named tuple: immutable, and cheap to
-    build by the tens of thousands on a list archive)."""
-
-    name: str
-    value: str
-
-    @property
-    def email(self) -> str | None:
-        m = _ADDR_RE.search(self.value)
-        return m[1] if m else None
-
-    @property
-    def person(self) -> bool:
-        return self.name.lower() in PERSON_TRAILERS
-
-    @property
-    def negative(self) -> bool:
-        return self.name.lower() in NEGATIVE
-
-    def key(self) -> tuple[str, str]:
-        """Identity for de-duplication (case and spacing folded, links by message id)."""
-        return trailer_key(self.name, self.value)
-
-
-@functools.lru_cache(maxsize=65536)
-def trailer_key(name: str, value: str) -> tuple[str, str]:
-    """:meth:`RawTrailer.key` of a name and value; cached, as a list repeats the same trailers."""
-    low = name.lower()
-    if low == "link" and (m := _LINK_ID_RE.match(value)):
-        return low, m[1].lower()
-    return low, " ".join(value.split()).lower()  # str.split: the same whitespace as \s, in C
 
 
 def _canonical_name(name: str, *, followup: bool) -> str | None:

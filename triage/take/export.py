@@ -18,9 +18,9 @@ from triage.mail import wire
 from triage.mail.addresses import parse_list, parse_raw
 from triage.mail.message import read_message
 from triage.mail.store import Store
+from triage.model.series import Patch, Series
 from triage.reply.compose import Identity
 from triage.reply.headers import one_line
-from triage.series.model import Patch, Series
 from triage.series.trailers import RawTrailer, commit_message, patch_trailers
 from triage.textsafe import clean_value
 
@@ -176,5 +176,5 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
     texts = [p.body for p in reversed(out.patches)]
     if series.cover is not None:
         texts.insert(0, read_message(series.cover.message_id, paths[series.cover.message_id]).body)
-    out.base_commit = next((m[1] for t in texts if (m := _BASE_RE.search(t))), None)
+    out.base_commit = next((b[1] for t in texts if (b := _BASE_RE.search(t))), None)
     return out

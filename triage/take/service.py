@@ -11,8 +11,8 @@ from triage.config import Settings
 from triage.mail.message import read_message
 from triage.mail.query import from_query, id_query, thread_query
 from triage.mail.store import Store
+from triage.model.series import Series
 from triage.reply.outbox import identity
-from triage.series.model import Series
 from triage.series.service import find_series, load_series
 from triage.take.apply import Applied, ApplyError, apply_export, recorded
 from triage.take.export import Export, ExportError, ExportOptions, export_series

@@ -26,7 +26,7 @@ from triage.cache.index import SeriesIndex
 from triage.config import Settings
 from triage.mail.message import read_message
 from triage.mail.store import Store, StoreError
-from triage.series.model import STATES, Series
+from triage.model.series import STATES, Series
 from triage.series.patchdoc import parse_patch
 from triage.series.service import find_series
 from triage.textsafe import safe_line

@@ -9,7 +9,7 @@ from textual.message import Message
 
 from triage.config import Settings
 from triage.mail.store import Store
-from triage.series.model import Series
+from triage.model.series import Series
 from triage.ui.keymaps import Keymap
 from triage.ui.listmodel import ListModel
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from triage.series.model import STATES
+from triage.model.series import STATES
 
 # Scopes: "app" keys work everywhere; the others only while that pane has focus.
 SCOPES = ("app", "list", "patches", "viewer", "composer")

@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from triage.mail.message import MessageText, short_list
-from triage.series.model import Series
+from triage.model.series import Series
 from triage.series.patchdoc import PatchDoc, parse_patch
 from triage.series.trailers import MENTION_RE, PERSON_TRAILERS
 from triage.take.rangediff import RangeLine
@@ -114,8 +114,8 @@ def patch_document(m: MessageText, patch: PatchDoc | None = None) -> Document:
     for f in patch.files:
         doc.files.append((len(doc.lines), f.path, f.added, f.removed))
         doc.add_parts([(f"━━ {f.path} ", FILE), (f"+{f.added}", ADDED), (" ", None), (f"-{f.removed}", REMOVED)])
-        for h in f.header[1:]:
-            doc.add(h, META)
+        for header_line in f.header[1:]:
+            doc.add(header_line, META)
         if f.binary:
             doc.add("(binary file)", META)
         for h in f.hunks:
@@ -173,7 +173,10 @@ class _PrefixLines:
 
     def __getitem__(self, index: int | slice) -> Line | list[Line]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+            return [self._cached(i) for i in range(*index.indices(len(self)))]
+        return self._cached(index)
+
+    def _cached(self, index: int) -> Line:
         if index < 0:
             index += len(self)
         if index not in self.cache:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.series.model import STATES
+from triage.model.series import STATES
 
 SORTS = ("date", "author", "state")
 Row = dict[str, Any]

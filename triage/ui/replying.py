@@ -255,6 +255,7 @@ class Replying(TriageBase):
             return
         plist = self.query_one(PatchList)
         h = plist.highlighted
+        parent: str | None
         if h is not None and 0 <= h < len(plist.entries):
             parent = plist.entries[h][0]
         else:

@@ -13,8 +13,8 @@ from textual.message import Message
 
 from triage.errors import UserError
 from triage.mail.store import StoreError
+from triage.model.series import Series
 from triage.reply.outbox import identity, start_reply
-from triage.series.model import Series
 from triage.take import service as take
 from triage.take.apply import branch_name
 from triage.take.export import ExportError

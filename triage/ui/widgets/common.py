@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from triage.ui.bindings import for_scope
 
 
-def scope_bindings(scope: str, *, priority: bool = False) -> list[Binding]:
+def scope_bindings(scope: str, *, priority: bool = False) -> list[BindingType]:
     """A widget's BINDINGS, from the one action table (so keymaps can remap them by id).
 
     ``priority`` keys are seen before the focused widget (the composer's, over its TextArea).

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from triage.series.model import Series
+from triage.model.series import Series
 from triage.textsafe import safe_line
 from triage.ui.widgets.common import pane_css, scope_bindings
 

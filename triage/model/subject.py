@@ -58,7 +58,7 @@ class ParsedSubject(NamedTuple):
     version: int = 1
     subversion: int | None = None
     version_explicit: bool = False
-    index: int | None = None
+    index: int | None = None  # type: ignore[assignment]  # shadows tuple.index, as named in the JSON
     total: int | None = None
     open_total: bool = False
     rfc: bool = False
@@ -104,7 +104,7 @@ class _GroupInfo(NamedTuple):
     pull: bool
     version: int | None
     subversion: int | None
-    index: int | None
+    index: int | None  # type: ignore[assignment]
     total: int | None
     open_total: bool
     others: tuple[str, ...]

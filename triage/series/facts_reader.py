@@ -27,8 +27,8 @@ from typing import IO, Any
 
 from triage.mail.addresses import sender_of_raw
 from triage.mail.parse import body_and_from, read_bytes
+from triage.model.subject import parse_subject
 from triage.series.facts import BodyFacts, body_patch_id, facts_from_text
-from triage.series.subject import parse_subject
 
 # Replies are read only when their body can carry a trailer that credits a reviewer.
 # A follow-up's lone Signed-off-by, Link, Fixes or Closes is not collected (see README).
@@ -97,7 +97,7 @@ def _read_items(
             continue
         defer = later is not None and not reply  # a reply's facts have no patch-id at all
         facts, text = _read(path, reply, with_patch_id=not defer)
-        if defer and facts.has_diff and text is not None:
+        if defer and later is not None and facts.has_diff and text is not None:
             later.append((mid, text))
         out.append((mid, facts))
     return out
@@ -159,7 +159,7 @@ class _Helper:
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen(
             # -P: the current directory must not shadow this triage (a checkout of another version).
-            [sys.executable, "-P", "-c", "from triage.mail.facts_reader import worker_main; worker_main()"],
+            [sys.executable, "-P", "-c", "from triage.series.facts_reader import worker_main; worker_main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             # A helper that fails costs time, never facts (its share is read here), and its

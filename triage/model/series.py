@@ -1,12 +1,11 @@
-"""Plain data for the series model: what the store hands in, what grouping hands out."""
+"""Plain data of a series: what grouping hands out and every upper layer reads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from triage.series.facts import NO_FACTS, BodyFacts
-from triage.series.subject import ParsedSubject, parse_subject
+from triage.model.records import MessageRecord
 
 STATES = (
     "new",
@@ -19,29 +18,6 @@ STATES = (
     "deferred",
 )
 DEFAULT_TAG_PREFIX = "triage/"
-
-
-@dataclass(slots=True)
-class MessageRecord:
-    """One message as the series model sees it; no notmuch object survives in here."""
-
-    message_id: str
-    thread_id: str
-    subject: str
-    from_name: str
-    from_email: str
-    date: int
-    parent_id: str | None = None
-    tags: frozenset[str] = frozenset()
-    path: str | None = None
-    facts: BodyFacts = NO_FACTS  # shared: facts are frozen, and most messages have none
-    _parsed: ParsedSubject | None = None
-
-    @property
-    def parsed(self) -> ParsedSubject:
-        if self._parsed is None:
-            self._parsed = parse_subject(self.subject)
-        return self._parsed
 
 
 # The dates a datetime can hold; a Date header may claim year 9999 with any offset.

@@ -1,0 +1,1 @@
+"""The bottom layer: records, facts, subjects, series and states as plain data."""

@@ -1,0 +1,87 @@
+"""Message records with their body facts: the store's walk, and the bodies read beside it.
+
+The walk (``Store.walk_records``) hands every message whose facts are not known to the
+body reader (:mod:`triage.series.facts_reader`), a helper process on large stores; the
+facts come back when the walk ends, the patch-ids a little later (only version linking
+reads them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from triage.mail.addresses import decoded_name
+from triage.mail.store import Store, author_name
+from triage.model.records import BodyFacts, MessageRecord
+
+
+def records(
+    store: Store, query: str = "*", *, with_facts: bool = True, known: dict[str, BodyFacts] | None = None
+) -> list[MessageRecord]:
+    """Every message of every thread that ``query`` reaches, with thread structure.
+
+    With ``with_facts`` the bodies that matter are read (see ``facts_reader``);
+    ``known`` supplies facts already computed (bodies never change for a message).
+    """
+    out, complete = records_in_stages(store, query, with_facts=with_facts, known=known)
+    complete()
+    return out
+
+
+def records_in_stages(
+    store: Store, query: str = "*", *, with_facts: bool = True, known: dict[str, BodyFacts] | None = None
+) -> tuple[list[MessageRecord], Callable[[], None]]:
+    """As :func:`records`, but the patch-ids in the facts may still be on their way: the
+    returned function waits for them and puts them in. Only version linking reads
+    patch-ids, so a caller groups series meanwhile (the body helper makes them then)."""
+    # Imported here: a warm start never reads a body, and these pull in the email package.
+    from triage.series.facts_reader import PARALLEL_THRESHOLD, FactsReader, trailer_query
+
+    q = query or "*"
+    reader: FactsReader | None = None
+    if with_facts:
+        tq = trailer_query(q)
+        many = store.count(q) >= PARALLEL_THRESHOLD
+        reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq) if many else None)
+    out = store.walk_records(q, reader, known)
+    if reader is None:
+        _trust_file_senders(out)
+        return out, lambda: None
+    facts = reader.results()
+    for r in out:
+        if r.message_id in facts:
+            r.facts = facts[r.message_id]
+    _trust_file_senders(out)
+
+    def complete() -> None:
+        pids = reader.patch_ids()
+        if pids:
+            make = BodyFacts._make  # patch_id is the last field; _replace costs 5x more
+            for r in out:
+                if r.message_id in pids:
+                    r.facts = make((*r.facts[:-1], pids[r.message_id]))
+
+    return out, complete
+
+
+def records_of_threads(
+    store: Store, thread_ids: list[str], *, known: dict[str, BodyFacts] | None = None
+) -> list[MessageRecord]:
+    from triage.mail.query import thread_query
+
+    out: list[MessageRecord] = []
+    for i in range(0, len(thread_ids), 100):
+        q = " OR ".join(thread_query(t) for t in thread_ids[i : i + 100])
+        out.extend(records(store, q, known=known))
+    return out
+
+
+def _trust_file_senders(records: list[MessageRecord]) -> None:
+    """Where a message's file was read, its sender is the From parsed from the file before
+    its name was decoded: notmuch's decoded From can be forged by an encoded display name
+    (or an encoded word inside the angle brackets)."""
+    for r in records:
+        sender = r.facts.sender
+        if sender is not None and sender[1] != r.from_email:
+            name = decoded_name(sender[0])
+            r.from_name, r.from_email = author_name(name) if name else r.from_name, sender[1]
