@@ -34,9 +34,9 @@ def test_readme_and_help_document_every_binding_id() -> None:
 
 def test_user_override_changes_one_id(tmp_path: Path) -> None:
     f = tmp_path / "keymap.toml"
-    f.write_text('[bindings]\n"triage.next_file" = "right_square_bracket,z"\n')
+    f.write_text('[bindings]\n"triage.next_file" = "right_square_bracket,y"\n')
     km = load_keymap("vim", user_file=f)
-    assert km.problems == [] and km.bindings["triage.next_file"] == "right_square_bracket,z"
+    assert km.problems == [] and km.bindings["triage.next_file"] == "right_square_bracket,y"
     assert km.bindings["triage.state.under-review"] == "i"  # from vim.toml
 
 

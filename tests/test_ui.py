@@ -67,18 +67,18 @@ def _row_titles(app) -> list[str]:
 async def _select(pilot, app, series_id: str) -> None:
     table = app.query_one(SeriesList)
     table.move_cursor(row=table.get_row_index(series_id))
-    await wait_for(pilot, lambda: app.opened is not None and app.opened.id == series_id, f"open {series_id}")
-    await wait_for(pilot, lambda: app.shown_message is not None, "message shown")
+    await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id == series_id, f"open {series_id}")
+    await wait_for(pilot, lambda: app.main.shown_message is not None, "message shown")
 
 
 async def test_a_first_start_shows_the_list_then_saves_the_index(store) -> None:
     app = _app(store)
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_for(pilot, lambda: app.query_one(SeriesList).row_count == 3, "3 series", tries=100)
-        await wait_for(pilot, lambda: app.opened is not None, "first series opened")
-        assert app.index.path.exists()
-        assert app.index.refresh().kind == "warm"  # the index was written, and is current
-        assert app.index.series(light=True) == app.model.rows  # the list shown is the saved one
+        await wait_for(pilot, lambda: app.main.opened is not None, "first series opened")
+        assert app.session.index.path.exists()
+        assert app.session.index.refresh().kind == "warm"  # the index was written, and is current
+        assert app.session.index.series(light=True) == app.main.model.rows  # the list shown is the saved one
 
 
 async def test_list_shows_current_versions_with_literal_markup(store) -> None:
@@ -103,7 +103,7 @@ async def test_open_series_shows_cover_patches_and_followups(store) -> None:
         viewer = app.query_one("#message", Viewer)
         assert any("the cover letter of v2" in line for line in viewer.visible_text())
         await pilot.press("n")
-        await wait_for(pilot, lambda: app.shown_message == "p2-1@x", "patch 1")
+        await wait_for(pilot, lambda: app.main.shown_message == "p2-1@x", "patch 1")
         text = viewer.visible_text()
         assert any(line.startswith("━━ f.c +1 -1") for line in text) and any(line == "+c" for line in text)
         follow = app.query_one("#followups", Viewer).visible_text()
@@ -116,7 +116,7 @@ async def test_file_and_hunk_navigation_and_file_list(store) -> None:
         await settle(pilot)
         await _select(pilot, app, "c2@x")
         await pilot.press("n", "n")
-        await wait_for(pilot, lambda: app.shown_message == "p2-2@x", "patch 2")
+        await wait_for(pilot, lambda: app.main.shown_message == "p2-2@x", "patch 2")
         viewer = app.query_one("#message", Viewer)
         files = viewer.document.files
         assert [f[1] for f in files] == ["f0.c", "f1.c", "f2.c"]
@@ -173,19 +173,19 @@ async def test_mark_read_search_filter_sort_and_versions(store) -> None:
         await settle(pilot)
         await pilot.press(*"from:eve", "enter")
         await wait_for(pilot, lambda: app.query_one(SeriesList).row_count == 1, "search result")
-        assert app.model.query == "from:eve"
+        assert app.main.model.query == "from:eve"
         await pilot.press("backslash")
         await wait_for(pilot, lambda: app.query_one(SeriesList).row_count == 3, "all again")
         await pilot.press("f")  # state filter: new
         await settle(pilot)
-        assert app.model.state_filter == "new" and app.query_one(SeriesList).row_count == 3
+        assert app.main.model.state_filter == "new" and app.query_one(SeriesList).row_count == 3
         await pilot.press("f")  # under-review: none
         await settle(pilot)
         assert app.query_one(SeriesList).row_count == 0
-        app.model.state_filter = None
+        app.main.model.state_filter = None
         await pilot.press("o")
         await settle(pilot)
-        assert app.model.sort == "author" and _row_titles(app)[0].startswith("widget")
+        assert app.main.model.sort == "author" and _row_titles(app)[0].startswith("widget")
         table = app.query_one(SeriesList)
         table.move_cursor(row=table.get_row_index("c2@x"))
         await pilot.press("v")
@@ -196,7 +196,7 @@ async def test_mark_read_search_filter_sort_and_versions(store) -> None:
 
 async def test_focus_cycles_panes_and_help_lists_active_keymap(store, tmp_path: Path) -> None:
     user = tmp_path / "keymap.toml"
-    user.write_text('[bindings]\n"triage.next_file" = "right_square_bracket,z"\n')
+    user.write_text('[bindings]\n"triage.next_file" = "right_square_bracket,y"\n')
     app = _app(store, "vim", user)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
@@ -211,7 +211,7 @@ async def test_focus_cycles_panes_and_help_lists_active_keymap(store, tmp_path: 
 
         table = app.screen.query_one(DataTable)
         rows = {str(table.get_row_at(i)[3]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert rows["triage.next_file"] == "], z"
+        assert rows["triage.next_file"] == "], y"
         assert rows["triage.state.under-review"] == "i"
         assert len(rows) == len(app.keymap.bindings)
         await pilot.press("escape")
@@ -239,7 +239,7 @@ async def test_store_error_goes_to_the_status_line(store) -> None:
     app = _app(store)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        app.load("date:nonsense..")
+        app.main.load("date:nonsense..")
         await wait_for(pilot, lambda: app.query_one(StatusLine).has_class("-error"), "error shown")
         assert "notmuch query failed" in app.query_one(StatusLine).message
 
@@ -248,7 +248,7 @@ async def test_twenty_thousand_line_patch_opens_and_scrolls(make_store) -> None:
     store = make_store(mbox(mail("big@x", "[PATCH] big", _big_patch(20000, files=40))))
     app = _app(store)
     async with app.run_test(size=(160, 40)) as pilot:
-        await wait_for(pilot, lambda: app.shown_message == "big@x", "big patch shown")
+        await wait_for(pilot, lambda: app.main.shown_message == "big@x", "big patch shown")
         viewer = app.query_one("#message", Viewer)
         assert len(viewer.document.lines) > 20000 and len(viewer.document.files) == 40
         viewer.focus()

@@ -12,10 +12,10 @@ from tests.mailgen import mail, mbox, patch_body
 from tests.test_hostile_reply import TricklingServer
 from tests.uihelpers import settle, wait_for
 from triage import paths
+from triage import session as session_module
 from triage.config import Settings
 from triage.sendconfig import SendSettings
 from triage.series.service import find_series
-from triage.ui import replying
 from triage.ui.app import make_app
 from triage.ui.keymaps import load_keymap
 from triage.ui.screens.composer import ComposerScreen
@@ -32,7 +32,7 @@ def store(make_store):
 
 async def _open(pilot, app) -> None:
     await wait_for(pilot, lambda: app.query_one(SeriesList).row_count == 1, "the series")
-    await wait_for(pilot, lambda: app.opened is not None and app.shown_message == "c1@x", "cover shown")
+    await wait_for(pilot, lambda: app.main.opened is not None and app.main.shown_message == "c1@x", "cover shown")
 
 
 def _said(app, text: str) -> bool:
@@ -41,13 +41,13 @@ def _said(app, text: str) -> bool:
 
 async def test_keys_typed_before_the_composer_is_up_go_into_the_reply(store, monkeypatch) -> None:
     release = threading.Event()
-    real = replying.start_reply
+    real = session_module.start_reply
 
     def slow_start(*args, **kw):  # the reply is prepared only once the keys are typed
         release.wait(10)
         return real(*args, **kw)
 
-    monkeypatch.setattr(replying, "start_reply", slow_start)
+    monkeypatch.setattr(session_module, "start_reply", slow_start)
     app = make_app(store, Settings(), load_keymap("default"))
     async with app.run_test(size=(140, 40)) as pilot:
         await _open(pilot, app)
@@ -64,8 +64,8 @@ async def test_keys_typed_before_the_composer_is_up_go_into_the_reply(store, mon
 
 async def test_escape_while_preparing_keeps_the_draft_and_runs_nothing(store, monkeypatch) -> None:
     release = threading.Event()
-    real = replying.start_reply
-    monkeypatch.setattr(replying, "start_reply", lambda *a, **k: (release.wait(10), real(*a, **k))[1])
+    real = session_module.start_reply
+    monkeypatch.setattr(session_module, "start_reply", lambda *a, **k: (release.wait(10), real(*a, **k))[1])
     app = make_app(store, Settings(), load_keymap("default"))
     async with app.run_test(size=(140, 40)) as pilot:
         await _open(pilot, app)
@@ -89,7 +89,7 @@ async def test_a_state_change_that_cannot_be_queued_is_an_error_not_a_hang(store
             await wait_for(pilot, lambda: _said(app, "could not be queued"), "the queue error", tries=400)
         error, last = app.query_one(StatusLine).history[-1]
         assert error and "could not be queued" in last and str(pending) in last
-        assert app.model.get("c1@x")["state"] == "new"
+        assert app.main.model.get("c1@x")["state"] == "new"
 
 
 async def test_quitting_during_a_send_never_freezes_the_screen(store) -> None:

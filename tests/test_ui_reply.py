@@ -39,7 +39,7 @@ def _settings(port: int) -> Settings:
 
 async def _open(pilot, app) -> None:
     await wait_for(pilot, lambda: app.query_one(SeriesList).row_count == 1, "the series", tries=100)
-    await wait_for(pilot, lambda: app.opened is not None and app.shown_message == "c1@x", "cover shown")
+    await wait_for(pilot, lambda: app.main.opened is not None and app.main.shown_message == "c1@x", "cover shown")
 
 
 def _said(app, text: str) -> bool:
@@ -64,7 +64,7 @@ async def test_review_key_composes_previews_and_sends_a_patch_reply(store) -> No
             await _open(pilot, app)
             app.query_one(PatchList).focus()
             await pilot.press("n")  # patch 1
-            await wait_for(pilot, lambda: app.shown_message == "p1@x", "patch 1 shown")
+            await wait_for(pilot, lambda: app.main.shown_message == "p1@x", "patch 1 shown")
             await _compose(pilot, app, "R")
             composer = _composer(app)
             text = composer.query_one("TextArea").text
@@ -94,8 +94,8 @@ async def test_review_key_composes_previews_and_sends_a_patch_reply(store) -> No
             assert "qrx" in got.message.get_content()
             await wait_for(pilot, lambda: _said(app, "series → reviewed"), "status says sent")
             # The sent reply is filed and counted: the series shows the review.
-            await wait_for(pilot, lambda: app.opened is not None and any(
-                t.name == "Reviewed-by" for t in app.opened.patches[0].trailers), "reply counted")
+            await wait_for(pilot, lambda: app.main.opened is not None and any(
+                t.name == "Reviewed-by" for t in app.main.opened.patches[0].trailers), "reply counted")
         assert DraftStore().all() == ([], [])
 
 

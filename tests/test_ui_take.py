@@ -35,7 +35,7 @@ async def test_range_diff_of_two_linux_pwm_versions_shows_the_changed_patch(tmp_
     import_paths(store, [MC33 / "v07-PATCH-v7-0-2.mbox", MC33 / "v08-PATCH-v8-0-2.mbox", MC33 / "v09-PATCH-v9-0-2.mbox"])
     app = make_app(store, Settings(), load_keymap("default"))
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.opened is not None and app.opened.version == 9, "v9 open", tries=150)
+        await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.version == 9, "v9 open", tries=150)
         await pilot.press("V")
         viewer = app.query_one("#message", Viewer)
         await wait_for(pilot, lambda: viewer.document.title.startswith("range-diff v8 → v9"), "range-diff shown")
@@ -57,7 +57,7 @@ async def test_export_refuses_an_incomplete_series_until_asked_again(make_store,
     ))
     app = make_app(store, Settings(export_dir=str(tmp_path / "out")), load_keymap("default"))
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.opened is not None, "series open", tries=150)
+        await wait_for(pilot, lambda: app.main.opened is not None, "series open", tries=150)
         await pilot.press("E")
         await wait_for(pilot, lambda: _said(app, "patch(es) 2 of 3 missing") and _said(app, "press E again"), "refused")
         assert not (tmp_path / "out").exists()
@@ -79,12 +79,12 @@ async def test_apply_then_thank_through_the_composer(tmp_path: Path) -> None:
         )
         app = make_app(store, settings, load_keymap("default"))
         async with app.run_test(size=(160, 45)) as pilot:
-            await wait_for(pilot, lambda: app.opened is not None and app.opened.id == cover, "series open", tries=150)
+            await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id == cover, "series open", tries=150)
             await pilot.press("P")
             await wait_for(pilot, lambda: _said(app, "applied 3 commit(s) to triage/widget-three-changes-v1"), "applied")
-            await wait_for(pilot, lambda: app.model.get(cover) and app.model.get(cover)["state"] == "accepted", "accepted")
+            await wait_for(pilot, lambda: app.main.model.get(cover) and app.main.model.get(cover)["state"] == "accepted", "accepted")
             assert git(repo, "rev-parse", "HEAD^{tree}") == git(repo, "rev-parse", f"{tip}^{{tree}}")
-            await wait_for(pilot, lambda: app.opened is not None, "reopened")
+            await wait_for(pilot, lambda: app.main.opened is not None, "reopened")
             app.query_one(SeriesList).focus()
             await pilot.press("Y")
             await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "thank-you composer")

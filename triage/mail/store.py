@@ -22,6 +22,7 @@ from typing import Protocol
 import notmuch2
 
 from triage import paths
+from triage.errors import UserError
 from triage.mail import rawwalk
 from triage.model.records import BodyFacts
 from triage.model.series import DEFAULT_TAG_PREFIX, STATES, MessageRecord
@@ -29,7 +30,7 @@ from triage.model.series import DEFAULT_TAG_PREFIX, STATES, MessageRecord
 LOCK_WAIT_SECONDS = 10.0
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """A store problem with a message fit for the status line."""
 
 

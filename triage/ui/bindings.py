@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from triage.model.series import STATES
 
-# Scopes: "app" keys work everywhere; the others only while that pane has focus.
-SCOPES = ("app", "list", "patches", "viewer", "composer")
+# Scopes: "app" keys work everywhere, "main" ones on the main screen; the others only
+# while that pane has focus.
+SCOPES = ("app", "main", "list", "patches", "viewer", "composer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,38 +40,41 @@ _STATE_KEYS = {
 ACTIONS: tuple[Action, ...] = (
     Action("triage.quit", "quit", "Quit", "app", "q", show=True),
     Action("triage.help", "help", "Show keys", "app", "question_mark", show=True),
-    Action("triage.search", "search", "Filter with a notmuch query", "app", "slash", show=True),
-    Action("triage.clear_search", "clear_search", "Show all series again", "app", "backslash"),
-    Action("triage.filter_state", "filter_state", "Cycle the state filter", "app", "f"),
-    Action("triage.sort", "cycle_sort", "Cycle sort: date, author, state", "app", "o"),
-    Action("triage.reload", "reload", "Re-read the notmuch database", "app", "equals_sign"),
-    Action("triage.focus_next_pane", "focus_next_pane", "Next pane", "app", "tab"),
-    Action("triage.focus_prev_pane", "focus_prev_pane", "Previous pane", "app", "shift+tab"),
-    Action("triage.grow_list", "resize_list(4)", "Widen the left panes", "app", "greater_than_sign"),
-    Action("triage.shrink_list", "resize_list(-4)", "Narrow the left panes", "app", "less_than_sign"),
-    Action("triage.next_patch", "next_patch", "Next patch", "app", "n,J", show=True),
-    Action("triage.prev_patch", "prev_patch", "Previous patch", "app", "p,K"),
-    Action("triage.next_file", "next_file", "Next file in the diff", "app", "right_square_bracket"),
-    Action("triage.prev_file", "prev_file", "Previous file in the diff", "app", "left_square_bracket"),
-    Action("triage.next_hunk", "next_hunk", "Next hunk", "app", "right_curly_bracket"),
-    Action("triage.prev_hunk", "prev_hunk", "Previous hunk", "app", "left_curly_bracket"),
-    Action("triage.file_list", "file_list", "Jump to a file of the patch", "app", "F"),
-    Action("triage.show_versions", "show_versions", "Show or fold older versions", "app", "v"),
-    Action("triage.mark_read", "mark_read", "Mark the series read", "app", "m"),
-    Action("triage.undo", "undo", "Undo the last state change", "app", "U,ctrl+z"),
-    Action("triage.reply", "reply('reply')", "Reply to the message shown", "app", "w", show=True),
-    Action("triage.review", "reply('review')", "Reply with Reviewed-by", "app", "R", show=True),
-    Action("triage.ack", "reply('ack')", "Reply with Acked-by", "app", "A"),
-    Action("triage.tested", "reply('tested')", "Reply with Tested-by", "app", "T"),
-    Action("triage.drafts", "drafts", "Unsent drafts: resume one", "app", "D"),
-    Action("triage.diff_versions", "diff_versions", "Range-diff with the previous version (again: older)", "app", "V"),
-    Action("triage.export", "export", "Export the series as a git-am mbox (again: force)", "app", "E"),
-    Action("triage.apply", "apply", "Apply the series to the configured tree (git am -3)", "app", "P"),
-    Action("triage.thanks", "thanks", "Thank-you note for an applied series", "app", "Y"),
+    Action("triage.log", "message_log", "Message log: this session's errors and notices", "app", "L"),
+    Action("triage.search", "search", "Filter with a notmuch query", "main", "slash", show=True),
+    Action("triage.clear_search", "clear_search", "Show all series again", "main", "backslash"),
+    Action("triage.filter_state", "filter_state", "Cycle the state filter", "main", "f"),
+    Action("triage.sort", "cycle_sort", "Cycle sort: date, author, state", "main", "o"),
+    Action("triage.reload", "reload", "Re-read the notmuch database", "main", "equals_sign"),
+    Action("triage.focus_next_pane", "focus_next_pane", "Next pane", "main", "tab"),
+    Action("triage.focus_prev_pane", "focus_prev_pane", "Previous pane", "main", "shift+tab"),
+    Action("triage.grow_list", "resize_list(4)", "Widen the left panes", "main", "greater_than_sign"),
+    Action("triage.shrink_list", "resize_list(-4)", "Narrow the left panes", "main", "less_than_sign"),
+    Action("triage.next_patch", "next_patch", "Next patch", "main", "n,J", show=True),
+    Action("triage.prev_patch", "prev_patch", "Previous patch", "main", "p,K"),
+    Action("triage.next_file", "next_file", "Next file in the diff", "main", "right_square_bracket"),
+    Action("triage.prev_file", "prev_file", "Previous file in the diff", "main", "left_square_bracket"),
+    Action("triage.next_hunk", "next_hunk", "Next hunk", "main", "right_curly_bracket"),
+    Action("triage.prev_hunk", "prev_hunk", "Previous hunk", "main", "left_curly_bracket"),
+    Action("triage.file_list", "file_list", "Jump to a file of the patch", "main", "F"),
+    Action("triage.show_versions", "show_versions", "Show or fold older versions", "main", "v"),
+    Action("triage.mark_read", "mark_read", "Mark the series read", "main", "m"),
+    Action("triage.undo", "undo", "Undo the last state change", "main", "U,ctrl+z"),
+    Action("triage.reply", "reply('reply')", "Reply to the message shown", "main", "w", show=True),
+    Action("triage.review", "reply('review')", "Reply with Reviewed-by", "main", "R", show=True),
+    Action("triage.ack", "reply('ack')", "Reply with Acked-by", "main", "A"),
+    Action("triage.tested", "reply('tested')", "Reply with Tested-by", "main", "T"),
+    Action("triage.drafts", "drafts", "Unsent drafts: resume one", "main", "D"),
+    Action("triage.diff_versions", "diff_versions", "Range-diff with the previous version (again: older)", "main", "V"),
+    Action("triage.export", "export", "Export the series as a git-am mbox (again: force)", "main", "E"),
+    Action("triage.apply", "apply", "Apply the series to the configured tree (git am -3)", "main", "P"),
+    Action("triage.thanks", "thanks", "Thank-you note for an applied series", "main", "Y"),
     *(
-        Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "app", k, show=s in ("reviewed", "accepted"))
+        Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "main", k, show=s in ("reviewed", "accepted"))
         for s, k in _STATE_KEYS.items()
     ),
+    Action("triage.zoom", "zoom", "Show the focused pane alone, and back", "main", "z"),
+    Action("triage.back", "back", "Back to the list (narrow screens: the message is shown alone)", "main", "escape"),
     Action("triage.open", "select_cursor", "Open the series under the cursor", "list", "enter"),
     Action("triage.list.down", "cursor_down", "Down", "list", "j,down"),
     Action("triage.list.up", "cursor_up", "Up", "list", "k,up"),
@@ -87,6 +91,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.viewer.page_up", "page_up", "Page up", "viewer", "pageup,b"),
     Action("triage.viewer.top", "scroll_home", "Top", "viewer", "g,home"),
     Action("triage.viewer.bottom", "scroll_end", "Bottom", "viewer", "G,end"),
+    Action("triage.viewer.left", "scroll_left", "Scroll left (a cut line ends in »)", "viewer", "left,h"),
+    Action("triage.viewer.right", "scroll_right", "Scroll right", "viewer", "right,l"),
     Action("triage.send", "send", "Preview, then send (press again)", "composer", "ctrl+s", show=True),
     Action("triage.edit_external", "edit_external", "Edit in $EDITOR", "composer", "ctrl+o", show=True),
     Action("triage.composer.close", "close", "Back to editing / close (draft kept)", "composer", "escape", show=True),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
@@ -19,6 +20,7 @@ from textual.widgets import Footer, Static, TextArea
 from triage.reply.compose import TRAILERS
 from triage.reply.draft import Built, Draft
 from triage.textsafe import safe_line, safe_text
+from triage.ui import messages as msg
 from triage.ui.documents import HEADER_KEY, META, Document
 from triage.ui.widgets.common import scope_bindings
 from triage.ui.widgets.viewer import Viewer
@@ -126,7 +128,7 @@ class ComposerScreen(Screen[None]):
             else:
                 area.insert(f"\n\n{typed}" if lines[row].strip() else typed)
         note = "resumed a saved draft · " if self.resumed else ""
-        send, edit, close = self.triage._key_name("triage.send"), self.triage._key_name("triage.edit_external"), self.triage._key_name("triage.composer.close")
+        send, edit, close = self.triage.key_name("triage.send"), self.triage.key_name("triage.edit_external"), self.triage.key_name("triage.composer.close")
         self.hint(f"{note}{send} preview and send · {edit} $EDITOR · {close} close (draft kept) · saved as you type")
 
     # -- presenting -------------------------------------------------------------------------
@@ -142,7 +144,7 @@ class ComposerScreen(Screen[None]):
     def show_preview(self, built: Built) -> None:
         self.built = built
         preview = self.query_one("#preview", Viewer)
-        send, back = self.triage._key_name("triage.send"), self.triage._key_name("triage.composer.close")
+        send, back = self.triage.key_name("triage.send"), self.triage.key_name("triage.composer.close")
         preview.show(preview_document(built, send, back))
         self.add_class("previewing")
         preview.focus()
@@ -157,6 +159,22 @@ class ComposerScreen(Screen[None]):
         self.query_one(TextArea).focus()
         self.hint(text + " · the draft is kept", error=True)
 
+    @on(msg.ReplyBuilt)
+    def _built(self, event: msg.ReplyBuilt) -> None:
+        self.show_preview(event.built)
+
+    @on(msg.ReplyFailed)
+    def _failed(self, event: msg.ReplyFailed) -> None:
+        event.stop()  # the app reports it: it came from there
+        self.show_failure(event.text)
+
+    @on(msg.EditorDone)
+    def _edited(self, event: msg.EditorDone) -> None:
+        if event.problem:
+            self.hint(event.problem, error=True)
+        if event.text is not None:
+            self.set_text(event.text)
+
     # -- saving -----------------------------------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.draft.text = event.text_area.text
@@ -167,7 +185,7 @@ class ComposerScreen(Screen[None]):
 
     def _save(self) -> None:
         self._save_timer = None
-        self.triage.save_draft(self.draft)
+        self.post_message(msg.DraftChanged(self.draft))
 
     def flush(self) -> None:
         """Save now if a save is pending (closing, quitting, sending)."""
@@ -189,10 +207,10 @@ class ComposerScreen(Screen[None]):
         if self.previewing and self.built is not None:
             self.sending = True
             self.hint("sending…")
-            self.triage.send_reply(self.draft, self.built)
+            self.post_message(msg.SendRequested(self.draft, self.built))
             return
         self.flush()
-        self.triage.build_reply(self.draft)
+        self.post_message(msg.PreviewRequested(self.draft))
 
     def action_close(self) -> None:
         if self.sending:
@@ -201,31 +219,31 @@ class ComposerScreen(Screen[None]):
             self.built = None
             self.remove_class("previewing")
             self.query_one(TextArea).focus()
-            self.hint(f"editing · {self.triage._key_name('triage.send')} preview and send")
+            self.hint(f"editing · {self.triage.key_name('triage.send')} preview and send")
             return
         self.flush()
         self.dismiss(None)
-        self.triage.status.say("draft kept: D lists unsent drafts")
+        self.post_message(msg.ComposerClosed(self.draft))
 
-    async def action_quit_app(self) -> None:
+    def action_quit_app(self) -> None:
         # The app's own quit sleeps while the composer is open ("q" is text here); this key
         # saves the draft and quits.
-        await self.triage.action_quit()
+        self.post_message(msg.QuitRequested())
 
     def action_edit_external(self) -> None:
         if self.previewing or self.sending:
             return
         self.flush()
-        self.triage.edit_draft_externally(self)
+        self.post_message(msg.EditorRequested(self.draft))
 
     def action_discard(self) -> None:
         if self.sending:
             return
         if not self._discard_armed:
             self._discard_armed = True
-            self.hint(f"press {self.triage._key_name('triage.composer.discard')} again to discard this draft", error=True)
+            self.hint(f"press {self.triage.key_name('triage.composer.discard')} again to discard this draft", error=True)
             return
         if self._save_timer is not None:
             self._save_timer.stop()
-        self.triage.discard_draft(self.draft)
+        self.post_message(msg.DiscardRequested(self.draft))
         self.dismiss(None)

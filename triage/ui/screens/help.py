@@ -11,7 +11,14 @@ from textual.widgets import DataTable, Static
 
 from triage.ui.bindings import ACTIONS, SCOPES
 
-SCOPE_TITLES = {"app": "Everywhere", "list": "Series list", "patches": "Patch list", "viewer": "Message and diff view", "composer": "Reply composer"}
+SCOPE_TITLES = {
+    "app": "Everywhere",
+    "main": "Main screen",
+    "list": "Series list",
+    "patches": "Patch list",
+    "viewer": "Message, diff, follow-ups and log views",
+    "composer": "Reply composer",
+}
 
 
 def display_keys(keys: str) -> str:

@@ -6,6 +6,7 @@ import contextlib
 from typing import Any
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -33,9 +34,11 @@ class SeriesList(DataTable):
     DEFAULT_CSS = pane_css("SeriesList", "height: 2fr;")
 
     COLUMNS = ("", "state", "title", "author", "date", "v", "patches", "R/A/T")
-    # Fixed widths: auto widths change with the rows loaded so far, which made layouts
-    # (and snapshots) depend on timing. The title takes the rest.
-    WIDTHS = (1, 10, 48, 16, 10, 3, 7, 9)
+    # Widths set by the pane's width, never by the rows loaded so far (auto widths made
+    # layouts, and snapshots, depend on timing): the title takes the slack, so version,
+    # received/total and the R/A/T counts stay on screen from 100 columns.
+    WIDTHS = (1, 9, 48, 14, 10, 4, 7, 9)
+    MIN_TITLE = 16
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
@@ -44,6 +47,25 @@ class SeriesList(DataTable):
     def on_mount(self) -> None:
         for col, width in zip(self.COLUMNS, self.WIDTHS, strict=True):
             self.add_column(col, key=col or "mark", width=width)
+
+    def on_resize(self) -> None:
+        self.fit(self.scrollable_content_region.width)
+
+    def fit(self, width: int) -> None:
+        """Give the title whatever the other columns leave of ``width`` cells."""
+        if width <= 0 or not self.columns:
+            return
+        padding = 2 * self.cell_padding * len(self.COLUMNS)
+        others = sum(w for col, w in zip(self.COLUMNS, self.WIDTHS, strict=True) if col != "title")
+        title = max(self.MIN_TITLE, width - others - padding - 1)  # one cell for the scrollbar's edge
+        column = self.columns.get("title")  # type: ignore[call-overload]
+        if column is not None and column.width != title:
+            delta = title - column.width
+            column.width = title
+            # As DataTable does for a padding change: the content is that much wider.
+            self.virtual_size = Size(max(0, self.virtual_size.width + delta), self.virtual_size.height)
+            self._clear_caches()
+            self.refresh()
 
     def fill(self, rows: list[tuple[dict[str, Any], int]], keep: str | None = None) -> None:
         self.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -10,6 +12,10 @@ from textual.strip import Strip
 from triage.textsafe import safe_line
 from triage.ui.documents import Document
 from triage.ui.widgets.common import pane_css, scope_bindings
+
+CUT_RIGHT, CUT_LEFT = "»", "«"
+CUT_STYLE = Style(color="yellow", bold=True)
+HSTEP = 8  # columns a horizontal scroll moves
 
 
 class Viewer(ScrollView, can_focus=True):
@@ -42,7 +48,15 @@ class Viewer(ScrollView, can_focus=True):
             return Strip.blank(width, style)
         self.rendered_document = self.document
         strip = Strip(self.document.lines[index])
-        return strip.crop_extend(scroll_x, scroll_x + width, style)
+        cut_right = strip.cell_length > scroll_x + width
+        cut_left = scroll_x > 0 and strip.cell_length > 0
+        strip = strip.crop_extend(scroll_x, scroll_x + width, style)
+        if cut_right and width > 1:
+            # A line longer than the pane ends in a marker; horizontal scrolling shows the rest.
+            strip = Strip.join([strip.crop(0, width - 1), Strip([Segment(CUT_RIGHT, CUT_STYLE)])])
+        if cut_left and width > 1:
+            strip = Strip.join([Strip([Segment(CUT_LEFT, CUT_STYLE)]), strip.crop(1, width)])
+        return strip
 
     # -- navigation between files and hunks --------------------------------------------
     def _jump(self, anchors: list[int], forward: bool) -> bool:
@@ -73,6 +87,12 @@ class Viewer(ScrollView, can_focus=True):
 
     def action_scroll_up(self) -> None:
         self.scroll_relative(y=-1, animate=False)
+
+    def action_scroll_left(self) -> None:
+        self.scroll_relative(x=-HSTEP, animate=False)
+
+    def action_scroll_right(self) -> None:
+        self.scroll_relative(x=HSTEP, animate=False)
 
     def action_page_down(self) -> None:
         self.scroll_relative(y=max(1, self.scrollable_content_region.height - 1), animate=False)

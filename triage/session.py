@@ -1,0 +1,137 @@
+"""What the command line and the screen both work with: one store, its settings, its
+series index and the drafts, and the things done with them.
+
+No Textual here: the screen calls these from its workers, the CLI calls them directly.
+Every method may block (notmuch, files, SMTP, git) and raises a UserError subclass
+whose text says what failed and where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from triage.cache.index import Refresh, SeriesIndex
+from triage.config import Settings
+from triage.mail.message import MessageText, read_message
+from triage.mail.store import Store
+from triage.model.series import STATES, Series
+from triage.reply.draft import Built, Draft, DraftStore, build_message
+from triage.reply.outbox import Sent, identity, send_draft, start_reply
+from triage.series.service import find_series
+from triage.take import service as take
+from triage.take.apply import Applied, branch_name
+from triage.take.export import Export
+from triage.take.rangediff import RangeLine
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """What a state change did, enough to undo it."""
+
+    series_id: str
+    message_ids: list[str]
+    previous: str | None  # the state tag before, None when untagged
+    state: str | None  # None: the state tags were removed
+
+
+class Session:
+    def __init__(self, store: Store, settings: Settings | None = None, *, drafts: DraftStore | None = None) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+        self.index = SeriesIndex(store, ignore_from=self.settings.trailers_ignore_from)
+        self.drafts = drafts or DraftStore()
+
+    # -- the list ----------------------------------------------------------------------------
+    def refresh(self, progress: Callable[[str], None] | None = None, built: Callable[[], None] | None = None) -> Refresh:
+        return self.index.refresh(progress=progress, built=built)
+
+    def rows(self, query: str = "*") -> list[dict[str, Any]]:
+        """The list's rows (what the series list shows) for a notmuch query."""
+        return self.index.series(query, light=True)
+
+    def built_rows(self) -> list[dict[str, Any]]:
+        return self.index.built_series(light=True)
+
+    # -- one series --------------------------------------------------------------------------
+    def series(self, series_id: str) -> Series:
+        return find_series(
+            self.store, series_id, known=self.index.known_facts(series_id), ignore_from=self.settings.trailers_ignore_from
+        )
+
+    def message(self, message_id: str) -> MessageText:
+        return read_message(message_id, self.store.message_path(message_id))
+
+    def messages(self, message_ids: list[str]) -> list[MessageText]:
+        paths = self.store.message_paths(message_ids)
+        return [read_message(mid, paths[mid]) for mid in message_ids]
+
+    def set_state(self, series: Series, state: str | None) -> StateChange:
+        """Tag every message of the series with ``state`` (None: no state) in one transaction."""
+        ids = series.message_ids()
+        change = StateChange(series.id, ids, series.state_tag, state)
+        if state is None:
+            prefix = self.store.config.tag_prefix
+            self.store.tag(ids, remove=[prefix + x for x in STATES])
+        else:
+            self.store.set_state(ids, state)
+        return change
+
+    def undo(self, change: StateChange) -> StateChange:
+        prefix = self.store.config.tag_prefix
+        if change.previous is None:
+            self.store.tag(change.message_ids, remove=[prefix + x for x in STATES])
+        else:
+            self.store.set_state(change.message_ids, change.previous)
+        return StateChange(change.series_id, change.message_ids, change.state, change.previous)
+
+    def mark_read(self, series: Series) -> int:
+        return self.store.tag(series.message_ids(), remove=["unread"])
+
+    # -- replies -----------------------------------------------------------------------------
+    def start_reply(self, parent_id: str, kind: str, series_id: str | None) -> tuple[Draft, bool]:
+        return start_reply(self.store, self.settings, self.drafts, parent_id, kind, series_id)
+
+    def build(self, draft: Draft) -> Built:
+        return build_message(draft)
+
+    def send(self, draft: Draft, built: Built | None = None) -> Sent:
+        return send_draft(self.store, self.settings, self.drafts, draft, built)
+
+    def thanks(self, series: Series) -> tuple[Draft, bool]:
+        applied = take.applied_record(series.id)
+        me = identity(self.store, self.settings)
+        body = take.thanks_body(series, applied, me.formatted())
+        return start_reply(
+            self.store, self.settings, self.drafts, take.thanks_target(series), "thanks", series.id, body=body
+        )
+
+    # -- take-in -----------------------------------------------------------------------------
+    def export(self, series_id: str, *, force: bool = False) -> Export:
+        return take.export(self.store, self.settings, series_id, force=force)
+
+    def export_to_folder(self, series_id: str, *, force: bool = False) -> tuple[Export, Path]:
+        """Export into ``[export] dir`` (the current directory by default), named after the series."""
+        result = self.export(series_id, force=force)
+        folder = Path(self.settings.export_dir or ".").expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / (branch_name(result).replace("triage/", "", 1) + ".mbox")
+        target.write_bytes(result.mbox)
+        return result, target
+
+    def apply(
+        self, series_id: str, repo: str | None = None, *, base: str | None = None, force: bool = False
+    ) -> tuple[Applied, Export, list[str]]:
+        return take.apply(self.store, self.settings, series_id, repo, base=base, force=force)
+
+    def range_diff(self, series: Series, steps: int = 1) -> tuple[Series, list[RangeLine]] | None:
+        """(the older version, the range-diff lines), or None when there is no such version."""
+        older = take.previous_version(self.store, series, steps)
+        if older is None:
+            return None
+        return older, take.compare_versions(self.store, older, series)
+
+    def versions(self, series_id: str) -> list[Series]:
+        return take.versions(self.store, series_id)

@@ -1,0 +1,194 @@
+"""Every message the screen's parts send each other, in one place.
+
+Workers post results; screens and dialogs post requests; the app and the main screen
+handle them with ``@on``. Nothing here does work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from triage.model.series import Series
+from triage.reply.draft import Built, Draft
+from triage.reply.outbox import Sent
+from triage.session import StateChange
+from triage.ui.documents import Document
+
+# -- news for the status line and the message log ------------------------------------------
+
+
+class Progress(Message):
+    """A worker says what it is doing (status line)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class Failed(Message):
+    """Something failed; the text says what and where (status line in red, message log whole)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+# -- the list, a series, a message -----------------------------------------------------------
+
+
+class SeriesLoaded(Message):
+    def __init__(self, rows: list[dict[str, Any]], query: str, how: str) -> None:
+        super().__init__()
+        self.rows, self.query, self.how = rows, query, how
+
+
+class LoadFailed(Message):
+    def __init__(self, query: str, text: str) -> None:
+        super().__init__()
+        self.query, self.text = query, text
+
+
+class SeriesOpened(Message):
+    def __init__(self, series: Series) -> None:
+        super().__init__()
+        self.series = series
+
+
+class OpenFailed(Message):
+    def __init__(self, series_id: str, text: str) -> None:
+        super().__init__()
+        self.series_id, self.text = series_id, text
+
+
+class MessageShown(Message):
+    def __init__(self, message_id: str, doc: Document, followups: Document | None) -> None:
+        super().__init__()
+        self.message_id, self.doc, self.followups = message_id, doc, followups
+
+
+class StateSet(Message):
+    def __init__(self, change: StateChange, undoable: bool) -> None:
+        super().__init__()
+        self.change, self.undoable = change, undoable
+
+
+class MarkedRead(Message):
+    def __init__(self, series_id: str, count: int) -> None:
+        super().__init__()
+        self.series_id, self.count = series_id, count
+
+
+# -- take-in ---------------------------------------------------------------------------------
+
+
+class RangeDiffReady(Message):
+    def __init__(self, series_id: str, doc: Document) -> None:
+        super().__init__()
+        self.series_id, self.doc = series_id, doc
+
+
+class Exported(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class SeriesChanged(Message):
+    """Something outside the screen changed the store (apply): reload."""
+
+    def __init__(self, text: str, problems: list[str]) -> None:
+        super().__init__()
+        self.text, self.problems = text, problems
+
+
+# -- replies: the composer asks, the app answers --------------------------------------------
+
+
+class ReplyReady(Message):
+    """A draft to open in the composer (new or resumed); ``typed`` was typed while it was prepared."""
+
+    def __init__(self, draft: Draft, resumed: bool, typed: str = "") -> None:
+        super().__init__()
+        self.draft, self.resumed, self.typed = draft, resumed, typed
+
+
+class DraftChanged(Message):
+    """The composer's text changed: save it (a snapshot; saves may finish out of order)."""
+
+    def __init__(self, draft: Draft, now: bool = False) -> None:
+        super().__init__()
+        self.draft, self.now = draft, now
+
+
+class PreviewRequested(Message):
+    def __init__(self, draft: Draft) -> None:
+        super().__init__()
+        self.draft = draft
+
+
+class SendRequested(Message):
+    def __init__(self, draft: Draft, built: Built) -> None:
+        super().__init__()
+        self.draft, self.built = draft, built
+
+
+class DiscardRequested(Message):
+    def __init__(self, draft: Draft) -> None:
+        super().__init__()
+        self.draft = draft
+
+
+class EditorRequested(Message):
+    def __init__(self, draft: Draft) -> None:
+        super().__init__()
+        self.draft = draft
+
+
+class ComposerClosed(Message):
+    def __init__(self, draft: Draft) -> None:
+        super().__init__()
+        self.draft = draft
+
+
+class QuitRequested(Message):
+    """Quit from a screen whose own keys are text (the composer)."""
+
+
+class ReplyBuilt(Message):
+    def __init__(self, draft_id: str, built: Built) -> None:
+        super().__init__()
+        self.draft_id, self.built = draft_id, built
+
+
+class ReplyFailed(Message):
+    def __init__(self, draft_id: str, text: str) -> None:
+        super().__init__()
+        self.draft_id, self.text = draft_id, text
+
+
+class ReplySent(Message):
+    def __init__(self, draft: Draft, result: Sent) -> None:
+        super().__init__()
+        self.draft, self.result = draft, result
+
+
+class ReplyDone(Message):
+    """A reply went out: the main screen shows it under its patch (a reload)."""
+
+    def __init__(self, draft: Draft) -> None:
+        super().__init__()
+        self.draft = draft
+
+
+class EditorDone(Message):
+    def __init__(self, draft_id: str, text: str | None, problem: str | None) -> None:
+        super().__init__()
+        self.draft_id, self.text, self.problem = draft_id, text, problem
+
+
+class DraftsListed(Message):
+    def __init__(self, drafts: list[Draft], problems: list[str], show: bool) -> None:
+        super().__init__()
+        self.drafts, self.problems, self.show = drafts, problems, show

@@ -1,0 +1,774 @@
+"""The main screen: the series list, the patch list, the message view, the follow-ups.
+
+It owns the panes and what they show: loading the list, opening a series, showing a
+message, state changes with undo, take-in (export, apply, range-diff, thank-you note)
+and starting replies. Blocking work runs in thread workers that only compute and post
+(``triage.ui.messages``); the handlers here own the state. The layout follows the
+terminal: side by side from 120 columns (the message pane gets 100 columns from 180),
+one pane column below that (Enter reads a message full width, Escape goes back), and
+any pane alone with ``triage.zoom``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, OptionList
+from textual.worker import Worker, get_current_worker
+
+from triage.errors import UserError
+from triage.model.series import Series
+from triage.series.patchdoc import parse_patch
+from triage.session import Session, StateChange
+from triage.take.export import ExportError
+from triage.ui import messages as msg
+from triage.ui.documents import (
+    followups_document,
+    message_document,
+    patch_document,
+    quick_patch_document,
+    range_diff_document,
+    series_summary,
+)
+from triage.ui.failures import failure_text
+from triage.ui.listmodel import ListModel
+from triage.ui.screens.composer import ComposerScreen
+from triage.ui.screens.dialogs import DraftsDialog, FileListDialog, PreparingReply, QueryDialog
+from triage.ui.widgets.common import scope_bindings
+from triage.ui.widgets.panes import PatchList, SeriesList, StatusLine
+from triage.ui.widgets.viewer import Viewer
+
+if TYPE_CHECKING:
+    from triage.ui.app import TriageApp
+
+MAX_FOLLOWUPS = 60
+QUICK_FIRST_CHARS = 100_000  # patches larger than this get a first paint before parsing
+NARROW = 120  # below this many columns the panes are shown one column at a time
+WIDE = 180  # from this many columns the message pane gets MESSAGE_MIN columns
+MESSAGE_MIN = 100
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = scope_bindings("main")
+
+    DEFAULT_CSS = """
+    MainScreen #left { width: 50%; min-width: 30; }
+    MainScreen #right { width: 1fr; }
+    MainScreen #message { height: 3fr; }
+    MainScreen #followups { height: 1fr; }
+    MainScreen.narrow #left { width: 100%; }
+    MainScreen.narrow #right { display: none; }
+    MainScreen.narrow.reading #left { display: none; }
+    MainScreen.narrow.reading #right { display: block; width: 100%; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = ListModel()
+        self.opened: Series | None = None
+        self.opening: str | None = None
+        self.shown_message: str | None = None
+        self.undo_stack: list[StateChange] = []
+        self.left_width = 50  # percent of the terminal, in the side-by-side layout
+        self.zoomed: Widget | None = None
+        self._reopen: str | None = None  # the series to open again after the next load
+        self._repeat: tuple[str, str] | None = None  # (action, series id) of the last take-in action
+        self._range_steps = 0
+        self._reply_cancelled = False  # escape while a reply was prepared
+
+    @property
+    def triage(self) -> TriageApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def session(self) -> Session:
+        return self.triage.session
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="left"):
+                yield SeriesList(id="series")
+                yield PatchList(id="patches")
+            with Vertical(id="right"):
+                yield Viewer(id="message", placeholder="Select a series: its cover letter and patches show here.")
+                yield Viewer(id="followups", placeholder="Follow-ups (review replies) show here.")
+        yield Footer()
+        yield StatusLine(id="status")
+
+    def on_mount(self) -> None:
+        self.query_one("#message", Viewer).border_title = Text("Message")
+        self.query_one("#followups", Viewer).border_title = Text("Follow-ups")
+        self.status.set_context(f"query: {self.model.query}")
+        for entry in self.triage.log_entries:  # what was said before the screen was up (bad config)
+            self.status.say(entry.text, error=entry.error)
+        self.query_one(SeriesList).focus()
+        # The first load may build the index (seconds on a large store): say it is working.
+        # (A loading overlay would take the focus away from the list.)
+        self.query_one(SeriesList).border_title = Text("Series (loading…)")
+        self._layout()
+        self.load(self.model.query)
+        self.list_drafts(show=False)
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        width = self.size.width
+        narrow = 0 < width < NARROW
+        self.set_class(narrow, "narrow")
+        if not narrow:
+            self.remove_class("reading")
+            left = width * self.left_width // 100
+            if width >= WIDE:
+                left = min(left, width - MESSAGE_MIN - 2)  # 2: the message pane's border
+            self.query_one("#left").styles.width = max(30, left)
+        else:
+            self.query_one("#left").styles.width = "100%"
+
+    def _read_full_width(self) -> None:
+        """On a narrow terminal, the message pane takes the screen (Escape comes back)."""
+        if self.has_class("narrow"):
+            self.add_class("reading")
+        self.query_one("#message", Viewer).focus()
+
+    def action_back(self) -> None:
+        if self.zoomed is not None:
+            self.action_zoom()
+        elif self.has_class("reading"):
+            self.remove_class("reading")
+            self.query_one(PatchList).focus()
+
+    def _panes(self) -> list[Widget]:
+        return [self.query_one(SeriesList), self.query_one(PatchList), self.query_one("#message"), self.query_one("#followups")]
+
+    def action_zoom(self) -> None:
+        """The focused pane alone, at the whole screen's size; again: back."""
+        panes = self._panes()
+        left, right = self.query_one("#left"), self.query_one("#right")
+        if self.zoomed is not None:
+            for p in panes:
+                p.display = True
+            left.display = right.display = True
+            self.remove_class("zoomed")
+            self.zoomed = None
+            self._layout()
+            return
+        target = self.focused if self.focused in panes else panes[2]
+        assert target is not None
+        self.zoomed = target
+        self.add_class("zoomed")
+        for p in panes:
+            p.display = p is target
+        holder = left if target in panes[:2] else right
+        other = right if holder is left else left
+        other.display = False
+        holder.display = True
+        holder.styles.width = "100%"
+        target.focus()
+
+    # -- workers (blocking work; they only post messages) ---------------------------------
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self, query: str) -> None:
+        worker = get_current_worker()
+        shown: list[bool] = []
+
+        def built() -> None:
+            # A first build shows the list before it writes the index (tenths of a second on
+            # a large store): the list is the same either way.
+            rows = self.session.built_rows()
+            if not worker.is_cancelled:
+                self.post_message(msg.SeriesLoaded(rows, query, "index built"))
+                shown.append(True)
+
+        try:
+            whole = (query.strip() or "*") == "*"
+            def progress(text: str) -> None:
+                self.post_message(msg.Progress(text + "..."))
+
+            refresh = self.session.refresh(progress=progress, built=built if whole else None)
+            if shown:
+                return  # the index is written now; the list on screen is its list
+            rows = self.session.rows(query)
+        except UserError as e:
+            self.post_message(msg.LoadFailed(query, str(e)))
+            return
+        if not worker.is_cancelled:
+            how = {"cold": "index built", "incremental": f"{refresh.changed} changed", "warm": "up to date"}[refresh.kind]
+            self.post_message(msg.SeriesLoaded(rows, query, how))
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_series(self, series_id: str) -> None:
+        worker = get_current_worker()
+        try:
+            s = self.session.series(series_id)
+        except UserError as e:
+            self.post_message(msg.OpenFailed(series_id, str(e)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(msg.SeriesOpened(s))
+
+    @work(thread=True, exclusive=True, group="message", exit_on_error=False)
+    def show_message(self, series: Series, message_id: str, index: int | None) -> None:
+        worker = get_current_worker()
+        try:
+            m = self.session.message(message_id)
+            if index is None and series.cover is not None:
+                doc = message_document(m)
+                followup_ids = series.cover_followups
+                what = "the cover letter"
+            else:
+                if len(m.body) > QUICK_FIRST_CHARS:
+                    # Paint a large patch at once; the parsed version follows, once the
+                    # first paint is on screen (parsing would compete with it for the GIL).
+                    quick = quick_patch_document(m)
+                    self.post_message(msg.MessageShown(message_id, quick, None))
+                    viewer = self.query_one("#message", Viewer)
+                    deadline = time.monotonic() + 1.0
+                    while viewer.rendered_document is not quick and time.monotonic() < deadline:
+                        time.sleep(0.005)
+                    # A frame is composed after its lines are drawn: leave the GIL to the UI for it.
+                    time.sleep(0.05)
+                doc = patch_document(m, parse_patch(m.body))
+                patch = next((p for p in series.patches if p.message_id == message_id), None)
+                followup_ids = patch.followups if patch else []
+                what = f"patch {index}"
+            followups = self.session.messages(followup_ids[:MAX_FOLLOWUPS])
+            fdoc = followups_document(followups, what)
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(msg.MessageShown(message_id, doc, fdoc))
+
+    @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
+    def change_state(self, series_id: str, state: str | None) -> None:
+        try:
+            s = self.opened if self.opened is not None and self.opened.id == series_id else self.session.series(series_id)
+            self.post_message(msg.Progress(f"tagging {len(s.message_ids())} messages..."))
+            change = self.session.set_state(s, state)
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        self.post_message(msg.StateSet(change, undoable=True))
+
+    @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
+    def undo_change(self, change: StateChange) -> None:
+        try:
+            done = self.session.undo(change)
+        except UserError as e:
+            self.undo_stack.append(change)  # not undone: it can be tried again
+            self.post_message(msg.Failed(str(e)))
+            return
+        self.post_message(msg.StateSet(done, undoable=False))
+
+    @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
+    def mark_read(self, series_id: str) -> None:
+        try:
+            s = self.opened if self.opened is not None and self.opened.id == series_id else self.session.series(series_id)
+            count = self.session.mark_read(s)
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        self.post_message(msg.MarkedRead(series_id, count))
+
+    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
+    def prepare_reply(self, parent_id: str, kind: str, series_id: str | None) -> None:
+        try:
+            draft, resumed = self.session.start_reply(parent_id, kind, series_id)
+        except (UserError, OSError) as e:
+            self.post_message(msg.ReplyFailed("", f"cannot start a reply: {e}"))
+            return
+        self.post_message(msg.ReplyReady(draft, resumed))
+
+    @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
+    def list_drafts(self, show: bool) -> None:
+        drafts, problems = self.session.drafts.all()
+        self.post_message(msg.DraftsListed(drafts, problems, show))
+
+    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
+    def export_worker(self, series_id: str, force: bool) -> None:
+        try:
+            result, target = self.session.export_to_folder(series_id, force=force)
+        except ExportError as e:
+            again = f"; press {self.triage.key_name('triage.export')} again to export anyway" if "incomplete" in str(e) else ""
+            self.post_message(msg.Failed(f"{e}{again}"))
+            return
+        except (UserError, OSError) as e:
+            self.post_message(msg.Failed(f"export failed: {e}"))
+            return
+        added = sum(len(p.added) for p in result.patches)
+        notes = f" | {' | '.join(result.notes)}" if result.notes else ""
+        self.post_message(msg.Exported(
+            f"exported {len(result.patches)} patch(es), {added} trailer line(s) added, to {target.resolve()}{notes}"
+        ))
+
+    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
+    def apply_worker(self, series_id: str, force: bool) -> None:
+        self.post_message(msg.Progress("applying with git am -3..."))
+        try:
+            applied, exported, problems = self.session.apply(series_id, force=force)
+        except (UserError, OSError) as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        state = "state not set (see below)" if problems else "state → accepted"
+        text = f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}; {state}"
+        self.post_message(msg.SeriesChanged(text, exported.notes + problems))
+
+    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
+    def range_diff_worker(self, series: Series, steps: int) -> None:
+        try:
+            found = self.session.range_diff(series, steps)
+        except (UserError, OSError) as e:
+            self.post_message(msg.Failed(f"range-diff failed: {e}"))
+            return
+        if found is None:
+            what = "no earlier version" if steps == 1 else f"no version {steps} steps back"
+            self.post_message(msg.Failed(f"v{series.version}: {what} in the store"))
+            return
+        older, lines = found
+        title = f"range-diff v{older.version} → v{series.version}: {series.title}"
+        self.post_message(msg.RangeDiffReady(series.id, range_diff_document(lines, title)))
+
+    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
+    def thanks_worker(self, series: Series) -> None:
+        try:
+            draft, resumed = self.session.thanks(series)
+        except (UserError, OSError) as e:
+            self.post_message(msg.Failed(f"no thank-you note: {e}"))
+            return
+        self.post_message(msg.ReplyReady(draft, resumed))
+
+    # -- whatever a worker raised ------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An error no worker caught still reaches the status line and the log, and nothing
+        stays waiting for the worker that raised it."""
+        text = failure_text(event)
+        if text is None:
+            return
+        group = event.worker.group
+        if group == "open":
+            self.opening = None  # Enter tries again
+        if group == "load":
+            self.query_one(SeriesList).border_title = Text(f"Series ({self.query_one(SeriesList).row_count})")
+        if group == "reply":
+            self._dismiss_preparing()
+        self.post_message(msg.Failed(text))
+
+    # -- message handlers (own the state) ----------------------------------------------------
+    @on(msg.SeriesLoaded)
+    def _loaded(self, event: msg.SeriesLoaded) -> None:
+        self.model.set_rows(event.rows)
+        self.model.query = event.query
+        self._refill()
+        self.post_message(msg.Progress(f"{len(event.rows)} series ({event.how})"))
+        table = self.query_one(SeriesList)
+        reopen, self._reopen = self._reopen, None
+        if reopen is not None and self.model.get(reopen) is not None:
+            # After a send or an apply, the series worked on stays open, wherever the reload put it.
+            with contextlib.suppress(Exception):
+                table.move_cursor(row=table.get_row_index(reopen), animate=False)
+        if table.row_count and self.opened is None:
+            sid = table.current_id
+            if sid:
+                self._open(sid)
+
+    @on(msg.LoadFailed)
+    def _load_failed(self, event: msg.LoadFailed) -> None:
+        table = self.query_one(SeriesList)
+        table.border_title = Text(f"Series ({table.row_count})")
+        self.post_message(msg.Failed(event.text))
+
+    def _refill(self, keep: str | None = None) -> None:
+        table = self.query_one(SeriesList)
+        keep = keep or table.current_id
+        rows = self.model.visible()
+        table.fill(rows, keep=keep)
+        self._show_context(len(rows))
+        table.border_title = Text(f"Series ({len(rows)})")
+
+    def _show_context(self, shown: int | None = None) -> None:
+        if shown is None:
+            shown = self.query_one(SeriesList).row_count
+        flt = f" state={self.model.state_filter}" if self.model.state_filter else ""
+        summary = " ".join(f"{k}:{v}" for k, v in self.model.counts().items() if v)
+        self.status.set_context(f"query: {self.model.query}{flt} sort: {self.model.sort} │ {shown} shown │ {summary}")
+
+    def _open(self, series_id: str) -> None:
+        """Open a series unless it is open or being opened (a late duplicate would reset the view)."""
+        if series_id == self.opening or (self.opened is not None and self.opened.id == series_id):
+            return
+        self.opening = series_id
+        self.open_series(series_id)
+
+    @on(msg.OpenFailed)
+    def _open_failed(self, event: msg.OpenFailed) -> None:
+        if self.opening == event.series_id:
+            self.opening = None  # Enter tries again
+        self.post_message(msg.Failed(event.text))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        # A refill highlights row 0 before the cursor is put back: such late news is stale.
+        if isinstance(table, SeriesList) and event.row_key.value is not None and event.row_key.value == table.current_id:
+            self._open(event.row_key.value)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, SeriesList) and event.row_key.value:
+            if self.opening is None and self.opened is not None and self.opened.id != event.row_key.value:
+                self.opened = None
+            self._open(event.row_key.value)
+            self.query_one(PatchList).focus()
+
+    @on(msg.SeriesOpened)
+    def _opened(self, event: msg.SeriesOpened) -> None:
+        s = event.series
+        if self.opening is not None and s.id != self.opening:
+            return  # the user has moved on
+        self.opening = None
+        self.opened = s
+        self.query_one(PatchList).fill(s)
+        self.post_message(msg.Progress(f"{s.title[:60]} · {series_summary(s)}"))
+        if self.query_one(PatchList).entries:
+            mid, index = self.query_one(PatchList).entries[0]
+            self.show_message(s, mid, index)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        plist = self.query_one(PatchList)
+        if event.option_list is not plist or self.opened is None:
+            return
+        if 0 <= event.option_index < len(plist.entries):
+            mid, index = plist.entries[event.option_index]
+            if mid != self.shown_message:
+                self.show_message(self.opened, mid, index)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list is self.query_one(PatchList):
+            self._read_full_width()
+
+    @on(msg.MessageShown)
+    def _shown(self, event: msg.MessageShown) -> None:
+        plist = self.query_one(PatchList)
+        h = plist.highlighted
+        if h is not None and 0 <= h < len(plist.entries) and plist.entries[h][0] != event.message_id:
+            return  # a message the user has already moved away from
+        viewer = self.query_one("#message", Viewer)
+        # The parsed document replacing the quick one keeps the reader's place.
+        keep = viewer.scroll_offset.y if self.shown_message == event.message_id else None
+        self.shown_message = event.message_id
+        viewer.show(event.doc, keep_y=keep)
+        if event.followups is not None:
+            self.query_one("#followups", Viewer).show(event.followups)
+
+    @on(msg.StateSet)
+    def _state_set(self, event: msg.StateSet) -> None:
+        change = event.change
+        if event.undoable:
+            self.undo_stack.append(change)
+        row = self.model.get(change.series_id)
+        new_state = change.state or ("superseded" if row and row["newer_versions"] else "new")
+        self.model.set_state(change.series_id, new_state)
+        if self.opened is not None and self.opened.id == change.series_id:
+            self.opened.state_tag = change.state
+        if row is not None:
+            self.query_one(SeriesList).update_row(row)
+        self._show_context()
+        verb = "undone: " if not event.undoable else ""
+        self.post_message(msg.Progress(f"{verb}{row['title'][:50] if row else change.series_id} → {new_state}"))
+
+    @on(msg.MarkedRead)
+    def _marked_read(self, event: msg.MarkedRead) -> None:
+        row = self.model.get(event.series_id)
+        if row is not None:
+            row["unread"] = False
+            self.query_one(SeriesList).update_row(row)
+        self.post_message(msg.Progress(f"marked read: {event.count} messages"))
+
+    @on(msg.RangeDiffReady)
+    def _range_diff(self, event: msg.RangeDiffReady) -> None:
+        if self.opened is None or self.opened.id != event.series_id:
+            return
+        self.shown_message = None  # the patch list shows the message again on the next move
+        self.query_one("#message", Viewer).show(event.doc)
+        self.post_message(msg.Progress(event.doc.title))
+
+    @on(msg.Exported)
+    def _exported(self, event: msg.Exported) -> None:
+        self._repeat = None  # a second press exports again only when asked again
+        self.post_message(msg.Progress(event.text))
+
+    @on(msg.SeriesChanged)
+    def _series_changed(self, event: msg.SeriesChanged) -> None:
+        self._repeat = None  # a second press applies again only when asked again
+        if event.text:
+            self.post_message(msg.Failed(" | ".join([event.text, *event.problems])) if event.problems
+                              else msg.Progress(event.text))
+        self._reload_keeping_open()
+
+    @on(msg.ReplyDone)
+    def _reply_done(self, event: msg.ReplyDone) -> None:
+        # Show the reply under its patch and its trailer in the counts.
+        if self.opened is not None and self.opened.id == event.draft.series_id:
+            self._reload_keeping_open()
+        else:
+            self.load(self.model.query)
+
+    def _reload_keeping_open(self) -> None:
+        self._reopen = self.opened.id if self.opened is not None else None
+        self.opened = None
+        self.load(self.model.query)
+
+    # -- replies: the keyboard is held while a reply is prepared --------------------------------
+    def _preparing(self) -> PreparingReply | None:
+        return next((s for s in self.app.screen_stack if isinstance(s, PreparingReply)), None)
+
+    def _dismiss_preparing(self) -> None:
+        waiting = self._preparing()
+        if waiting is not None:
+            waiting.dismiss(None)
+
+    @on(msg.ReplyReady)
+    def _reply_ready(self, event: msg.ReplyReady) -> None:
+        typed = ""
+        waiting = self._preparing()
+        if waiting is not None:
+            typed = waiting.typed
+            waiting.dismiss(None)
+        elif self._reply_cancelled:
+            # Escape was pressed while it was prepared: the draft is kept for D.
+            self._reply_cancelled = False
+            self.post_message(msg.Progress(f"reply prepared and kept: {self.triage.key_name('triage.drafts')} lists unsent drafts"))
+            return
+        if not isinstance(self.app.screen, ComposerScreen):
+            self.app.push_screen(ComposerScreen(event.draft, resumed=event.resumed, typed_ahead=typed))
+
+    @on(msg.ReplyFailed)
+    def _reply_failed(self, event: msg.ReplyFailed) -> None:
+        self._dismiss_preparing()
+        self.post_message(msg.Failed(event.text))
+
+    @on(msg.DraftsListed)
+    def _drafts_listed(self, event: msg.DraftsListed) -> None:
+        for problem in event.problems:
+            self.post_message(msg.Failed(problem))
+        if not event.show:
+            if event.drafts:
+                key = self.triage.key_name("triage.drafts")
+                self.post_message(msg.Progress(f"{len(event.drafts)} unsent draft(s): {key} lists them"))
+            return
+        if not event.drafts:
+            self.post_message(msg.Progress("no unsent drafts"))
+            return
+        by_id = {d.id: d for d in event.drafts}
+        labels = [
+            (d.id, f"{datetime.fromtimestamp(d.updated):%Y-%m-%d %H:%M}  {d.kind:<7} {d.parent_subject}")
+            for d in event.drafts
+        ]
+
+        def resume(draft_id: str | None) -> None:
+            if draft_id is not None and draft_id in by_id:
+                self.app.push_screen(ComposerScreen(by_id[draft_id], resumed=True))
+
+        self.app.push_screen(DraftsDialog(labels), resume)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.post_message(msg.Failed(text) if error else msg.Progress(text))
+
+    def _current_series_id(self) -> str | None:
+        return self.query_one(SeriesList).current_id
+
+    def action_search(self) -> None:
+        def done(query: str | None) -> None:
+            if query is not None:
+                self.opened = self.opening = None
+                self.say(f"searching: {query}")
+                self.load(query)
+
+        self.app.push_screen(QueryDialog(self.model.query), done)
+
+    def action_clear_search(self) -> None:
+        self.opened = self.opening = None
+        self.load("*")
+
+    def action_reload(self) -> None:
+        self.load(self.model.query)
+
+    def action_filter_state(self) -> None:
+        state = self.model.cycle_state_filter()
+        self._refill()
+        self.say(f"showing {'all states' if state is None else 'state ' + state}")
+
+    def action_cycle_sort(self) -> None:
+        self.say(f"sorted by {self.model.cycle_sort()}")
+        self._refill()
+
+    def action_set_state(self, state: str) -> None:
+        sid = self._current_series_id()
+        if sid is None:
+            self.say("no series selected", error=True)
+            return
+        self.change_state(sid, state)
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.say("nothing to undo")
+            return
+        self.undo_change(self.undo_stack.pop())
+
+    def action_mark_read(self) -> None:
+        sid = self._current_series_id()
+        if sid:
+            self.mark_read(sid)
+
+    def action_show_versions(self) -> None:
+        sid = self._current_series_id()
+        if sid is None:
+            return
+        row = self.model.get(sid)
+        if not row or not (row["previous_versions"] or row["newer_versions"]):
+            self.say("this series has no other versions")
+            return
+        shown = self.model.toggle_versions(sid)
+        self._refill(keep=sid)
+        self.say("older versions shown" if shown else "older versions folded")
+
+    def _move_patch(self, delta: int) -> None:
+        plist = self.query_one(PatchList)
+        if plist.option_count == 0:
+            return
+        current = plist.highlighted if plist.highlighted is not None else 0
+        target = current + delta
+        while 0 <= target < plist.option_count and plist.get_option_at_index(target).disabled:
+            target += delta
+        if 0 <= target < plist.option_count:
+            plist.highlighted = target
+        else:
+            self.say("no more patches")
+
+    def action_next_patch(self) -> None:
+        self._move_patch(1)
+
+    def action_prev_patch(self) -> None:
+        self._move_patch(-1)
+
+    def _viewer_jump(self, method: str, what: str) -> None:
+        viewer = self.query_one("#message", Viewer)
+        if not getattr(viewer, method)():
+            self.say(f"no {what}")
+
+    def action_next_file(self) -> None:
+        self._viewer_jump("next_file", "next file")
+
+    def action_prev_file(self) -> None:
+        self._viewer_jump("prev_file", "previous file")
+
+    def action_next_hunk(self) -> None:
+        self._viewer_jump("next_hunk", "next hunk")
+
+    def action_prev_hunk(self) -> None:
+        self._viewer_jump("prev_hunk", "previous hunk")
+
+    def action_file_list(self) -> None:
+        viewer = self.query_one("#message", Viewer)
+        if not viewer.document.files:
+            self.say("this message has no diff")
+            return
+
+        def jump(line: int | None) -> None:
+            if line is not None:
+                viewer.goto_line(line)
+                viewer.focus()
+
+        self.app.push_screen(FileListDialog(viewer.document.files), jump)
+
+    def _focus_pane(self, delta: int) -> None:
+        panes = [p for p in self._panes() if p.display and p.parent is not None and p.parent.display]
+        if not panes:
+            return
+        current = self.focused
+        index = panes.index(current) if current in panes else -1
+        panes[(index + delta) % len(panes)].focus()
+
+    def action_focus_next_pane(self) -> None:
+        self._focus_pane(1)
+
+    def action_focus_prev_pane(self) -> None:
+        self._focus_pane(-1)
+
+    def action_resize_list(self, delta: int) -> None:
+        self.left_width = max(20, min(80, self.left_width + delta))
+        self._layout()
+
+    # -- replies and take-in ------------------------------------------------------------------
+    def action_reply(self, kind: str) -> None:
+        if self.opened is None:
+            self.say("open a series first", error=True)
+            return
+        plist = self.query_one(PatchList)
+        h = plist.highlighted
+        parent: str | None
+        if h is not None and 0 <= h < len(plist.entries):
+            parent = plist.entries[h][0]
+        else:
+            parent = self.shown_message or (self.opened.cover.message_id if self.opened.cover else None)
+        if not parent:
+            self.say("no message to reply to", error=True)
+            return
+        self.say("preparing the reply...")
+        self._reply_cancelled = False
+        self.app.push_screen(PreparingReply(), callback=lambda how: setattr(self, "_reply_cancelled", how == "cancel"))
+        self.prepare_reply(parent, kind, self.opened.id)
+
+    def action_drafts(self) -> None:
+        self.list_drafts(show=True)
+
+    def _repeated(self, action: str, series_id: str) -> bool:
+        """True when the same take-in action hits the same series twice in a row (force, or go further)."""
+        again = self._repeat == (action, series_id)
+        self._repeat = (action, series_id)
+        return again
+
+    def action_export(self) -> None:
+        sid = self._current_series_id()
+        if sid is None:
+            self.say("no series selected", error=True)
+            return
+        self.export_worker(sid, force=self._repeated("export", sid))
+
+    def action_apply(self) -> None:
+        sid = self._current_series_id()
+        if sid is None:
+            self.say("no series selected", error=True)
+            return
+        if not self.session.settings.apply_repo:
+            self.say("no tree to apply to: set [apply] repo in config.toml (or use triage apply --repo)", error=True)
+            return
+        self.apply_worker(sid, force=self._repeated("apply", sid))
+
+    def action_diff_versions(self) -> None:
+        if self.opened is None:
+            self.say("open a series first", error=True)
+            return
+        self._range_steps = self._range_steps + 1 if self._repeated("diff_versions", self.opened.id) else 1
+        self.say("comparing versions...")
+        self.range_diff_worker(self.opened, self._range_steps)
+
+    def action_thanks(self) -> None:
+        if self.opened is None:
+            self.say("open a series first", error=True)
+            return
+        self.thanks_worker(self.opened)
