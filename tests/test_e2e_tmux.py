@@ -28,8 +28,8 @@ class Tmux:
     def run(self, *args: str) -> str:
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env, check=True).stdout
 
-    def start(self, command: str) -> None:
-        self.run("-f", "/dev/null", "new-session", "-d", "-x", "140", "-y", "40", command)
+    def start(self, command: str, size: tuple[int, int] = (140, 40)) -> None:
+        self.run("-f", "/dev/null", "new-session", "-d", "-x", str(size[0]), "-y", str(size[1]), command)
         self.run("set", "-s", "escape-time", "0")
 
     def screen(self) -> str:

@@ -210,7 +210,7 @@ async def test_focus_cycles_panes_and_help_lists_active_keymap(store, tmp_path: 
         from textual.widgets import DataTable
 
         table = app.screen.query_one(DataTable)
-        rows = {str(table.get_row_at(i)[3]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        rows = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert rows["triage.next_file"] == "], y"
         assert rows["triage.state.under-review"] == "i"
         assert len(rows) == len(app.keymap.bindings)

@@ -16,7 +16,7 @@ SCOPE_TITLES = {
     "main": "Main screen",
     "list": "Series list",
     "patches": "Patch list",
-    "viewer": "Message, diff, follow-ups and log views",
+    "viewer": "Message views",  # the message, the follow-ups, the log
     "composer": "Reply composer",
 }
 
@@ -58,12 +58,13 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("where", "keys", "action", "binding id")
+        # Keys and ids first: on an 80-column terminal they are what must be read.
+        table.add_columns("keys", "binding id", "action", "where")
         for scope in SCOPES:
             for a in ACTIONS:
                 if a.scope == scope:
                     keys = self.keymap.get(a.id, a.keys)
-                    table.add_row(Text(SCOPE_TITLES[scope]), Text(display_keys(keys)), Text(a.description), Text(a.id))
+                    table.add_row(Text(display_keys(keys)), Text(a.id), Text(a.description), Text(SCOPE_TITLES[scope]))
         table.focus()
 
     def action_dismiss(self) -> None:  # type: ignore[override]

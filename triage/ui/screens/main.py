@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 MAX_FOLLOWUPS = 60
 QUICK_FIRST_CHARS = 100_000  # patches larger than this get a first paint before parsing
 NARROW = 120  # below this many columns the panes are shown one column at a time
-WIDE = 180  # from this many columns the message pane gets MESSAGE_MIN columns
+WIDE = 180  # from this many columns the message pane shows MESSAGE_MIN columns of text
 MESSAGE_MIN = 100
 
 
@@ -134,7 +134,7 @@ class MainScreen(Screen[None]):
             self.remove_class("reading")
             left = width * self.left_width // 100
             if width >= WIDE:
-                left = min(left, width - MESSAGE_MIN - 2)  # 2: the message pane's border
+                left = min(left, width - MESSAGE_MIN - 4)  # 4: the message pane's border and padding
             self.query_one("#left").styles.width = max(30, left)
         else:
             self.query_one("#left").styles.width = "100%"
@@ -163,6 +163,7 @@ class MainScreen(Screen[None]):
             for p in panes:
                 p.display = True
             left.display = right.display = True
+            right.styles.width = None  # back to the stylesheet's
             self.remove_class("zoomed")
             self.zoomed = None
             self._layout()
