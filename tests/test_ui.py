@@ -88,8 +88,8 @@ async def test_list_shows_current_versions_with_literal_markup(store) -> None:
         titles = _row_titles(app)
         assert titles[1].startswith("x: [bold red]boom[/] ") and "\x1b" not in titles[1]
         assert any("widget (+1 older)" in t for t in titles)
-        row = app.query_one(SeriesList).get_row("i1@x")
-        assert str(row[6]) == "1/3" and "red" in str(row[6].style)
+        received = app.query_one(SeriesList).get_cell("i1@x", "patches")
+        assert str(received) == "1/3" and "red" in str(received.style)
         assert "3 shown" in app.query_one(StatusLine).left
 
 

@@ -17,7 +17,7 @@ import notmuch2
 
 from triage import paths
 
-DEMO_VERSION = "3"
+DEMO_VERSION = "4"
 MAINTAINER = ("Morgan Maintainer", "morgan@demo.example.org")
 LIST = "demo-devel@lists.example.org"
 _T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -33,6 +33,7 @@ class _Mail:
     parent: _Mail | None = None
     extra_refs: list[str] = field(default_factory=list)
     tags: tuple[str, ...] = ()
+    to_me: bool = False  # addressed to the maintainer (To), not only copied
 
 
 def _diff(path: str, old: list[str], new: list[str], start: int = 10) -> str:
@@ -151,16 +152,103 @@ def demo_mails() -> list[_Mail]:
     # 7. Hostile text: markup and an escape sequence in subject and body are data.
     mails.append(_Mail("hostile-1@mallory.example.net", "[PATCH] lib: parse [bold red]markup[/] and \x1b[31mescapes\x1b[0m", eve,
                        _patch("lib: parse [bold red]markup[/] safely\n\nA body with [link=https://example.net]a link[/link] and \x1b]0;title\x07 in it.",
-                              eve, "lib/markup.c", ["\tparse(s);"], ["\tparse_literal(s);"]), 60 * 24 * 9 + 10))
+                              eve, "lib/markup.c", ["\tparse(s);"], ["\tparse_literal(s);"]), -60 * 24 * 6))
+    mails += _morning()
     return mails
+
+
+# A morning's worth of list mail: (author, subject prefix, title, files, patches, days after T0,
+# what reviewers said). Versions of one title by one author link up; a review quotes the
+# lines it is about and answers below them, as list reviews are written.
+_DAY = 60 * 24
+_PEOPLE = {
+    "fi": ("Fiona Glass", "fiona@glass.example.org"),
+    "gu": ("Gustavo Reyes", "greyes@demo.example.com"),
+    "ha": ("Hana Kobayashi", "hana.k@demo.example.com"),
+    "ia": ("Ian Petrov", "ian.petrov@example.net"),
+    "ju": ("Julia Brandt", "jbrandt@example.org"),
+    "ka": ("Kai Nakamura", "kai@nakamura.example.net"),
+    "le": ("Leo Marchetti", "leo.marchetti@example.com"),
+}
+_MORNING = [
+    ("fi", "PATCH", "pwm: demo: add a driver for the DM-2 timer", ["drivers/pwm/pwm-dm2.c", "drivers/pwm/Kconfig"], 2, 10.1, "inline"),
+    ("fi", "PATCH v2", "pwm: demo: add a driver for the DM-2 timer", ["drivers/pwm/pwm-dm2.c", "drivers/pwm/Kconfig"], 2, 12.2, "rb"),
+    ("gu", "PATCH", "i2c: demo: handle clock stretching timeouts", ["drivers/i2c/busses/i2c-demo.c"], 1, 10.3, "inline"),
+    ("gu", "PATCH v2", "i2c: demo: handle clock stretching timeouts", ["drivers/i2c/busses/i2c-demo.c"], 1, 11.4, "inline"),
+    ("gu", "PATCH v3", "i2c: demo: handle clock stretching timeouts", ["drivers/i2c/busses/i2c-demo.c"], 1, 12.5, ""),
+    ("ha", "PATCH", "dt-bindings: pwm: demo: convert to YAML", ["Documentation/devicetree/bindings/pwm/demo-pwm.yaml"], 1, 11.0, "ack"),
+    ("ia", "PATCH 0/5", "spi: demo: DMA support", ["drivers/spi/spi-demo.c", "drivers/spi/spi-demo-dma.c"], 5, 11.2, "inline"),
+    ("ju", "PATCH", "thermal: demo: fix the trip point order", ["drivers/thermal/demo_thermal.c"], 1, 11.6, "tb"),
+    ("ka", "RFC PATCH", "sched: demo: try a per-cpu idle hint", ["kernel/sched/idle.c"], 1, 11.8, "inline"),
+    ("le", "PATCH", "hwmon: demo: report fan pulses per revolution", ["drivers/hwmon/demo-fan.c"], 1, 12.0, "to-me"),
+    ("ju", "PATCH v2", "iio: adc: demo: use devm for the regulator", ["drivers/iio/adc/demo-adc.c"], 2, 12.3, ""),
+    ("ha", "PATCH", "pwm: demo: drop the unused .request callback", ["drivers/pwm/pwm-demo.c"], 1, 12.4, "to-me"),
+    ("ka", "PATCH", "clk: demo: mark the bus clock critical", ["drivers/clk/clk-demo.c"], 1, 12.6, "rb"),
+    ("le", "PATCH 0/3", "leds: demo: pattern trigger cleanups", ["drivers/leds/leds-demo.c"], 3, 12.7, ""),
+    ("ia", "PATCH", "MAINTAINERS: demo: add myself as a reviewer", ["MAINTAINERS"], 1, 12.8, "ack"),
+    ("fi", "PATCH", "pwm: core: document the period rounding", ["drivers/pwm/core.c"], 1, 12.9, ""),
+]
+
+
+def _inline_review(patch: _Mail, reviewer: tuple[str, str], comment: str, minutes: int) -> _Mail:
+    """A review in the usual form: the lines it is about quoted, the comment right under them."""
+    lines = patch.body.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("@@")), len(lines) - 4)
+    quoted = "\n".join(f"> {line}" for line in lines[start : start + 3])
+    body = f"On Mon, Nov 2, 2026, the author wrote:\n> {lines[0]}\n\n[...]\n\n{quoted}\n\n{comment}\n\nThanks,\n{reviewer[0].split()[0]}\n"
+    return _Mail(f"{patch.mid.split('@')[0]}-review@{reviewer[1].split('@')[1]}", f"Re: {patch.subject}", reviewer, body, minutes, patch)
+
+
+def _morning() -> list[_Mail]:
+    out: list[_Mail] = []
+    reviewers = [_PEOPLE["ju"], _PEOPLE["ka"], MAINTAINER, _PEOPLE["gu"]]
+    for n, (who, prefix, title, files, count, day, said) in enumerate(_MORNING):
+        author = _PEOPLE[who]
+        start = int(day * _DAY)
+        slug = f"m{n:02d}"
+        domain = author[1].split("@")[1]
+        cover: _Mail | None = None
+        if count > 1:
+            head = prefix.split(" 0/")[0]
+            cover = _Mail(f"{slug}-0@{domain}", f"[{head} 0/{count}] {title}", author,
+                          _cover(f"{title[0].upper()}{title[1:]}.\n\nThe series is tested on the demo board.", author, files), start,
+                          to_me=said == "to-me")
+            out.append(cover)
+        patches = []
+        for i in range(1, count + 1):
+            head = prefix.split(" 0/")[0]
+            counter = f" {i}/{count}" if count > 1 else ""
+            ptitle = title if count == 1 else f"{title.split(': ')[0]}: {title.split(': ')[-1]} (step {i})"
+            path = files[(i - 1) % len(files)]
+            m = _Mail(f"{slug}-{i}@{domain}", f"[{head}{counter}] {ptitle}", author,
+                      _patch(f"{ptitle}\n\nExplain why step {i} is needed, and what it changes.", author, path,
+                             [f"\tdemo_old_{n}_{i}(dev);"], [f"\tret = demo_new_{n}_{i}(dev);", "\tif (ret)", "\t\treturn ret;"]),
+                      start + i, cover, to_me=said == "to-me")
+            patches.append(m)
+        out += patches
+        reviewer = reviewers[n % len(reviewers)]
+        if reviewer == author:
+            reviewer = _PEOPLE["le"]
+        target = patches[0]
+        if said == "inline":
+            out.append(_inline_review(target, reviewer, "This leaks the reference when demo_new() fails: please put it\nbefore returning.", start + 90))
+        elif said in ("rb", "ack", "tb"):
+            name = {"rb": "Reviewed-by", "ack": "Acked-by", "tb": "Tested-by"}[said]
+            out.append(_Mail(f"{slug}-r1@{reviewer[1].split('@')[1]}", f"Re: {(cover or target).subject}", reviewer,
+                             _reply((cover or target).body, f"{name}: {reviewer[0]} <{reviewer[1]}>"), start + 120, cover or target))
+    return out
 
 
 def _render(m: _Mail) -> bytes:
     msg = EmailMessage()
     msg["From"] = f"{m.sender[0]} <{m.sender[1]}>"
-    msg["To"] = LIST
-    if m.sender != MAINTAINER:
-        msg["Cc"] = f"{MAINTAINER[0]} <{MAINTAINER[1]}>"
+    if m.to_me:
+        msg["To"] = f"{MAINTAINER[0]} <{MAINTAINER[1]}>"
+        msg["Cc"] = LIST
+    else:
+        msg["To"] = LIST
+        if m.sender != MAINTAINER:
+            msg["Cc"] = f"{MAINTAINER[0]} <{MAINTAINER[1]}>"
     msg["Subject"] = m.subject
     msg["Date"] = format_datetime(_T0 + timedelta(minutes=m.minutes))
     msg["Message-ID"] = f"<{m.mid}>"
@@ -210,7 +298,7 @@ def demo_config(root: Path | None = None, *, rebuild: bool = False) -> Path:
                 with added.frozen():
                     for t in ("inbox", *m.tags):
                         added.tags.add(t)
-                    if m.minutes > 60 * 24 * 6:
+                    if m.minutes > 60 * 24 * 12:  # this morning's mail is unread
                         added.tags.add("unread")
     finally:
         db.close()

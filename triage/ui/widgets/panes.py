@@ -36,16 +36,28 @@ class SeriesList(DataTable):
     COLUMNS = ("", "state", "title", "author", "date", "v", "patches", "R/A/T")
     # Widths set by the pane's width, never by the rows loaded so far (auto widths made
     # layouts, and snapshots, depend on timing): the title takes the slack, so version,
-    # received/total and the R/A/T counts stay on screen from 100 columns.
+    # received/total and the R/A/T counts stay on screen from 100 columns; a narrower pane
+    # leaves out author and date, so they stay on screen down to about 60.
     WIDTHS = (1, 9, 48, 14, 10, 4, 7, 9)
     MIN_TITLE = 16
+    COMPACT_BELOW = 92
+    COMPACT_DROP = ("author", "date")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.border_title = "Series"
+        self.compact = False
+        self._rows: list[tuple[dict[str, Any], int]] = []
+
+    def _shown(self) -> list[tuple[str, int]]:
+        return [(c, w) for c, w in zip(self.COLUMNS, self.WIDTHS, strict=True)
+                if not (self.compact and c in self.COMPACT_DROP)]
 
     def on_mount(self) -> None:
-        for col, width in zip(self.COLUMNS, self.WIDTHS, strict=True):
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for col, width in self._shown():
             self.add_column(col, key=col or "mark", width=width)
 
     def on_resize(self) -> None:
@@ -55,8 +67,16 @@ class SeriesList(DataTable):
         """Give the title whatever the other columns leave of ``width`` cells."""
         if width <= 0 or not self.columns:
             return
-        padding = 2 * self.cell_padding * len(self.COLUMNS)
-        others = sum(w for col, w in zip(self.COLUMNS, self.WIDTHS, strict=True) if col != "title")
+        compact = width < self.COMPACT_BELOW
+        if compact != self.compact:
+            keep = self.current_id
+            self.compact = compact
+            self.clear(columns=True)
+            self._add_columns()
+            self.fill(self._rows, keep=keep)
+        shown = self._shown()
+        padding = 2 * self.cell_padding * len(shown)
+        others = sum(w for col, w in shown if col != "title")
         title = max(self.MIN_TITLE, width - others - padding - 1)  # one cell for the scrollbar's edge
         column = self.columns.get("title")  # type: ignore[call-overload]
         if column is not None and column.width != title:
@@ -68,12 +88,19 @@ class SeriesList(DataTable):
             self.refresh()
 
     def fill(self, rows: list[tuple[dict[str, Any], int]], keep: str | None = None) -> None:
+        self._rows = rows
         self.clear()
         for r, depth in rows:
-            self.add_row(*self.cells(r, depth), key=r["id"])
+            self.add_row(*self._cells(r, depth), key=r["id"])
         if keep is not None:
             with contextlib.suppress(Exception):  # the row may be filtered away
                 self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    def _cells(self, r: dict[str, Any], depth: int = 0) -> list[Text]:
+        cells = self.cells(r, depth)
+        if not self.compact:
+            return cells
+        return [c for c, col in zip(cells, self.COLUMNS, strict=True) if col not in self.COMPACT_DROP]
 
     @staticmethod
     def cells(r: dict[str, Any], depth: int = 0) -> list[Text]:
@@ -97,7 +124,7 @@ class SeriesList(DataTable):
 
     def update_row(self, r: dict[str, Any]) -> None:
         try:
-            for col, cell in zip(self.COLUMNS, self.cells(r), strict=True):
+            for (col, _), cell in zip(self._shown(), self._cells(r), strict=True):
                 self.update_cell(r["id"], col or "mark", cell)
         except Exception:  # noqa: BLE001 - the row is not shown under the current filter
             pass
