@@ -22,7 +22,9 @@ from collections.abc import Callable
 
 
 def possible() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1
+    """Forking is safe here (no other thread alive) and not switched off (``TRIAGE_NO_FORK=1``,
+    the seam the benchmark and the fallback's tests use)."""
+    return hasattr(os, "fork") and threading.active_count() == 1 and not os.environ.get("TRIAGE_NO_FORK")
 
 
 class ForkedWork:

@@ -10,6 +10,7 @@ public-API walk in ``store.walk_thread`` gives the same result and is the fallba
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +25,9 @@ Row = tuple[str, str | None, str, str, int, tuple[str, ...], Any]
 
 
 def available() -> bool:
-    return lib is not None and "_thread_p" in vars(notmuch2.Thread)
+    """The compiled notmuch2 internals are there, and the walk is not switched off
+    (``TRIAGE_NO_RAWWALK=1``: the public-API walk, for the benchmark and the tests)."""
+    return lib is not None and "_thread_p" in vars(notmuch2.Thread) and not os.environ.get("TRIAGE_NO_RAWWALK")
 
 
 def _s(p: Any) -> str:

@@ -73,7 +73,7 @@ def walk_thread(thread: notmuch2.Thread) -> Iterator[tuple[notmuch2.Message, str
     while stack:
         msg, parent = stack.pop()
         yield msg, parent
-        mid = msg.messageid
+        mid = str(msg.messageid)
         kids = [(r, mid) for r in msg.replies()]
         kids.reverse()
         stack.extend(kids)
@@ -113,15 +113,16 @@ def _sender(value: str) -> tuple[str, str]:
 
 def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> MessageRecord:
     name, email = _sender(_header(msg, "from"))
+    # Plain str, not notmuch2's BinString: records are stored (MessagePack) and compared.
     return MessageRecord(
-        message_id=msg.messageid,
-        thread_id=thread_id,
+        message_id=str(msg.messageid),
+        thread_id=str(thread_id),
         subject=_header(msg, "subject"),
         from_name=name,
         from_email=email,
         date=int(msg.date or 0),
         parent_id=parent,
-        tags=frozenset(msg.tags),
+        tags=frozenset(str(t) for t in msg.tags),
     )
 
 
@@ -236,7 +237,7 @@ class Store:
                     self._raw_records(db, q, out, sink, known)
                 else:
                     for thread in db.threads(q):
-                        tid = thread.threadid
+                        tid = str(thread.threadid)
                         for msg, parent in walk_thread(thread):
                             r = record_from(msg, tid, parent)
                             out.append(r)
