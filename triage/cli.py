@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triage import __version__
 from triage.config import Settings, load_settings
@@ -31,6 +32,10 @@ commands:
   demo [--rebuild]            build the demo store and print its notmuch config path
 
 states: """ + ", ".join(STATES)
+
+
+if TYPE_CHECKING:
+    from triage.session import Session
 
 
 def _user_notmuch_config_exists() -> bool:
@@ -166,19 +171,22 @@ def _cmd_import(store: Store, args: argparse.Namespace) -> int:
     return 1 if report.broken and not report.added and not report.duplicates else 0
 
 
-def _cmd_state(store: Store, args: argparse.Namespace) -> int:
-    from triage.series.service import find_series
+def _session(store: Store, settings: Settings) -> Session:
+    from triage.session import Session  # here: a warm `series` never needs the services
 
-    s = find_series(store, args.series_id)
-    n = store.set_state(s.message_ids(), args.state)
+    return Session(store, settings)
+
+
+def _cmd_state(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    session = _session(store, settings)
+    s = session.series(args.series_id)
+    n = len(session.set_state(s, args.state).message_ids)
     print(f"{safe_line(s.title)}: {args.state} ({n} messages tagged {store.config.tag_prefix}{args.state})")
     return 0
 
 
 def _cmd_export(store: Store, args: argparse.Namespace, settings: Settings) -> int:
-    from triage.take.service import export
-
-    result = export(store, settings, args.series_id, force=args.force)
+    result = _session(store, settings).export(args.series_id, force=args.force)
     for note in result.notes:
         print(f"triage: {safe_line(note)}", file=sys.stderr)
     if args.output:
@@ -199,9 +207,7 @@ def _cmd_export(store: Store, args: argparse.Namespace, settings: Settings) -> i
 
 
 def _cmd_apply(store: Store, args: argparse.Namespace, settings: Settings) -> int:
-    from triage.take.service import apply
-
-    applied, exported, problems = apply(store, settings, args.series_id, args.repo, base=args.base, force=args.force)
+    applied, exported, problems = _session(store, settings).apply(args.series_id, args.repo, base=args.base, force=args.force)
     for note in exported.notes + problems:
         print(f"triage: {safe_line(note)}", file=sys.stderr)
     print(f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}:")
@@ -210,10 +216,8 @@ def _cmd_apply(store: Store, args: argparse.Namespace, settings: Settings) -> in
     return 0
 
 
-def _cmd_versions(store: Store, args: argparse.Namespace) -> int:
-    from triage.take.service import versions
-
-    for s in versions(store, args.series_id):
+def _cmd_versions(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    for s in _session(store, settings).versions(args.series_id):
         mark = "*" if s.id == args.series_id.strip("<>") else " "
         print(f"{mark} v{s.version:<3} {s.received}/{s.total:<3} {s.state:<17} {s.id}  {safe_line(s.title)}")
     return 0
@@ -253,13 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "import":
             return _cmd_import(store, args)
         if args.command == "state":
-            return _cmd_state(store, args)
+            return _cmd_state(store, args, settings)
         if args.command == "export":
             return _cmd_export(store, args, settings)
         if args.command == "apply":
             return _cmd_apply(store, args, settings)
         if args.command == "versions":
-            return _cmd_versions(store, args)
+            return _cmd_versions(store, args, settings)
         if args.command == "range-diff":
             return _cmd_range_diff(store, args)
         return _run_app(store, settings)
