@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from triage.mail.message import MessageText
 from triage.mail.parse import parse_msgids
+from triage.reply.comments import Comment, quote_with_comments
 from triage.reply.draft import Draft, new_draft_id
 from triage.reply.headers import (
     format_addresses,
@@ -68,8 +69,10 @@ def new_reply(
     kind: str = "reply",
     series_id: str | None = None,
     body: str | None = None,
+    comments: list[Comment] | None = None,
 ) -> Draft:
-    """A draft replying to ``original``; ``body`` replaces the quote (for thank-you notes)."""
+    """A draft replying to ``original``; ``body`` replaces the quote (for thank-you notes);
+    with ``comments`` only the commented lines are quoted, each comment under its line."""
     if kind not in KINDS:
         raise ValueError(f"unknown reply kind {kind!r}")
     h, raw = original.headers, original.raw_addresses
@@ -86,7 +89,8 @@ def new_reply(
         "",
     ]
     if body is None:
-        text = f"{attribution(original)}\n{quote(original.body)}\n"
+        quoted = quote_with_comments(original.body, comments) if comments else quote(original.body)
+        text = f"{attribution(original)}\n{quoted}\n"
         if kind in TRAILERS:
             text += f"\n{identity.trailer(TRAILERS[kind])}\n"
     else:

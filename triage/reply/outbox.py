@@ -11,6 +11,7 @@ from triage.config import Settings
 from triage.errors import UserError
 from triage.mail.message import read_message
 from triage.mail.store import Store
+from triage.reply.comments import Comment
 from triage.reply.compose import Identity, new_reply
 from triage.reply.draft import Built, Draft, DraftError, DraftStore, build_message
 from triage.reply.headers import is_plain_address, one_line
@@ -55,6 +56,7 @@ def start_reply(
     series_id: str | None,
     *,
     body: str | None = None,
+    comments: list[Comment] | None = None,
 ) -> tuple[Draft, bool]:
     """The draft for this reply: a saved one for the same message and kind, else a new one
     (with ``body`` instead of the quote, for a thank-you note).
@@ -69,7 +71,7 @@ def start_reply(
     if original.problem and not original.body:
         raise ReplyError(f"cannot reply: {original.problem}")
     own = store.identities() | {me.email.lower()}
-    draft = new_reply(original, me, own=own, kind=kind, series_id=series_id, body=body)
+    draft = new_reply(original, me, own=own, kind=kind, series_id=series_id, body=body, comments=comments)
     drafts.save(draft)
     return draft, False
 

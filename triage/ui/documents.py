@@ -46,19 +46,51 @@ class Document:
     hunks: list[int] = field(default_factory=list)
     width: int = 0
     title: str = ""
+    # For each line, the index of the message body line it shows (None: made by triage,
+    # such as the headers or a file's summary): what an inline comment is anchored to.
+    sources: list[int | None] = field(default_factory=list)
 
-    def add(self, text: str, style: Style | None = None) -> None:
+    def add(self, text: str, style: Style | None = None, source: int | None = None) -> None:
         clean = safe_line(text.expandtabs(8))
         self.lines.append([Segment(clean, style)])
+        self.sources.append(source)
         self.width = max(self.width, cell_len(clean))
 
-    def add_parts(self, parts: list[tuple[str, Style | None]]) -> None:
+    def add_parts(self, parts: list[tuple[str, Style | None]], source: int | None = None) -> None:
         segs = [Segment(safe_line(t.expandtabs(8)), s) for t, s in parts]
         self.lines.append(segs)
+        self.sources.append(source)
         self.width = max(self.width, sum(cell_len(s.text) for s in segs))
 
     def blank(self) -> None:
         self.lines.append([])
+        self.sources.append(None)
+
+    def source(self, index: int) -> int | None:
+        return self.sources[index] if 0 <= index < len(self.sources) else None
+
+    def line_of(self, source: int) -> int | None:
+        """The document line showing body line ``source``."""
+        try:
+            return self.sources.index(source)
+        except ValueError:
+            return None
+
+
+class _BodyLines:
+    """Finds, in order, the body line each shown line comes from."""
+
+    def __init__(self, body: str) -> None:
+        self.lines = body.split("\n")
+        self.at = 0
+
+    def find(self, text: str | None = None, prefix: str | None = None) -> int | None:
+        for i in range(self.at, len(self.lines)):
+            line = self.lines[i].rstrip("\r")
+            if (text is not None and line == text) or (prefix is not None and line.startswith(prefix)):
+                self.at = i + 1
+                return i
+        return None
 
 
 def _headers(doc: Document, m: MessageText) -> None:
@@ -76,23 +108,29 @@ def _headers(doc: Document, m: MessageText) -> None:
     doc.blank()
 
 
-def _prose(doc: Document, text: str) -> None:
-    for line in text.splitlines():
+def _prose(doc: Document, text: str, first: int | None = 0) -> None:
+    """``text``'s lines; ``first`` is the body line the text starts at (None: not the body)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for n, line in enumerate(lines):
+        line = line.rstrip("\r")
+        source = None if first is None else first + n
         if line.startswith(">"):
-            doc.add(line, QUOTE)
+            doc.add(line, QUOTE, source)
         elif (t := _TRAILER_LINE.match(line)) and t[1].lower() in PERSON_TRAILERS:
-            doc.add(line, NEGATIVE if t[1].lower() == "nacked-by" else TRAILER)
+            doc.add(line, NEGATIVE if t[1].lower() == "nacked-by" else TRAILER, source)
         elif MENTION_RE.search(line):
-            doc.add(line, MENTION)  # a review in words (T22): shown, not counted
+            doc.add(line, MENTION, source)  # a review in words (T22): shown, not counted
         else:
-            doc.add(line)
+            doc.add(line, None, source)
 
 
 def message_document(m: MessageText, *, empty_note: str = "") -> Document:
     """A cover letter or any message: headers, then the body (a diffstat stays text)."""
     doc = Document(title=m.subject)
     _headers(doc, m)
-    _prose(doc, m.body or empty_note)
+    _prose(doc, m.body or empty_note, 0 if m.body else None)
     return doc
 
 
@@ -101,35 +139,34 @@ def patch_document(m: MessageText, patch: PatchDoc | None = None) -> Document:
     patch = patch or parse_patch(m.body)
     doc = Document(title=m.subject)
     _headers(doc, m)
-    _prose(doc, patch.message)
+    _prose(doc, patch.message)  # the commit message is the body's first lines
+    body = _BodyLines(m.body)
+    body.at = patch.message.count("\n")
     if patch.problem:
         doc.add(f"! {patch.problem}", WARN)
     if patch.raw_diff is not None:
         for line in patch.raw_diff.splitlines():
             style = ADDED if line.startswith("+") else REMOVED if line.startswith("-") else None
-            doc.add(line, style)
+            doc.add(line, style, body.find(line))
         return doc
     if patch.files:
         doc.add(f"{len(patch.files)} file(s) changed, +{patch.added} -{patch.removed}", META)
     for f in patch.files:
         doc.files.append((len(doc.lines), f.path, f.added, f.removed))
-        doc.add_parts([(f"━━ {f.path} ", FILE), (f"+{f.added}", ADDED), (" ", None), (f"-{f.removed}", REMOVED)])
+        doc.add_parts([(f"━━ {f.path} ", FILE), (f"+{f.added}", ADDED), (" ", None), (f"-{f.removed}", REMOVED)],
+                      body.find(prefix="diff --git ") if f.header else None)
         for header_line in f.header[1:]:
-            doc.add(header_line, META)
+            doc.add(header_line, META, body.find(header_line))
         if f.binary:
             doc.add("(binary file)", META)
         for h in f.hunks:
             doc.hunks.append(len(doc.lines))
-            doc.add(h.header, HUNK)
+            doc.add(h.header, HUNK, body.find(prefix="@@"))
             for kind, text in h.lines:
-                if kind == "+":
-                    doc.add("+" + text, ADDED)
-                elif kind == "-":
-                    doc.add("-" + text, REMOVED)
-                elif kind == "\\":
-                    doc.add("\\" + text, META)
-                else:
-                    doc.add(" " + text)
+                raw = ("" if kind == "\\" else kind) + text
+                line = "\\" + text if kind == "\\" else raw
+                doc.add(line, ADDED if kind == "+" else REMOVED if kind == "-" else META if kind == "\\" else None,
+                        body.find(line))
     return doc
 
 
@@ -222,7 +259,7 @@ def followups_document(messages: list[MessageText], what: str) -> Document:
         doc.add_parts([("▌ ", TRAILER), (m.from_, TITLE), (f"  {m.date}", META)])
         if m.problem:
             doc.add(f"! {m.problem}", WARN)
-        _prose(doc, m.body)
+        _prose(doc, m.body, None)
         doc.blank()
     return doc
 
