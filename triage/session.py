@@ -8,6 +8,7 @@ whose text says what failed and where.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +19,26 @@ from triage.config import Settings
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store
 from triage.model.series import STATES, Series
+from triage.reply.comments import Comment, CommentStore
 from triage.reply.draft import Built, Draft, DraftStore, build_message
 from triage.reply.outbox import Sent, identity, send_draft, start_reply
+from triage.series.anchors import anchor_comments
 from triage.series.service import find_series
 from triage.take import service as take
 from triage.take.apply import Applied, branch_name
 from triage.take.export import Export
 from triage.take.rangediff import RangeLine
+
+
+@dataclass(frozen=True)
+class OtherComment:
+    """A reviewer's comment found under a line of the message they quoted."""
+
+    line: int  # body line of the shown message
+    author: str
+    date: str
+    text: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,7 @@ class Session:
         self.settings = settings or Settings()
         self.index = SeriesIndex(store, ignore_from=self.settings.trailers_ignore_from)
         self.drafts = drafts or DraftStore()
+        self.comments = CommentStore()
 
     # -- the list ----------------------------------------------------------------------------
     def refresh(self, progress: Callable[[str], None] | None = None, built: Callable[[], None] | None = None) -> Refresh:
@@ -90,15 +105,37 @@ class Session:
     def mark_read(self, series: Series) -> int:
         return self.store.tag(series.message_ids(), remove=["unread"])
 
+    # -- review: comments on lines ---------------------------------------------------------
+    def comments_on(self, series_id: str, message_id: str) -> list[Comment]:
+        return self.comments.for_message(series_id, message_id)
+
+    def set_comment(self, series_id: str, message_id: str, comment: Comment) -> None:
+        self.comments.set(series_id, message_id, comment)
+
+    def others_comments(self, message: MessageText, followups: list[MessageText]) -> list[OtherComment]:
+        """Other reviewers' comments in ``followups`` anchored to lines of ``message``."""
+        out: list[OtherComment] = []
+        for f in followups:
+            for a in anchor_comments(message.body, f.body):
+                out.append(OtherComment(a.line, f.from_, f.date, a.text, f.message_id))
+        return out
+
     # -- replies -----------------------------------------------------------------------------
     def start_reply(self, parent_id: str, kind: str, series_id: str | None) -> tuple[Draft, bool]:
-        return start_reply(self.store, self.settings, self.drafts, parent_id, kind, series_id)
+        """A reply to ``parent_id``; with comments on it, only their lines are quoted."""
+        comments = self.comments_on(series_id, parent_id) if series_id else []
+        return start_reply(self.store, self.settings, self.drafts, parent_id, kind, series_id, comments=comments or None)
 
     def build(self, draft: Draft) -> Built:
         return build_message(draft)
 
     def send(self, draft: Draft, built: Built | None = None) -> Sent:
-        return send_draft(self.store, self.settings, self.drafts, draft, built)
+        sent = send_draft(self.store, self.settings, self.drafts, draft, built)
+        if draft.series_id:
+            # The comments went out with this reply; a problem here must not hide the send.
+            with contextlib.suppress(OSError):
+                self.comments.clear(draft.series_id, draft.parent_id)
+        return sent
 
     def thanks(self, series: Series) -> tuple[Draft, bool]:
         applied = take.applied_record(series.id)

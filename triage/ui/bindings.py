@@ -13,7 +13,7 @@ from triage.model.series import STATES
 
 # Scopes: "app" keys work everywhere, "main" ones on the main screen; the others only
 # while that pane has focus.
-SCOPES = ("app", "main", "list", "patches", "viewer", "composer")
+SCOPES = ("app", "main", "list", "patches", "viewer", "comment", "composer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,7 @@ ACTIONS: tuple[Action, ...] = (
         Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "main", k, show=s in ("reviewed", "accepted"))
         for s, k in _STATE_KEYS.items()
     ),
+    Action("triage.focus.followups", "focus_followups", "Focus the follow-ups (reply keys then answer the one selected)", "main", "ctrl+r"),
     Action("triage.zoom", "zoom", "Show the focused pane alone, and back", "main", "z"),
     Action("triage.back", "back", "Back to the list (narrow screens: the message is shown alone)", "main", "escape"),
     Action("triage.open", "select_cursor", "Open the series under the cursor", "list", "enter"),
@@ -89,15 +90,26 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.viewer.up", "scroll_up", "Scroll up", "viewer", "k,up"),
     Action("triage.viewer.page_down", "page_down", "Page down", "viewer", "pagedown,space"),
     Action("triage.viewer.page_up", "page_up", "Page up", "viewer", "pageup,b"),
-    Action("triage.viewer.top", "scroll_home", "Top", "viewer", "g,home"),
-    Action("triage.viewer.bottom", "scroll_end", "Bottom", "viewer", "G,end"),
+    Action("triage.viewer.top", "cursor_top", "Top", "viewer", "g,home"),
+    Action("triage.viewer.bottom", "cursor_bottom", "Bottom", "viewer", "G,end"),
+    Action("triage.viewer.search", "search", "Find text in the message (Enter puts the cursor on it)", "viewer", "slash"),
+    Action("triage.viewer.search_next", "search_next", "Next match", "viewer", "n"),
+    Action("triage.viewer.search_prev", "search_prev", "Previous match", "viewer", "N"),
+    Action("triage.viewer.open", "open_selected", "In the follow-ups: show the selected mail in the message view", "viewer", "enter"),
+    Action("triage.comment", "comment", "Comment the cursor line (again: edit or delete it)", "viewer", "c"),
+    Action("triage.viewer.others", "toggle_others", "Show or hide other reviewers' comments on their lines", "viewer", "C"),
     Action("triage.viewer.left", "scroll_left", "Scroll left (a cut line ends in »)", "viewer", "left,h"),
     Action("triage.viewer.right", "scroll_right", "Scroll right", "viewer", "right,l"),
+    Action("triage.comment.save", "save", "Save the comment (empty: delete it)", "comment", "ctrl+s", show=True),
+    Action("triage.comment.delete", "delete", "Delete the comment", "comment", "ctrl+g", show=True),
+    Action("triage.comment.cancel", "cancel", "Cancel", "comment", "escape", show=True),
     Action("triage.send", "send", "Preview, then send (press again)", "composer", "ctrl+s", show=True),
     Action("triage.edit_external", "edit_external", "Edit in $EDITOR", "composer", "ctrl+o", show=True),
     Action("triage.composer.close", "close", "Back to editing / close (draft kept)", "composer", "escape", show=True),
     Action("triage.composer.discard", "discard", "Discard the draft (press twice)", "composer", "ctrl+g", show=True),
     Action("triage.composer.quit", "quit_app", "Quit triage (draft kept)", "composer", "ctrl+q"),
+    Action("triage.composer.cut_below", "cut_quote_below", "Cut the quoted lines below the cursor", "composer", "alt+k"),
+    Action("triage.composer.cut_above", "cut_quote_above", "Cut the quoted lines above the cursor", "composer", "alt+u"),
 )
 
 BY_ID = {a.id: a for a in ACTIONS}

@@ -49,6 +49,7 @@ class Document:
     # For each line, the index of the message body line it shows (None: made by triage,
     # such as the headers or a file's summary): what an inline comment is anchored to.
     sources: list[int | None] = field(default_factory=list)
+    targets: list[str | None] = field(default_factory=list)  # a thread's lines: the message each shows
 
     def add(self, text: str, style: Style | None = None, source: int | None = None) -> None:
         clean = safe_line(text.expandtabs(8))
@@ -250,18 +251,50 @@ def quick_patch_document(m: MessageText) -> Document:
 
 
 def followups_document(messages: list[MessageText], what: str) -> Document:
-    """The replies under a patch or cover letter, trailers highlighted."""
+    """The replies under a patch or cover letter as a thread: one line each (indented by
+    depth: author, date, first line of their own words, trailer marks). Each line knows
+    its message (``targets``): Enter shows it, the reply keys answer it."""
     doc = Document(title=f"{len(messages)} follow-up(s) to {what}")
     if not messages:
         doc.add(f"No follow-ups to {what} yet.", META)
         return doc
+    ids = {m.message_id for m in messages}
+    parent = {m.message_id: (m.headers.get("In-Reply-To") or "").strip().strip("<>") for m in messages}
+    depth: dict[str, int] = {}
+
+    def level(mid: str, seen: int = 0) -> int:
+        if mid not in depth:
+            up = parent.get(mid, "")
+            depth[mid] = level(up, seen + 1) + 1 if up in ids and seen < 50 else 0
+        return depth[mid]
+
     for m in messages:
-        doc.add_parts([("▌ ", TRAILER), (m.from_, TITLE), (f"  {m.date}", META)])
-        if m.problem:
-            doc.add(f"! {m.problem}", WARN)
-        _prose(doc, m.body, None)
-        doc.blank()
+        d = min(level(m.message_id), 12)
+        marks = _marks(m.body)
+        first = next((x.strip() for x in m.body.split("\n")
+                      if x.strip() and not x.startswith(">") and not _ATTRIBUTION.search(x)
+                      and x.strip() not in ("[...]", "...", "[snip]")), "")
+        doc.add_parts([("  " * d + ("└ " if d else "▌ "), TRAILER if marks else META), (m.from_, TITLE),
+                       (f"  {m.date}  ", META), (marks + " " if marks else "", TRAILER), (first[:200], None)])
+        doc.targets.append(m.message_id)
     return doc
+
+
+_ATTRIBUTION = re.compile(r"(wrote|writes|schrieb):\s*$", re.IGNORECASE)
+
+
+def _marks(body: str) -> str:
+    """R, A, T, N for the review trailers a reply gives (outside quotes)."""
+    found = []
+    for line in body.split("\n"):
+        if line.startswith(">"):
+            continue
+        t = _TRAILER_LINE.match(line)
+        if t:
+            key = {"reviewed-by": "R", "acked-by": "A", "tested-by": "T", "nacked-by": "N"}.get(t[1].lower())
+            if key and key not in found:
+                found.append(key)
+    return "".join(found)
 
 
 def series_summary(s: Series) -> str:

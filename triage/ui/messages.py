@@ -13,7 +13,7 @@ from textual.message import Message
 from triage.model.series import Series
 from triage.reply.draft import Built, Draft
 from triage.reply.outbox import Sent
-from triage.session import StateChange
+from triage.session import OtherComment, StateChange
 from triage.ui.documents import Document
 
 # -- news for the status line and the message log ------------------------------------------
@@ -63,9 +63,39 @@ class OpenFailed(Message):
 
 
 class MessageShown(Message):
-    def __init__(self, message_id: str, doc: Document, followups: Document | None) -> None:
+    def __init__(
+        self, message_id: str, doc: Document, followups: Document | None, others: list[OtherComment] | None = None
+    ) -> None:
         super().__init__()
         self.message_id, self.doc, self.followups = message_id, doc, followups
+        self.others = others or []  # other reviewers' comments anchored to lines of the message
+        self.followup = False  # a follow-up shown on request, not the patch list's message
+
+
+class CommentRequested(Message):
+    """The viewer's cursor line is to be commented (or its comment edited)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+
+
+class FollowupOpen(Message):
+    """Show this follow-up in the message view (Enter in the follow-ups)."""
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__()
+        self.message_id = message_id
+
+
+class OthersToggled(Message):
+    """Show or hide other reviewers' comments under their lines."""
+
+
+class CommentsChanged(Message):
+    def __init__(self, series_id: str, message_id: str) -> None:
+        super().__init__()
+        self.series_id, self.message_id = series_id, message_id
 
 
 class StateSet(Message):

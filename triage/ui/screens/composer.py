@@ -236,6 +236,33 @@ class ComposerScreen(Screen[None]):
         self.flush()
         self.post_message(msg.EditorRequested(self.draft))
 
+    def _cut_quote(self, below: bool) -> None:
+        """Replace the quoted lines below (or above) the cursor's line, up to where the quote
+        ends, with ``[...]``: trimming a long quote to the part answered."""
+        if self.previewing or self.sending:
+            return
+        area = self.query_one(TextArea)
+        lines = area.text.split("\n")
+        row = area.cursor_location[0]
+        step = 1 if below else -1
+        end = row + step
+        while 0 <= end < len(lines) and lines[end].startswith(">"):
+            end += step
+        first, last = (row + 1, end) if below else (end + 1, row)
+        if first >= last:
+            self.hint("no quoted lines " + ("below" if below else "above") + " the cursor")
+            return
+        lines[first:last] = ["[...]"]
+        area.load_text("\n".join(lines))
+        area.move_cursor((row if below else first + 1, 0))
+        self.hint(f"cut {last - first} quoted line(s)")
+
+    def action_cut_quote_below(self) -> None:
+        self._cut_quote(below=True)
+
+    def action_cut_quote_above(self) -> None:
+        self._cut_quote(below=False)
+
     def action_discard(self) -> None:
         if self.sending:
             return

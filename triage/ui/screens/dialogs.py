@@ -11,6 +11,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from triage.textsafe import safe_line
+from triage.ui.widgets.common import scope_bindings
 
 
 class QueryDialog(ModalScreen[str | None]):
@@ -131,3 +132,80 @@ class PreparingReply(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss("cancel")
+
+
+class FindDialog(ModalScreen[str | None]):
+    """Text to find in the shown message (Enter: the cursor goes to the first match)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = """
+    FindDialog { align: center bottom; }
+    FindDialog > Vertical { height: auto; width: 100%; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, last: str = "") -> None:
+        super().__init__()
+        self.last = last
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("find in the message (enter: go to it; n / N: next / previous; escape: cancel)"))
+            yield Input(value=self.last, id="find")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CommentEditor(ModalScreen[str | None]):
+    """A comment on one line of the message: its line above, the comment below.
+    Returns the text (empty: delete), or None when cancelled."""
+
+    BINDINGS = scope_bindings("comment", priority=True)
+
+    DEFAULT_CSS = """
+    CommentEditor { align: center bottom; }
+    CommentEditor > Vertical { height: auto; width: 100%; background: $panel; padding: 0 1; border-top: solid $accent; }
+    CommentEditor TextArea { height: 6; }
+    """
+
+    def __init__(self, line_text: str, existing: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.line_text = line_text
+        self.existing = existing
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea
+
+        with Vertical():
+            yield Static(Text(safe_line(f"> {self.line_text}")[:300], style="bold"))
+            yield TextArea(self.existing, id="comment-text", soft_wrap=True)
+            yield Static(Text(self.hint), id="comment-hint")
+
+    def on_mount(self) -> None:
+        from textual.widgets import TextArea
+
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    @property
+    def text(self) -> str:
+        from textual.widgets import TextArea
+
+        return self.query_one(TextArea).text
+
+    def action_save(self) -> None:
+        self.dismiss(self.text)
+
+    def action_delete(self) -> None:
+        self.dismiss("")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -17,6 +17,7 @@ SCOPE_TITLES = {
     "list": "Series list",
     "patches": "Patch list",
     "viewer": "Message views",  # the message, the follow-ups, the log
+    "comment": "Comment editor",
     "composer": "Reply composer",
 }
 

@@ -16,6 +16,8 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,11 +29,14 @@ from textual.worker import Worker, get_current_worker
 
 from triage.errors import UserError
 from triage.model.series import Series
+from triage.reply.comments import Comment
 from triage.series.patchdoc import parse_patch
-from triage.session import Session, StateChange
+from triage.session import OtherComment, Session, StateChange
 from triage.take.export import ExportError
+from triage.textsafe import safe_line
 from triage.ui import messages as msg
 from triage.ui.documents import (
+    Line,
     followups_document,
     message_document,
     patch_document,
@@ -42,7 +47,13 @@ from triage.ui.documents import (
 from triage.ui.failures import failure_text
 from triage.ui.listmodel import ListModel
 from triage.ui.screens.composer import ComposerScreen
-from triage.ui.screens.dialogs import DraftsDialog, FileListDialog, PreparingReply, QueryDialog
+from triage.ui.screens.dialogs import (
+    CommentEditor,
+    DraftsDialog,
+    FileListDialog,
+    PreparingReply,
+    QueryDialog,
+)
 from triage.ui.widgets.common import scope_bindings
 from triage.ui.widgets.panes import PatchList, SeriesList, StatusLine
 from triage.ui.widgets.viewer import Viewer
@@ -55,6 +66,8 @@ QUICK_FIRST_CHARS = 100_000  # patches larger than this get a first paint before
 NARROW = 120  # below this many columns the panes are shown one column at a time
 WIDE = 180  # from this many columns the message pane shows MESSAGE_MIN columns of text
 MESSAGE_MIN = 100
+OWN_COMMENT = Style(color="bright_cyan", bold=True)
+OTHER_COMMENT = Style(color="yellow", italic=True)
 
 
 class MainScreen(Screen[None]):
@@ -84,6 +97,8 @@ class MainScreen(Screen[None]):
         self._repeat: tuple[str, str] | None = None  # (action, series id) of the last take-in action
         self._range_steps = 0
         self._reply_cancelled = False  # escape while a reply was prepared
+        self.others: list[OtherComment] = []  # other reviewers' comments on the shown message
+        self.show_others = True
 
     @property
     def triage(self) -> TriageApp:
@@ -154,6 +169,11 @@ class MainScreen(Screen[None]):
 
     def _panes(self) -> list[Widget]:
         return [self.query_one(SeriesList), self.query_one(PatchList), self.query_one("#message"), self.query_one("#followups")]
+
+    def action_focus_followups(self) -> None:
+        if self.has_class("narrow"):
+            self.add_class("reading")
+        self.query_one("#followups", Viewer).focus()
 
     def action_zoom(self) -> None:
         """The focused pane alone, at the whole screen's size; again: back."""
@@ -247,13 +267,14 @@ class MainScreen(Screen[None]):
                 patch = next((p for p in series.patches if p.message_id == message_id), None)
                 followup_ids = patch.followups if patch else []
                 what = f"patch {index}"
-            followups = self.session.messages(followup_ids[:MAX_FOLLOWUPS])
-            fdoc = followups_document(followups, what)
+            followups = self.session.messages(followup_ids)
+            fdoc = followups_document(followups[:MAX_FOLLOWUPS], what)
+            others = self.session.others_comments(m, followups)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
         if not worker.is_cancelled:
-            self.post_message(msg.MessageShown(message_id, doc, fdoc))
+            self.post_message(msg.MessageShown(message_id, doc, fdoc, others))
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def change_state(self, series_id: str, state: str | None) -> None:
@@ -460,12 +481,30 @@ class MainScreen(Screen[None]):
         if event.option_list is self.query_one(PatchList):
             self._read_full_width()
 
+    @work(thread=True, exclusive=True, group="message", exit_on_error=False)
+    def show_followup(self, message_id: str) -> None:
+        try:
+            m = self.session.message(message_id)
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        shown = msg.MessageShown(message_id, message_document(m), None)
+        shown.followup = True
+        self.post_message(shown)
+
+    @on(msg.FollowupOpen)
+    def _open_followup(self, event: msg.FollowupOpen) -> None:
+        self.show_followup(event.message_id)
+
     @on(msg.MessageShown)
     def _shown(self, event: msg.MessageShown) -> None:
         plist = self.query_one(PatchList)
         h = plist.highlighted
-        if h is not None and 0 <= h < len(plist.entries) and plist.entries[h][0] != event.message_id:
+        if (not event.followup and h is not None and 0 <= h < len(plist.entries)
+                and plist.entries[h][0] != event.message_id):
             return  # a message the user has already moved away from
+        if event.followup:
+            self._read_full_width()
         viewer = self.query_one("#message", Viewer)
         # The parsed document replacing the quick one keeps the reader's place.
         keep = viewer.scroll_offset.y if self.shown_message == event.message_id else None
@@ -473,6 +512,75 @@ class MainScreen(Screen[None]):
         viewer.show(event.doc, keep_y=keep)
         if event.followups is not None:
             self.query_one("#followups", Viewer).show(event.followups)
+            self.others = event.others
+        self._refresh_extras()
+
+    # -- comments on lines -------------------------------------------------------------------
+    def _refresh_extras(self) -> None:
+        """Draw the user's comments, and other reviewers' (unless hidden), under their lines."""
+        viewer = self.query_one("#message", Viewer)
+        doc = viewer.document
+        extras: dict[int, list[Line]] = {}
+        if self.opened is not None and self.shown_message is not None:
+            for c in self.session.comments_on(self.opened.id, self.shown_message):
+                line = doc.line_of(c.line)
+                if line is not None:
+                    rows = c.text.rstrip("\n").split("\n")
+                    extras.setdefault(line, []).extend(
+                        [[Segment(safe_line(("  ✎ " if i == 0 else "    ") + r), OWN_COMMENT)] for i, r in enumerate(rows)]
+                    )
+            if self.show_others:
+                for o in self.others:
+                    line = doc.line_of(o.line)
+                    if line is None:
+                        continue
+                    first, *more = o.text.split("\n")
+                    folded = f"  ┃ {o.author} ({o.date}): {first}" + (f"  [+{len(more)} lines]" if more else "")
+                    extras.setdefault(line, []).append([Segment(safe_line(folded), OTHER_COMMENT)])
+        viewer.set_extras(extras)
+
+    @on(msg.OthersToggled)
+    def _toggle_others(self) -> None:
+        self.show_others = not self.show_others
+        self._refresh_extras()
+        self.say(f"other reviewers' comments {'shown' if self.show_others else 'hidden'} ({len(self.others)})")
+
+    @on(msg.CommentRequested)
+    def _comment(self, event: msg.CommentRequested) -> None:
+        viewer = self.query_one("#message", Viewer)
+        doc = viewer.document
+        source = doc.source(event.line)
+        if self.opened is None or self.shown_message is None or source is None:
+            self.say("this line is not part of the message (headers and summaries are triage's)", error=True)
+            return
+        series_id, message_id = self.opened.id, self.shown_message
+        line_text = "".join(seg.text for seg in doc.lines[event.line])
+        existing = next((c.text for c in self.session.comments_on(series_id, message_id) if c.line == source), "")
+        keys = ", ".join(f"{self.triage.key_name(k)} {w}" for k, w in
+                         (("triage.comment.save", "saves"), ("triage.comment.delete", "deletes"), ("triage.comment.cancel", "cancels")))
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.save_comment(series_id, message_id, Comment(source, text, line_text))
+
+        self.app.push_screen(CommentEditor(line_text, existing, keys), done)
+
+    @work(thread=True, exclusive=False, group="comments", exit_on_error=False)
+    def save_comment(self, series_id: str, message_id: str, comment: Comment) -> None:
+        try:
+            self.session.set_comment(series_id, message_id, comment)
+        except OSError as e:
+            self.post_message(msg.Failed(f"comment not saved in {self.session.comments.dir}: {e.strerror or e}"))
+            return
+        self.post_message(msg.CommentsChanged(series_id, message_id))
+
+    @on(msg.CommentsChanged)
+    def _comments_changed(self, event: msg.CommentsChanged) -> None:
+        if self.opened is not None and self.opened.id == event.series_id and self.shown_message == event.message_id:
+            self._refresh_extras()
+        count = len(self.session.comments_on(event.series_id, event.message_id))
+        self.say(f"{count} comment(s) on this message; {self.triage.key_name('triage.review')} or "
+                 f"{self.triage.key_name('triage.reply')} replies with them")
 
     @on(msg.StateSet)
     def _state_set(self, event: msg.StateSet) -> None:
@@ -721,8 +829,13 @@ class MainScreen(Screen[None]):
             return
         plist = self.query_one(PatchList)
         h = plist.highlighted
+        followups = self.query_one("#followups", Viewer)
         parent: str | None
-        if h is not None and 0 <= h < len(plist.entries):
+        if self.focused is followups and followups.selected_target is not None:
+            parent = followups.selected_target  # answer the reviewer's mail
+        elif self.focused is self.query_one("#message") and self.shown_message:
+            parent = self.shown_message  # the message read (a patch, or a follow-up opened)
+        elif h is not None and 0 <= h < len(plist.entries):
             parent = plist.entries[h][0]
         else:
             parent = self.shown_message or (self.opened.cover.message_id if self.opened.cover else None)

@@ -10,16 +10,20 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from triage.textsafe import safe_line
-from triage.ui.documents import Document
+from triage.ui import messages as msg
+from triage.ui.documents import Document, Line
 from triage.ui.widgets.common import pane_css, scope_bindings
 
 CUT_RIGHT, CUT_LEFT = "»", "«"
 CUT_STYLE = Style(color="yellow", bold=True)
+CURSOR_STYLE = Style(bgcolor="grey23")
 HSTEP = 8  # columns a horizontal scroll moves
 
 
 class Viewer(ScrollView, can_focus=True):
-    """Shows a :class:`Document`; keeps positions of files and hunks for jumping."""
+    """Shows a :class:`Document` with a cursor line; keeps positions of files and hunks for
+    jumping. Extra lines (comments) can be drawn under document lines; the cursor moves
+    over both, and knows which document line it is on."""
 
     BINDINGS = scope_bindings("viewer")
     DEFAULT_CSS = pane_css("Viewer", "padding: 0 1; background: $surface;")
@@ -30,13 +34,62 @@ class Viewer(ScrollView, can_focus=True):
         if placeholder:
             self.document.add(placeholder)
         self.rendered_document: Document | None = None
+        self.extras: dict[int, list[Line]] = {}  # document line -> lines drawn under it
+        self._rows: list[tuple[int, int]] = [(0, -1)] if placeholder else []  # (document line, -1 or extra k)
+        self.cursor = 0  # a display row
+        self.last_search = ""
 
     def show(self, document: Document, *, title: str | None = None, keep_y: float | None = None) -> None:
         self.document = document
+        self.extras = {}
         # Border titles are parsed as markup when given a str: pass Text, always.
         self.border_title = Text(safe_line(title if title is not None else document.title)[:100])
-        self.virtual_size = Size(document.width + 1, len(document.lines))
-        self.scroll_to(0, keep_y or 0, animate=False)
+        self._layout_rows()
+        y = int(keep_y or 0)
+        self.cursor = min(y, max(0, len(self._rows) - 1))
+        self.scroll_to(0, y, animate=False)
+        self.refresh()
+
+    def set_extras(self, extras: dict[int, list[Line]]) -> None:
+        """Lines drawn under document lines (comments); the cursor stays on its document line."""
+        line = self.cursor_line
+        self.extras = extras
+        self._layout_rows()
+        self.cursor = self._row_of(line)
+        self.refresh()
+
+    def _layout_rows(self) -> None:
+        rows: list[tuple[int, int]] = []
+        width = self.document.width
+        for i in range(len(self.document.lines)):
+            rows.append((i, -1))
+            for k, extra in enumerate(self.extras.get(i, ())):
+                rows.append((i, k))
+                width = max(width, sum(len(seg.text) for seg in extra))
+        self._rows = rows
+        self.virtual_size = Size(width + 1, len(rows))
+
+    def _row_of(self, line: int) -> int:
+        return next((r for r, (i, k) in enumerate(self._rows) if i == line and k < 0), 0)
+
+    @property
+    def cursor_line(self) -> int:
+        """The document line the cursor is on (an extra line counts as the line above it)."""
+        return self._rows[self.cursor][0] if 0 <= self.cursor < len(self._rows) else 0
+
+    def move_cursor_to_line(self, line: int) -> None:
+        self._set_cursor(self._row_of(line))
+
+    def _set_cursor(self, row: int) -> None:
+        if not self._rows:
+            return
+        self.cursor = max(0, min(row, len(self._rows) - 1))
+        height = max(1, self.scrollable_content_region.height)
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
@@ -44,10 +97,12 @@ class Viewer(ScrollView, can_focus=True):
         index = scroll_y + y
         width = self.scrollable_content_region.width
         style = self.rich_style
-        if index >= len(self.document.lines):
+        if index >= len(self._rows):
             return Strip.blank(width, style)
         self.rendered_document = self.document
-        strip = Strip(self.document.lines[index])
+        line, k = self._rows[index]
+        segments = self.document.lines[line] if k < 0 else self.extras[line][k]
+        strip = Strip(segments)
         cut_right = strip.cell_length > scroll_x + width
         cut_left = scroll_x > 0 and strip.cell_length > 0
         strip = strip.crop_extend(scroll_x, scroll_x + width, style)
@@ -56,15 +111,83 @@ class Viewer(ScrollView, can_focus=True):
             strip = Strip.join([strip.crop(0, width - 1), Strip([Segment(CUT_RIGHT, CUT_STYLE)])])
         if cut_left and width > 1:
             strip = Strip.join([Strip([Segment(CUT_LEFT, CUT_STYLE)]), strip.crop(1, width)])
+        if index == self.cursor and self.has_focus:
+            strip = strip.apply_style(CURSOR_STYLE)
         return strip
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # -- actions that need the screen --------------------------------------------------------
+    def action_search(self) -> None:
+        from triage.ui.screens.dialogs import FindDialog
+
+        def found(text: str | None) -> None:
+            if text and not self.search(text, from_next=False):
+                self.notify(f"not found: {safe_line(text)[:60]}", severity="warning", markup=False)
+
+        self.app.push_screen(FindDialog(self.last_search), found)
+
+    def action_search_next(self) -> None:
+        if self.last_search and not self.search(self.last_search):
+            self.notify("no more matches", markup=False)
+
+    def action_search_prev(self) -> None:
+        if self.last_search and not self.search(self.last_search, forward=False):
+            self.notify("no more matches", markup=False)
+
+    def action_comment(self) -> None:
+        if self.id != "message":
+            self.notify("comments go on the message view's lines", severity="warning", markup=False)
+            return
+        self.post_message(msg.CommentRequested(self.cursor_line))
+
+    @property
+    def selected_target(self) -> str | None:
+        """The message the cursor line shows, in a thread document (the follow-ups)."""
+        line = self.cursor_line
+        targets = self.document.targets
+        return targets[line] if 0 <= line < len(targets) else None
+
+    def action_open_selected(self) -> None:
+        target = self.selected_target
+        if target is not None:
+            self.post_message(msg.FollowupOpen(target))
+
+    def action_toggle_others(self) -> None:
+        self.post_message(msg.OthersToggled())
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, text: str, *, forward: bool = True, from_next: bool = True) -> bool:
+        """Put the cursor on the next (or previous) document line containing ``text``."""
+        needle = text.lower()
+        if not needle or not self._rows:
+            return False
+        self.last_search = text
+        lines = self.document.lines
+        start = self.cursor_line
+        count = len(lines)
+        for step in range(1 if from_next else 0, count + 1):
+            i = (start + step) % count if forward else (start - step) % count
+            if needle in "".join(seg.text for seg in lines[i]).lower():
+                self.move_cursor_to_line(i)
+                return True
+        return False
 
     # -- navigation between files and hunks --------------------------------------------
     def _jump(self, anchors: list[int], forward: bool) -> bool:
         top = int(self.scroll_offset.y)
-        targets = [a for a in anchors if a > top] if forward else [a for a in anchors if a < top]
+        rows = [self._row_of(a) for a in anchors]
+        targets = [r for r in rows if r > top] if forward else [r for r in rows if r < top]
         if not targets:
             return False
-        self.scroll_to(y=targets[0] if forward else targets[-1], animate=False)
+        target = targets[0] if forward else targets[-1]
+        self.scroll_to(y=target, animate=False)
+        self.cursor = target
+        self.refresh()
         return True
 
     def next_file(self) -> bool:
@@ -80,13 +203,21 @@ class Viewer(ScrollView, can_focus=True):
         return self._jump(self.document.hunks, False)
 
     def goto_line(self, line: int) -> None:
-        self.scroll_to(y=line, animate=False)
+        self.scroll_to(y=self._row_of(line), animate=False)
+        self.cursor = self._row_of(line)
+        self.refresh()
 
     def action_scroll_down(self) -> None:
-        self.scroll_relative(y=1, animate=False)
+        self._set_cursor(self.cursor + 1)
 
     def action_scroll_up(self) -> None:
-        self.scroll_relative(y=-1, animate=False)
+        self._set_cursor(self.cursor - 1)
+
+    def action_cursor_top(self) -> None:
+        self._set_cursor(0)
+
+    def action_cursor_bottom(self) -> None:
+        self._set_cursor(len(self._rows) - 1)
 
     def action_scroll_left(self) -> None:
         self.scroll_relative(x=-HSTEP, animate=False)
@@ -95,13 +226,17 @@ class Viewer(ScrollView, can_focus=True):
         self.scroll_relative(x=HSTEP, animate=False)
 
     def action_page_down(self) -> None:
-        self.scroll_relative(y=max(1, self.scrollable_content_region.height - 1), animate=False)
+        page = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_relative(y=page, animate=False)
+        self._set_cursor(self.cursor + page)
 
     def action_page_up(self) -> None:
-        self.scroll_relative(y=-max(1, self.scrollable_content_region.height - 1), animate=False)
+        page = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_relative(y=-page, animate=False)
+        self._set_cursor(self.cursor - page)
 
     def visible_text(self) -> list[str]:
         """The text of the rows now on screen (for tests and the status line)."""
         top = int(self.scroll_offset.y)
-        rows = self.document.lines[top : top + self.scrollable_content_region.height]
-        return ["".join(seg.text for seg in line) for line in rows]
+        rows = self._rows[top : top + self.scrollable_content_region.height]
+        return ["".join(seg.text for seg in (self.document.lines[i] if k < 0 else self.extras[i][k])) for i, k in rows]
