@@ -150,13 +150,13 @@ class FindDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text("find in the message (enter: go to it; n / N: next / previous; escape: cancel)"))
-            yield Input(value=self.last, id="find")
+            yield Input(placeholder=self.last or "text", id="find")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value or None)
+        self.dismiss(event.value or self.last or None)  # empty: the last search again
 
     def action_cancel(self) -> None:
         self.dismiss(None)

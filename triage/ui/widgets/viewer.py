@@ -53,10 +53,14 @@ class Viewer(ScrollView, can_focus=True):
     def set_extras(self, extras: dict[int, list[Line]]) -> None:
         """Lines drawn under document lines (comments); the cursor stays on its document line."""
         line = self.cursor_line
+        top = self.scroll_offset.y
         self.extras = extras
         self._layout_rows()
-        self.cursor = self._row_of(line)
-        self.refresh()
+        self.scroll_to(y=top, animate=False)  # a new virtual size must not move the reader
+        row = self._row_of(line)
+        # The cursor's line and what is drawn under it (a comment just written) on screen.
+        self._set_cursor(row + len(self.extras.get(line, ())))
+        self._set_cursor(row)
 
     def _layout_rows(self) -> None:
         rows: list[tuple[int, int]] = []
