@@ -136,3 +136,27 @@ def test_nested_quotes_greetings_and_sign_offs_are_not_anchored() -> None:
     reply = "Hi,\n\n> > d\n> +c\n\nWhy?\n\n> +z\n\nBest regards\nUwe\n"
     got = anchor_comments(BODY, reply)
     assert [(LINES[a.line], a.text) for a in got] == [("+c", "Why?")]
+
+
+def test_comments_on_the_previous_version_are_found_for_the_new_one(make_store) -> None:
+    from tests.mailgen import mbox
+    from triage.series.service import load_series
+    from triage.session import Session
+
+    v1_body = patch_body().replace("+c\n", "+c\n+old_line\n").replace("@@ -1,3 +1,3 @@", "@@ -1,3 +1,4 @@")
+    v2_body = patch_body()
+    review = ("> -b\n> +c\n\nIs c right?\n\n> +old_line\n\nDrop this line.\n")
+    store = make_store(mbox(
+        mail("v1@x", "[PATCH] widget: do it", v1_body),
+        mail("r@x", "Re: [PATCH] widget: do it", review, minutes=10, parent="v1@x", sender="Bob <bob@example.net>"),
+        mail("v2@x", "[PATCH v2] widget: do it", v2_body, minutes=100),
+    ))
+    session = Session(store, Settings())
+    v2 = next(s for s in load_series(store) if s.id == "v2@x")
+    assert v2.previous_versions == ["v1@x"]
+    message = session.message("v2@x")
+    anchored, unplaced = session.earlier_comments(v2, message, "v1@x")
+    lines = message.body.split("\n")
+    assert [(lines[c.line], c.text) for c in anchored] == [("+c", "Is c right?")]
+    assert anchored[0].author.startswith("on v1: Bob")
+    assert [(q, c.text) for q, c in unplaced] == [("+old_line", "Drop this line.")]

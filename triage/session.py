@@ -120,6 +120,41 @@ class Session:
                 out.append(OtherComment(a.line, f.from_, f.date, a.text, f.message_id))
         return out
 
+    def earlier_comments(
+        self, series: Series, message: MessageText, previous_id: str
+    ) -> tuple[list[OtherComment], list[tuple[str, OtherComment]]]:
+        """Comments made on this patch's previous version (matched by patch-id, else by
+        title): those whose quoted line is still in this patch, anchored to it, and the
+        others with the line they were about (to check whether they were addressed)."""
+        patch = next((p for p in series.patches if p.message_id == message.message_id), None)
+        if patch is None:
+            return [], []
+        older = self.series(previous_id)
+        pid = patch.message.facts.patch_id
+        title = patch.message.parsed.normalized_title
+        old = next((p for p in older.patches if pid and p.message.facts.patch_id == pid), None) or next(
+            (p for p in older.patches if p.message.parsed.normalized_title == title), None
+        )
+        if old is None or not old.followups:
+            return [], []
+        old_message = self.message(old.message_id)
+        old_lines = old_message.body.split("\n")
+        new_lines = message.body.split("\n")
+        anchored: list[OtherComment] = []
+        unplaced: list[tuple[str, OtherComment]] = []
+        label = f"on v{older.version}"
+        for f in self.messages(old.followups):
+            for a in anchor_comments(old_message.body, f.body):
+                quoted = old_lines[a.line]
+                where = next((i for i, line in enumerate(new_lines) if line == quoted and line.strip()), None)
+                comment = OtherComment(where if where is not None else -1, f"{label}: {f.from_}", f.date, a.text,
+                                       f.message_id)
+                if where is None:
+                    unplaced.append((quoted, comment))
+                else:
+                    anchored.append(comment)
+        return anchored, unplaced
+
     # -- replies -----------------------------------------------------------------------------
     def start_reply(self, parent_id: str, kind: str, series_id: str | None) -> tuple[Draft, bool]:
         """A reply to ``parent_id``; with comments on it, only their lines are quoted."""

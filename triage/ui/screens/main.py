@@ -67,6 +67,8 @@ NARROW = 120  # below this many columns the panes are shown one column at a time
 WIDE = 180  # from this many columns the message pane shows MESSAGE_MIN columns of text
 MESSAGE_MIN = 100
 OWN_COMMENT = Style(color="bright_cyan", bold=True)
+HUNK_STYLE = Style(bold=True, color="cyan")
+QUOTE_STYLE = Style(color="bright_black")
 OTHER_COMMENT = Style(color="yellow", italic=True)
 
 
@@ -270,6 +272,17 @@ class MainScreen(Screen[None]):
             followups = self.session.messages(followup_ids)
             fdoc = followups_document(followups[:MAX_FOLLOWUPS], what)
             others = self.session.others_comments(m, followups)
+            row = self.model.get(series.id)
+            previous = (row or {}).get("previous_versions") or []
+            if index is not None and previous:
+                earlier, unplaced = self.session.earlier_comments(series, m, previous[-1])
+                others += earlier
+                if unplaced:
+                    doc.blank()
+                    doc.add(f"Comments on the previous version whose line is gone ({len(unplaced)}):", HUNK_STYLE)
+                    for quoted, c in unplaced:
+                        doc.add(f"> {quoted}", QUOTE_STYLE)
+                        doc.add(f"  ┃ {c.author} ({c.date}): {c.text.split(chr(10))[0]}", OTHER_COMMENT)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
