@@ -160,3 +160,29 @@ async def test_the_composer_cuts_the_quote_below_and_above(store) -> None:
         lines = area.text.split("\n")
         assert "> Split the setup" not in area.text, area.text
         assert lines[5].endswith("wrote:") and lines[6] == "[...]" and lines[7] == "> +four_setup();"
+
+
+async def test_a_folded_comment_unfolds_on_enter(make_store) -> None:
+    from tests.mailgen import mail, mbox
+    from tests.reviewdata import PATCH
+
+    long_review = "> +four_setup();\n\nFirst line of the comment.\nSecond line.\nThird line.\n"
+    store = make_store(mbox(
+        mail("p1@x", "[PATCH] widget: rework the frobnicator", PATCH),
+        mail("r1@x", "Re: [PATCH] widget: rework the frobnicator", long_review, minutes=30, parent="p1@x",
+             sender="Bob Reviewer <bob@example.net>"),
+    ))
+    app = _app(store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        viewer = await _patch_open(pilot, app)
+        await wait_for(pilot, lambda: viewer.extras, "the comment drawn")
+        (line,) = viewer.extras
+        assert len(viewer.extras[line]) == 1 and "[+2 lines: Enter]" in "".join(s.text for s in viewer.extras[line][0])
+        viewer.move_cursor_to_line(line)
+        await pilot.press("j", "enter")  # onto the comment's row, unfold it
+        await settle(pilot)
+        texts = ["".join(s.text for s in x) for x in viewer.extras[line]]
+        assert len(texts) == 4 and texts[-1].endswith("Third line.")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(viewer.extras[line]) == 1

@@ -88,6 +88,14 @@ class FollowupOpen(Message):
         self.message_id = message_id
 
 
+class ExtraSelected(Message):
+    """Enter on a line drawn under a message line (a comment): unfold or fold it."""
+
+    def __init__(self, line: int, index: int) -> None:
+        super().__init__()
+        self.line, self.index = line, index
+
+
 class OthersToggled(Message):
     """Show or hide other reviewers' comments under their lines."""
 

@@ -101,6 +101,8 @@ class MainScreen(Screen[None]):
         self._reply_cancelled = False  # escape while a reply was prepared
         self.others: list[OtherComment] = []  # other reviewers' comments on the shown message
         self.show_others = True
+        self.unfolded: set[tuple[str, int]] = set()  # (review message id, line): shown whole
+        self._extra_owner: dict[tuple[int, int], tuple[str, int]] = {}  # drawn row -> its comment
 
     @property
     def triage(self) -> TriageApp:
@@ -542,15 +544,31 @@ class MainScreen(Screen[None]):
                     extras.setdefault(line, []).extend(
                         [[Segment(safe_line(("  ✎ " if i == 0 else "    ") + r), OWN_COMMENT)] for i, r in enumerate(rows)]
                     )
+            self._extra_owner = {}
             if self.show_others:
                 for o in self.others:
                     line = doc.line_of(o.line)
                     if line is None:
                         continue
                     first, *more = o.text.split("\n")
-                    folded = f"  ┃ {o.author} ({o.date}): {first}" + (f"  [+{len(more)} lines]" if more else "")
-                    extras.setdefault(line, []).append([Segment(safe_line(folded), OTHER_COMMENT)])
+                    drawn = extras.setdefault(line, [])
+                    self._extra_owner[(line, len(drawn))] = (o.message_id, o.line)
+                    if (o.message_id, o.line) in self.unfolded:
+                        drawn.append([Segment(safe_line(f"  ┃ {o.author} ({o.date}):"), OTHER_COMMENT)])
+                        drawn.extend([Segment(safe_line(f"  ┃   {x}"), OTHER_COMMENT)] for x in [first, *more])
+                    else:
+                        folded = f"  ┃ {o.author} ({o.date}): {first}" + (f"  [+{len(more)} lines: Enter]" if more else "")
+                        drawn.append([Segment(safe_line(folded), OTHER_COMMENT)])
         viewer.set_extras(extras)
+
+    @on(msg.ExtraSelected)
+    def _unfold(self, event: msg.ExtraSelected) -> None:
+        owner = next((o for (line, k), o in sorted(self._extra_owner.items(), reverse=True)
+                      if line == event.line and k <= event.index), None)
+        if owner is None:
+            return
+        self.unfolded ^= {owner}
+        self._refresh_extras()
 
     @on(msg.OthersToggled)
     def _toggle_others(self) -> None:

@@ -52,15 +52,16 @@ class Viewer(ScrollView, can_focus=True):
 
     def set_extras(self, extras: dict[int, list[Line]]) -> None:
         """Lines drawn under document lines (comments); the cursor stays on its document line."""
-        line = self.cursor_line
+        line, k = self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) else (0, -1)
         top = self.scroll_offset.y
         self.extras = extras
         self._layout_rows()
         self.scroll_to(y=top, animate=False)  # a new virtual size must not move the reader
         row = self._row_of(line)
-        # The cursor's line and what is drawn under it (a comment just written) on screen.
+        # The cursor's line and what is drawn under it (a comment just written) on screen;
+        # a cursor on a drawn line stays on it (Enter there folds what it unfolded).
         self._set_cursor(row + len(self.extras.get(line, ())))
-        self._set_cursor(row)
+        self._set_cursor(row + min(max(k + 1, 0), len(self.extras.get(line, ()))))
 
     def _layout_rows(self) -> None:
         rows: list[tuple[int, int]] = []
@@ -157,6 +158,10 @@ class Viewer(ScrollView, can_focus=True):
         return targets[line] if 0 <= line < len(targets) else None
 
     def action_open_selected(self) -> None:
+        if 0 <= self.cursor < len(self._rows) and self._rows[self.cursor][1] >= 0:
+            line, k = self._rows[self.cursor]
+            self.post_message(msg.ExtraSelected(line, k))
+            return
         target = self.selected_target
         if target is not None:
             self.post_message(msg.FollowupOpen(target))
