@@ -70,9 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="import mail files")
     i.add_argument("paths", nargs="+", type=Path)
 
-    st = sub.add_parser("state", help="set a series' state")
-    st.add_argument("series_id")
+    st = sub.add_parser("state", help="set a series' state (or of every series a query reaches)")
+    st.add_argument("series_id", nargs="?", help="a message id of the series")
     st.add_argument("state", choices=STATES)
+    st.add_argument("--query", metavar="QUERY", help="every series this notmuch query reaches, e.g. 'date:..2024-01-01'")
+    st.add_argument("--until", metavar="DATE", help="with deferred: out of the queue until DATE (YYYY-MM-DD or 2w, 10d)")
+
+    td = sub.add_parser("todo", help="the series that need you, with the reasons")
+    td.add_argument("--json", action="store_true", help="one JSON array, each series with its reasons")
 
     e = sub.add_parser("export", help="git-am-ready mbox of a series")
     e.add_argument("series_id")
@@ -138,12 +143,14 @@ def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> i
     if args.no_cache:
         from triage.series.service import load_series
 
-        data = [s.to_json() for s in load_series(store, query, ignore_from=settings.trailers_ignore_from)]
+        data = [s.to_json() for s in load_series(store, query, ignore_from=settings.trailers_ignore_from,
+                                                 identities=[settings.identity_email] if settings.identity_email else [])]
         payload = json_safe(json.dumps(data, ensure_ascii=False))
     else:
         from triage.cache.index import SeriesIndex
 
-        index = SeriesIndex(store, ignore_from=settings.trailers_ignore_from)
+        index = SeriesIndex(store, ignore_from=settings.trailers_ignore_from,
+                            identities=[settings.identity_email] if settings.identity_email else [])
         index.refresh(progress=lambda msg: print(f"triage: {msg}...", file=sys.stderr) if sys.stderr.isatty() else None)
         if args.json:
             sys.stdout.flush()
@@ -179,7 +186,25 @@ def _session(store: Store, settings: Settings) -> Session:
 
 def _cmd_state(store: Store, args: argparse.Namespace, settings: Settings) -> int:
     session = _session(store, settings)
+    if args.query:
+        if args.series_id:
+            raise UserError("give a series id or --query, not both")
+        changes = session.set_state_by_query(args.query, args.state)
+        count = sum(len(c.message_ids) for c in changes)
+        print(f"{len(changes)} series to {args.state} ({count} messages tagged {store.config.tag_prefix}{args.state})")
+        return 0
+    if not args.series_id:
+        raise UserError("give a series id, or --query QUERY")
     s = session.series(args.series_id)
+    if args.until:
+        if args.state != "deferred":
+            raise UserError("--until goes with the state deferred")
+        from triage.dates import until_date
+
+        when = until_date(args.until)
+        session.defer(s, when)
+        print(f"{safe_line(s.title)}: deferred until {when}")
+        return 0
     n = len(session.set_state(s, args.state).message_ids)
     print(f"{safe_line(s.title)}: {args.state} ({n} messages tagged {store.config.tag_prefix}{args.state})")
     return 0
@@ -213,6 +238,18 @@ def _cmd_apply(store: Store, args: argparse.Namespace, settings: Settings) -> in
     print(f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}:")
     for sha, title in applied.commits:
         print(f"  {sha[:12]} {safe_line(title)}")
+    return 0
+
+
+def _cmd_todo(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    items = _session(store, settings).todo()
+    if args.json:
+        sys.stdout.write(json_safe(json.dumps([i.to_json() for i in items], ensure_ascii=False)) + "\n")
+        return 0
+    for i in items:
+        r = i.row
+        print(f"{r['date'][:10]}  {r['state']:<17} v{r['version']:<3} {','.join(i.reasons):<28} {safe_line(r['title'])}")
+    print(f"{len(items)} series need you", file=sys.stderr)
     return 0
 
 
@@ -262,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_export(store, args, settings)
         if args.command == "apply":
             return _cmd_apply(store, args, settings)
+        if args.command == "todo":
+            return _cmd_todo(store, args, settings)
         if args.command == "versions":
             return _cmd_versions(store, args, settings)
         if args.command == "range-diff":

@@ -41,6 +41,9 @@ class Settings:
     apply_repo: str | None = None
     apply_base: str | None = None  # None: HEAD; "auto": the series' base-commit when the tree has it
     export_dir: str | None = None  # where the screen writes exports (default: the current directory)
+    queue_watch: list[str] = field(default_factory=list)
+    queue_files: list[str] = field(default_factory=list)
+    queue_start: bool = False
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -106,6 +109,12 @@ class ExportTable(_Table):
     dir: NonEmpty | None = None
 
 
+class QueueTable(_Table):
+    watch: Annotated[list[NonEmpty], msgspec.Meta(max_length=200)] = []  # notmuch queries
+    files: Annotated[list[NonEmpty], msgspec.Meta(max_length=2000)] = []  # MAINTAINERS F: patterns
+    start: bool = False  # open the screen on the queue
+
+
 class ApplyTable(_Table):
     repo: NonEmpty | None = None
     base: Literal["auto", "head"] = "head"
@@ -119,6 +128,7 @@ TABLES: dict[str, type[_Table]] = {
     "send": SendTable,
     "export": ExportTable,
     "apply": ApplyTable,
+    "queue": QueueTable,
 }
 TOP_KEYS = {"tag_prefix": Prefix, "keymap": NonEmpty}
 
@@ -281,6 +291,8 @@ def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
     s.state_after_review = reply.state_after_review or None
     exp: ExportTable = t.get("export", ExportTable())
     s.export_link, s.export_link_to, s.export_signoff, s.export_dir = exp.link or None, exp.link_to, exp.signoff, exp.dir
+    queue: QueueTable = t.get("queue", QueueTable())
+    s.queue_watch, s.queue_files, s.queue_start = list(queue.watch), list(queue.files), queue.start
     app: ApplyTable = t.get("apply", ApplyTable())
     s.apply_repo, s.apply_base = app.repo, ("auto" if app.base == "auto" else None)
     if "send" in t:

@@ -19,6 +19,7 @@ from triage.config import Settings
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store
 from triage.model.series import STATES, Series
+from triage.queue import UNTIL, QueueItem, todo
 from triage.reply.comments import Comment, CommentStore
 from triage.reply.draft import Built, Draft, DraftStore, build_message
 from triage.reply.outbox import Sent, identity, send_draft, start_reply
@@ -55,7 +56,9 @@ class Session:
     def __init__(self, store: Store, settings: Settings | None = None, *, drafts: DraftStore | None = None) -> None:
         self.store = store
         self.settings = settings or Settings()
-        self.index = SeriesIndex(store, ignore_from=self.settings.trailers_ignore_from)
+        # The user is every identity: config.toml's [identity] and notmuch's user.*_email.
+        self.identities = [e for e in (self.settings.identity_email,) if e]
+        self.index = SeriesIndex(store, ignore_from=self.settings.trailers_ignore_from, identities=self.identities)
         self.drafts = drafts or DraftStore()
         self.comments = CommentStore()
 
@@ -73,7 +76,11 @@ class Session:
     # -- one series --------------------------------------------------------------------------
     def series(self, series_id: str) -> Series:
         return find_series(
-            self.store, series_id, known=self.index.known_facts(series_id), ignore_from=self.settings.trailers_ignore_from
+            self.store,
+            series_id,
+            known=self.index.known_facts(series_id),
+            ignore_from=self.settings.trailers_ignore_from,
+            identities=self.identities,
         )
 
     def message(self, message_id: str) -> MessageText:
@@ -104,6 +111,43 @@ class Session:
 
     def mark_read(self, series: Series) -> int:
         return self.store.tag(series.message_ids(), remove=["unread"])
+
+    # -- the queue: what needs me ----------------------------------------------------------
+    def all_identities(self) -> set[str]:
+        return self.store.identities() | {e.lower() for e in self.identities}
+
+    def todo(self, today: str | None = None) -> list[QueueItem]:
+        self.index.refresh()
+        return todo(self.store, self.index, self.all_identities(), watch=self.settings.queue_watch,
+                    files=self.settings.queue_files, today=today)
+
+    def defer(self, series: Series, until: str) -> StateChange:
+        """Deferred until ``until`` (YYYY-MM-DD): out of the queue until then."""
+        prefix = self.store.config.tag_prefix
+        ids = series.message_ids()
+        change = StateChange(series.id, ids, series.state_tag, "deferred")
+        old = [t for t in self._tags(ids[0]) if t.startswith(prefix + UNTIL)]
+        self.store.tag(ids, add=[prefix + "deferred", prefix + UNTIL + until],
+                       remove=[*(prefix + x for x in STATES if x != "deferred"), *old])
+        return change
+
+    def _tags(self, message_id: str) -> set[str]:
+        with self.store.read() as db:
+            try:
+                return {str(t) for t in db.find(message_id).tags}
+            except LookupError:
+                return set()
+
+    def set_state_by_query(self, query: str, state: str) -> list[StateChange]:
+        """Every series that ``query`` reaches to ``state``, in one transaction."""
+        from triage.series.service import load_series
+
+        series = load_series(self.store, query, ignore_from=self.settings.trailers_ignore_from, identities=self.identities)
+        ids = [mid for s in series for mid in s.message_ids()]
+        changes = [StateChange(s.id, s.message_ids(), s.state_tag, state) for s in series]
+        if ids:
+            self.store.set_state(ids, state)
+        return changes
 
     # -- review: comments on lines ---------------------------------------------------------
     def comments_on(self, series_id: str, message_id: str) -> list[Comment]:

@@ -40,7 +40,7 @@ from triage.series.grouping import (
 from triage.series.records import records_in_stages, records_of_threads
 from triage.textsafe import json_safe
 
-SCHEMA = "13"
+SCHEMA = "14"
 T = TypeVar("T")
 
 
@@ -61,7 +61,10 @@ def default_path(store: Store) -> Path:
 # it can run code on load, and a damaged or planted blob fails validation (and the index is
 # rebuilt) instead of reaching the model.
 _Trailers = tuple[tuple[str, str], ...]
-_FactsRow = tuple[bool, _Trailers, _Trailers, str | None, tuple[str, ...], bool, tuple[str, ...], tuple[str, str] | None, str | None]
+_FactsRow = tuple[
+    bool, _Trailers, _Trailers, str | None, tuple[str, ...], bool, tuple[str, ...], tuple[str, ...], tuple[str, str] | None,
+    str | None,
+]
 _MessageRow = tuple[str, str, str, str, int, str | None, tuple[str, ...], _FactsRow | None]
 _encode_blob = msgspec.msgpack.Encoder().encode
 _decode_thread = msgspec.msgpack.Decoder(list[_MessageRow]).decode
@@ -241,7 +244,13 @@ class SeriesIndex:
     busy_timeout = 5.0  # seconds to wait for another process's write to the index
 
     def __init__(
-        self, store: Store, *, path: Path | None = None, ignore_from: Iterable[str] = (), write_in_copy: bool = True
+        self,
+        store: Store,
+        *,
+        path: Path | None = None,
+        ignore_from: Iterable[str] = (),
+        write_in_copy: bool = True,
+        identities: Iterable[str] = (),
     ) -> None:
         self.store = store
         # A new index is written by a forked copy of this process when it can be (see _cold).
@@ -249,12 +258,13 @@ class SeriesIndex:
         self.path = path or default_path(store)
         self.ignore_from = tuple(sorted(e.lower() for e in ignore_from))
         self._me_cache: set[str] | None = None
+        self._extra_me = {e.lower() for e in identities if e}  # config.toml's [identity] email
         self._fresh: _Fresh | None = None
 
     @property
     def _me(self) -> set[str]:
         if self._me_cache is None:
-            self._me_cache = self.store.identities()
+            self._me_cache = self.store.identities() | self._extra_me
         return self._me_cache
 
     # -- database ------------------------------------------------------------------
@@ -617,6 +627,17 @@ class SeriesIndex:
                 return {r.message_id: r.facts for tid in tids for r in self._thread(con, tid)}
         except DAMAGE:
             return {}
+
+    def thread_records(self, series_id: str) -> list[MessageRecord]:
+        """Every message of the threads a series is in, as the index holds them."""
+        if not self.path.exists():
+            return []
+        try:
+            with self._db() as con:
+                tids = [t for (t,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (series_id,))]
+                return [r for tid in tids for r in self._thread(con, tid)]
+        except DAMAGE:
+            return []
 
     # -- answers ------------------------------------------------------------------------
     def built_json(self, light: bool = False) -> str:

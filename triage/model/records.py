@@ -78,6 +78,7 @@ class BodyFacts(NamedTuple):
     supersedes: tuple[str, ...] = ()
     unreadable: bool = False
     mentions: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # the paths a patch's diff touches (its diff headers)
     # (name, address) of the From as the file has it, parsed before the name was decoded
     # (the name is still encoded: mail.addresses.decoded_name decodes it once); ("", "")
     # when it holds no usable address. None: the file was not read.
@@ -97,6 +98,7 @@ class BodyFacts(NamedTuple):
             self.supersedes,
             self.unreadable,
             self.mentions,
+            self.files,
             self.sender,
             self.patch_id,
         )
@@ -105,7 +107,7 @@ class BodyFacts(NamedTuple):
     def from_tuple(t: tuple | None) -> BodyFacts:
         if t is None:
             return NO_FACTS
-        has_diff, own, fup, change_id, supersedes, unreadable, mentions, sender, pid = t
+        has_diff, own, fup, change_id, supersedes, unreadable, mentions, files, sender, pid = t
         return BodyFacts(
             has_diff,
             tuple(map(RawTrailer._make, own)) if own else (),
@@ -114,6 +116,7 @@ class BodyFacts(NamedTuple):
             supersedes,
             unreadable,
             mentions,
+            tuple(files),
             (sender[0], sender[1]) if sender is not None else None,
             pid,
         )

@@ -74,6 +74,7 @@ class Patch:
             "message_id": self.message_id,
             "subject": self.message.subject,
             "has_diff": self.message.facts.has_diff,
+            "files": list(self.message.facts.files),
             "trailers": [t.to_json() for t in self.trailers],
         }
 

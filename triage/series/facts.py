@@ -20,6 +20,7 @@ from triage.series.trailers import (
 _DIFF_MARKERS = ("\ndiff --git ", "\nIndex: ", "\nrename from ", "\nold mode ", "\nnew file mode ", "\nGIT binary patch")
 _UNIFIED_RE = re.compile(r"^--- \S[^\n]*\n\+\+\+ \S", re.MULTILINE)
 _CHANGE_ID_RE = re.compile(r"^change-id:\s*(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
+_FILE_RE = re.compile(r"^diff --git a/\S+ b/(\S+)", re.MULTILINE)
 _SUPERSEDES_RE = re.compile(r"^Supersedes:\s*<?([^<>\s]+@[^<>\s]+)>?", re.MULTILINE | re.IGNORECASE)
 
 
@@ -100,6 +101,7 @@ def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool
     change = _CHANGE_ID_RE.search(text) if any(k in text for k in ("-id:", "-Id:", "-ID:")) else None
     return BodyFacts(
         has_diff=has_diff,
+        files=tuple(dict.fromkeys(_FILE_RE.findall(text))) if has_diff else (),
         own_trailers=tuple(patch_trailers(prose)),
         followup_trailers=followup,
         mentions=mentions,

@@ -13,7 +13,12 @@ from triage.series.records import records as read_records
 
 
 def load_series(
-    store: Store, query: str = "*", *, ignore_from: Iterable[str] = (), known: dict[str, BodyFacts] | None = None
+    store: Store,
+    query: str = "*",
+    *,
+    ignore_from: Iterable[str] = (),
+    known: dict[str, BodyFacts] | None = None,
+    identities: Iterable[str] = (),
 ) -> list[Series]:
     """Series reached by ``query`` (notmuch syntax), newest first.
 
@@ -22,7 +27,7 @@ def load_series(
     """
     q = query.strip() or "*"
     records = read_records(store, q, known=known)
-    series = group_series(records, tag_prefix=store.config.tag_prefix, ignore_from=ignore_from, me=store.identities())
+    series = group_series(records, tag_prefix=store.config.tag_prefix, ignore_from=ignore_from, me=store.identities() | {e.lower() for e in identities if e})
     if q != "*":
         matched = store.matching_ids(q)
         series = [s for s in series if matched.intersection(s.message_ids())]
@@ -30,7 +35,12 @@ def load_series(
 
 
 def find_series(
-    store: Store, series_id: str, *, known: dict[str, BodyFacts] | None = None, ignore_from: Iterable[str] = ()
+    store: Store,
+    series_id: str,
+    *,
+    known: dict[str, BodyFacts] | None = None,
+    ignore_from: Iterable[str] = (),
+    identities: Iterable[str] = (),
 ) -> Series:
     """The series whose id (or any of whose message ids) is ``series_id``; ``known`` facts
     (from the index) spare reading bodies again.
@@ -46,7 +56,7 @@ def find_series(
         thread = store.thread_of(sid)
         if thread is None:
             continue
-        for s in load_series(store, thread_query(thread), known=known, ignore_from=ignore_from):
+        for s in load_series(store, thread_query(thread), known=known, ignore_from=ignore_from, identities=identities):
             if s.id == sid or sid in s.message_ids():
                 return s
     raise StoreError(f"no series with id {bare!r} in the database")

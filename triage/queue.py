@@ -1,0 +1,108 @@
+"""What needs me: the current series that need the user, each with its reasons.
+
+Derived from the mail alone, as patchwork's todo list is from its database:
+- ``to-me``: the series' mail is addressed to one of the user's identities (To or Cc);
+- ``new-version``: a newer version of a series the user reviewed or replied to;
+- ``reply-to-me``: an unread reply to one of the user's messages in the series' threads;
+- ``watched``: the series matches a ``[queue] watch`` notmuch query, or touches a file
+  matching a ``[queue] files`` pattern (written as MAINTAINERS ``F:`` lines are: a
+  directory ends in ``/``, ``*`` and ``?`` are wildcards);
+- ``deferred-until-passed``: it was deferred until a date that has come.
+Left out: series in a final state (accepted, rejected, superseded), deferred ones until
+their date, and those where the user's own message is the newest of their threads.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.cache.index import SeriesIndex
+from triage.mail.query import quoted
+from triage.mail.store import Store
+
+FINAL = {"accepted", "rejected", "superseded"}
+UNTIL = "until/"  # a series deferred until a date carries the tag <prefix>until/YYYY-MM-DD
+
+
+@dataclass
+class QueueItem:
+    row: dict[str, Any]  # the series as ``series --json`` gives it
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.row, "reasons": self.reasons}
+
+
+def file_matches(path: str, pattern: str) -> bool:
+    """MAINTAINERS ``F:`` semantics: ``dir/`` covers everything below, else a glob."""
+    if pattern.endswith("/"):
+        return path.startswith(pattern)
+    return fnmatch.fnmatchcase(path, pattern) or (not any(c in pattern for c in "*?[") and path.startswith(pattern + "/"))
+
+
+def members(row: dict[str, Any]) -> set[str]:
+    return {row["id"], *(p["message_id"] for p in row.get("patches", ()))}
+
+
+def touched(row: dict[str, Any]) -> set[str]:
+    return {f for p in row.get("patches", ()) for f in p.get("files", ())}
+
+
+def until_date(tags: Iterable[str], prefix: str) -> str | None:
+    dates = [t[len(prefix) + len(UNTIL):] for t in tags if t.startswith(prefix + UNTIL)]
+    return max(dates) if dates else None
+
+
+def todo(
+    store: Store,
+    index: SeriesIndex,
+    identities: Iterable[str],
+    *,
+    watch: Iterable[str] = (),
+    files: Iterable[str] = (),
+    today: str | None = None,
+) -> list[QueueItem]:
+    """The queue, newest first; ``today`` (YYYY-MM-DD) decides which deferrals have passed."""
+    me = {e.lower() for e in identities if e}
+    today = today or time.strftime("%Y-%m-%d")
+    prefix = store.config.tag_prefix
+    rows: list[dict[str, Any]] = index.series()
+    by_id = {r["id"]: r for r in rows}
+    to_me = store.matching_ids(" OR ".join(f"to:{quoted(a)}" for a in sorted(me))) if me else set()
+    watched_ids: set[str] = set()
+    for q in watch:
+        watched_ids |= store.matching_ids(q)
+    patterns = list(files)
+    out: list[QueueItem] = []
+    for row in rows:
+        if not row.get("current") or row["state"] in FINAL:
+            continue
+        records = index.thread_records(row["id"])
+        ids = members(row)
+        tags = {t for r in records if r.message_id in ids for t in r.tags}
+        reasons: list[str] = []
+        if row["state"] == "deferred":
+            until = until_date(tags, prefix)
+            if until is None or until > today:
+                continue
+            reasons.append("deferred-until-passed")
+        if records:
+            newest = max(records, key=lambda r: (r.date, r.message_id))
+            if newest.from_email.lower() in me:
+                continue  # the user spoke last: the ball is in the others' court
+        if ids & to_me:
+            reasons.append("to-me")
+        if any(by_id.get(p, {}).get("replied") for p in row.get("previous_versions", ())):
+            reasons.append("new-version")
+        mine = {r.message_id for r in records if r.from_email.lower() in me}
+        if any("unread" in r.tags and r.parent_id in mine and r.from_email.lower() not in me for r in records):
+            reasons.append("reply-to-me")
+        if ids & watched_ids or any(file_matches(f, p) for f in touched(row) for p in patterns):
+            reasons.append("watched")
+        if reasons:
+            out.append(QueueItem(row, reasons))
+    return out
