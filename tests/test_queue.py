@@ -103,3 +103,39 @@ def test_bulk_state_by_query_on_the_command_line(session: Session, capsys) -> No
 ])
 def test_maintainers_file_patterns(path: str, pattern: str, hit: bool) -> None:
     assert file_matches(path, pattern) is hit
+
+
+async def test_the_queue_view_marking_several_rows_undo_and_defer(session: Session) -> None:
+    from tests.uihelpers import settle, wait_for
+    from triage.ui.app import TriageApp
+    from triage.ui.keymaps import load_keymap
+    from triage.ui.screens.dialogs import AskDialog
+    from triage.ui.widgets.panes import SeriesList
+
+    app = TriageApp(session, load_keymap("default"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(SeriesList).row_count > 5, "the list")
+        all_rows = app.query_one(SeriesList).row_count
+        await pilot.press("Q")  # triage.queue
+        await wait_for(pilot, lambda: app.main.in_queue, "the queue")
+        table = app.query_one(SeriesList)
+        ids = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        assert set(ids) == {i.row["id"] for i in session.todo()} and table.row_count < all_rows
+        assert "‹" in str(table.get_cell(ids[0], "title"))  # the reasons show in the row
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("t", "t")  # triage.mark: two rows marked
+        await settle(pilot)
+        marked = ids[:2]
+        await pilot.press("x")  # one state key: rejected, for both
+        await wait_for(pilot, lambda: all(session.series(m).state == "rejected" for m in marked), "both rejected")
+        await pilot.press("U")  # one undo step for both
+        await wait_for(pilot, lambda: all(session.series(m).state != "rejected" for m in marked), "both undone")
+        table.move_cursor(row=0)
+        await pilot.press("S")  # triage.defer
+        await wait_for(pilot, lambda: isinstance(app.screen, AskDialog), "asks until when")
+        await pilot.press(*"2w", "enter")
+        await wait_for(pilot, lambda: session.series(ids[0]).state == "deferred", "deferred")
+        assert ids[0] not in {i.row["id"] for i in session.todo()}
+        await pilot.press("Q")  # back to every series
+        await wait_for(pilot, lambda: not app.main.in_queue and app.query_one(SeriesList).row_count == all_rows, "all")

@@ -73,6 +73,9 @@ ACTIONS: tuple[Action, ...] = (
         Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "main", k, show=s in ("reviewed", "accepted"))
         for s, k in _STATE_KEYS.items()
     ),
+    Action("triage.queue", "queue", "What needs me: the queue (again: every series)", "main", "Q", show=True),
+    Action("triage.mark", "mark", "Mark the series (a state key then sets every marked one)", "main", "t"),
+    Action("triage.defer", "defer", "Defer the series until a date or for a while (3d, 2w)", "main", "S"),
     Action("triage.focus.followups", "focus_followups", "Focus the follow-ups (reply keys then answer the one selected)", "main", "ctrl+r"),
     Action("triage.zoom", "zoom", "Show the focused pane alone, and back", "main", "z"),
     Action("triage.back", "back", "Back to the list (narrow screens: the message is shown alone)", "main", "escape"),

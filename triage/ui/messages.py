@@ -107,9 +107,22 @@ class CommentsChanged(Message):
 
 
 class StateSet(Message):
-    def __init__(self, change: StateChange, undoable: bool) -> None:
+    """One state change, or several made as one step (marked rows, a bulk change)."""
+
+    def __init__(self, change: StateChange | list[StateChange], undoable: bool) -> None:
         super().__init__()
-        self.change, self.undoable = change, undoable
+        self.changes = change if isinstance(change, list) else [change]
+        self.undoable = undoable
+
+    @property
+    def change(self) -> StateChange:
+        return self.changes[0]
+
+
+class QueueLoaded(Message):
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.rows = rows
 
 
 class MarkedRead(Message):

@@ -209,3 +209,31 @@ class CommentEditor(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class AskDialog(ModalScreen[str | None]):
+    """One line of text asked for (a date to defer until, say)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = """
+    AskDialog { align: center bottom; }
+    AskDialog > Vertical { height: auto; width: 100%; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, prompt: str) -> None:
+        super().__init__()
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.prompt + " — enter to confirm, escape to cancel"))
+            yield Input(id="answer")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

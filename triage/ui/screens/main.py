@@ -27,6 +27,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, OptionList
 from textual.worker import Worker, get_current_worker
 
+from triage.dates import until_date
 from triage.errors import UserError
 from triage.model.series import Series
 from triage.reply.comments import Comment
@@ -48,6 +49,7 @@ from triage.ui.failures import failure_text
 from triage.ui.listmodel import ListModel
 from triage.ui.screens.composer import ComposerScreen
 from triage.ui.screens.dialogs import (
+    AskDialog,
     CommentEditor,
     DraftsDialog,
     FileListDialog,
@@ -92,7 +94,8 @@ class MainScreen(Screen[None]):
         self.opened: Series | None = None
         self.opening: str | None = None
         self.shown_message: str | None = None
-        self.undo_stack: list[StateChange] = []
+        self.undo_stack: list[list[StateChange]] = []  # each entry: one step (one series, or marked ones)
+        self.in_queue = False
         self.left_width = 50  # percent of the terminal, in the side-by-side layout
         self.zoomed: Widget | None = None
         self._reopen: str | None = None  # the series to open again after the next load
@@ -139,7 +142,10 @@ class MainScreen(Screen[None]):
         # (A loading overlay would take the focus away from the list.)
         self.query_one(SeriesList).border_title = Text("Series (loading…)")
         self._layout()
-        self.load(self.model.query)
+        if self.session.settings.queue_start:
+            self.load_queue()
+        else:
+            self.load(self.model.query)
         self.list_drafts(show=False)
 
     def on_resize(self) -> None:
@@ -292,25 +298,41 @@ class MainScreen(Screen[None]):
             self.post_message(msg.MessageShown(message_id, doc, fdoc, others))
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
-    def change_state(self, series_id: str, state: str | None) -> None:
+    def change_state(self, series_ids: list[str], state: str | None, until: str | None = None) -> None:
+        """``state`` on each series (marked rows: several, one undo step); ``until`` defers."""
+        changes: list[StateChange] = []
         try:
-            s = self.opened if self.opened is not None and self.opened.id == series_id else self.session.series(series_id)
-            self.post_message(msg.Progress(f"tagging {len(s.message_ids())} messages..."))
-            change = self.session.set_state(s, state)
+            for series_id in series_ids:
+                s = self.opened if self.opened is not None and self.opened.id == series_id else self.session.series(series_id)
+                self.post_message(msg.Progress(f"tagging {len(s.message_ids())} messages..."))
+                changes.append(self.session.defer(s, until) if until else self.session.set_state(s, state))
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
-            return
-        self.post_message(msg.StateSet(change, undoable=True))
+            if not changes:
+                return
+        self.post_message(msg.StateSet(changes, undoable=True))
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
-    def undo_change(self, change: StateChange) -> None:
+    def undo_change(self, changes: list[StateChange]) -> None:
+        done: list[StateChange] = []
         try:
-            done = self.session.undo(change)
+            for change in changes:
+                done.append(self.session.undo(change))
         except UserError as e:
-            self.undo_stack.append(change)  # not undone: it can be tried again
+            self.undo_stack.append(changes[len(done):])  # what was not undone can be tried again
+            self.post_message(msg.Failed(str(e)))
+            if not done:
+                return
+        self.post_message(msg.StateSet(done, undoable=False))
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load_queue(self) -> None:
+        try:
+            items = self.session.todo()
+        except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
-        self.post_message(msg.StateSet(done, undoable=False))
+        self.post_message(msg.QueueLoaded([i.to_json() for i in items]))
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def mark_read(self, series_id: str) -> None:
@@ -408,6 +430,7 @@ class MainScreen(Screen[None]):
     # -- message handlers (own the state) ----------------------------------------------------
     @on(msg.SeriesLoaded)
     def _loaded(self, event: msg.SeriesLoaded) -> None:
+        self.in_queue = False
         self.model.set_rows(event.rows)
         self.model.query = event.query
         self._refill()
@@ -615,19 +638,37 @@ class MainScreen(Screen[None]):
 
     @on(msg.StateSet)
     def _state_set(self, event: msg.StateSet) -> None:
-        change = event.change
         if event.undoable:
-            self.undo_stack.append(change)
-        row = self.model.get(change.series_id)
-        new_state = change.state or ("superseded" if row and row["newer_versions"] else "new")
-        self.model.set_state(change.series_id, new_state)
-        if self.opened is not None and self.opened.id == change.series_id:
-            self.opened.state_tag = change.state
-        if row is not None:
-            self.query_one(SeriesList).update_row(row)
+            self.undo_stack.append(event.changes)
+        new_state = "new"
+        for change in event.changes:
+            row = self.model.get(change.series_id)
+            new_state = change.state or ("superseded" if row and row["newer_versions"] else "new")
+            self.model.set_state(change.series_id, new_state)
+            if self.opened is not None and self.opened.id == change.series_id:
+                self.opened.state_tag = change.state
+            if row is not None:
+                row.pop("marked", None)
+                self.query_one(SeriesList).update_row(row)
         self._show_context()
         verb = "undone: " if not event.undoable else ""
-        self.post_message(msg.Progress(f"{verb}{row['title'][:50] if row else change.series_id} → {new_state}"))
+        if len(event.changes) == 1:
+            row = self.model.get(event.change.series_id)
+            self.post_message(msg.Progress(f"{verb}{row['title'][:50] if row else event.change.series_id} → {new_state}"))
+        else:
+            self.post_message(msg.Progress(f"{verb}{len(event.changes)} series → {new_state} (one undo step)"))
+
+    @on(msg.QueueLoaded)
+    def _queue_loaded(self, event: msg.QueueLoaded) -> None:
+        self.in_queue = True
+        self.model.set_rows(event.rows)
+        self._refill()
+        self.query_one(SeriesList).border_title = Text(f"Queue: what needs me ({len(event.rows)})")
+        self.post_message(msg.Progress(f"{len(event.rows)} series need you; {self.triage.key_name('triage.queue')} "
+                                       "shows every series again"))
+        if event.rows:
+            self.opened = None
+            self._open(event.rows[0]["id"])
 
     @on(msg.MarkedRead)
     def _marked_read(self, event: msg.MarkedRead) -> None:
@@ -756,12 +797,59 @@ class MainScreen(Screen[None]):
         self.say(f"sorted by {self.model.cycle_sort()}")
         self._refill()
 
-    def action_set_state(self, state: str) -> None:
+    def _targets(self) -> list[str]:
+        """The marked series, else the one under the cursor."""
+        marked = [r["id"] for r in self.model.rows if r.get("marked")]
+        if marked:
+            return marked
         sid = self._current_series_id()
-        if sid is None:
+        return [sid] if sid else []
+
+    def action_set_state(self, state: str) -> None:
+        targets = self._targets()
+        if not targets:
             self.say("no series selected", error=True)
             return
-        self.change_state(sid, state)
+        self.change_state(targets, state)
+
+    def action_mark(self) -> None:
+        sid = self._current_series_id()
+        row = self.model.get(sid) if sid else None
+        if row is None:
+            return
+        row["marked"] = not row.get("marked")
+        self.query_one(SeriesList).update_row(row)
+        count = sum(1 for r in self.model.rows if r.get("marked"))
+        self.say(f"{count} series marked: a state key sets them all" if count else "no series marked")
+        with contextlib.suppress(Exception):
+            self.query_one(SeriesList).action_cursor_down()
+
+    def action_defer(self) -> None:
+        targets = self._targets()
+        if not targets:
+            self.say("no series selected", error=True)
+            return
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                when = until_date(text)
+            except UserError as e:
+                self.say(str(e), error=True)
+                return
+            self.change_state(targets, "deferred", until=when)
+
+        self.app.push_screen(AskDialog("defer until (YYYY-MM-DD, or 3d, 2w, 1m)"), done)
+
+    def action_queue(self) -> None:
+        if self.in_queue:
+            self.in_queue = False
+            self.opened = None
+            self.load(self.model.query)
+            return
+        self.say("finding what needs you...")
+        self.load_queue()
 
     def action_undo(self) -> None:
         if not self.undo_stack:

@@ -108,11 +108,14 @@ class SeriesList(DataTable):
         trail = f"{c['reviewed_by']}/{c['acked_by']}/{c['tested_by']}" + (f" N{c['nacked_by']}" if c["nacked_by"] else "")
         recv = Text(f"{r['received']}/{r['total']}", style="" if r["complete"] else "bold red")
         prefix = "  ↳ " if depth else ""
+        if r.get("reasons"):
+            prefix += "‹" + ", ".join(r["reasons"]) + "› "
         flags = ("RFC " if r["rfc"] else "") + ("RESEND " if r["resend"] else "")
         older = f" (+{len(r['previous_versions'])} older)" if r["previous_versions"] and not depth else ""
         author = r["author"]["name"] or r["author"]["email"]
         return [
-            Text("●" if r.get("unread") else "↩" if r.get("replied") else " ", style="bold cyan"),
+            Text("✓" if r.get("marked") else "●" if r.get("unread") else "↩" if r.get("replied") else " ",
+                 style="bold yellow" if r.get("marked") else "bold cyan"),
             Text(SHORT_STATE.get(r["state"], r["state"]), style=STATE_STYLE.get(r["state"], "")),
             Text(prefix + flags + safe_line(r["title"]) + older),
             Text(safe_line(author)[:16]),
