@@ -139,3 +139,71 @@ async def test_the_queue_view_marking_several_rows_undo_and_defer(session: Sessi
         assert ids[0] not in {i.row["id"] for i in session.todo()}
         await pilot.press("Q")  # back to every series
         await wait_for(pilot, lambda: not app.main.in_queue and app.query_one(SeriesList).row_count == all_rows, "all")
+
+
+async def test_marking_read_in_the_screen_sets_the_maildir_seen_flag(make_store) -> None:
+    from tests.uihelpers import wait_for
+    from triage.ui.app import make_app
+    from triage.ui.keymaps import load_keymap
+    from triage.ui.widgets.panes import SeriesList
+
+    store = make_store(mbox(mail("c@x", "[PATCH 0/1] widget: x", "cover\n"),
+                            mail("p@x", "[PATCH 1/1] widget: x", patch_body(), minutes=1, parent="c@x")))
+    with open(store.config.config_path, "a", encoding="utf-8") as fh:
+        fh.write("\n[maildir]\nsynchronize_flags=true\n")
+
+    def files() -> list[str]:
+        with store.read() as db:
+            return [str(db.find(m).path) for m in ("c@x", "p@x")]
+
+    assert all(f.endswith(":2,") for f in files())  # imported unread
+    app = make_app(store, Settings(), load_keymap("default"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(SeriesList).row_count == 1, "the list")
+        app.query_one(SeriesList).focus()
+        await pilot.press("m")  # triage.mark_read
+        await wait_for(pilot, lambda: all(f.endswith(":2,S") for f in files()), "files renamed with S")
+
+
+def test_touches_finds_the_series_changing_a_file_not_those_mentioning_it(make_store, capsys) -> None:
+    stm = patch_body().replace("a/f.c", "a/drivers/pwm/pwm-stm32.c").replace("b/f.c", "b/drivers/pwm/pwm-stm32.c")
+    makefile = patch_body().replace("a/f.c", "a/drivers/pwm/Makefile").replace("b/f.c", "b/drivers/pwm/Makefile").replace(
+        " a\n-b\n+c\n d\n", " obj-$(CONFIG_PWM_STM32) += pwm-stm32.o\n-b\n+c\n d\n").replace("@@ -1,3 +1,3 @@", "@@ -1,3 +1,3 @@")
+    store = make_store(mbox(
+        mail("stm@x", "[PATCH] pwm: stm32: fix", stm),
+        mail("mk@x", "[PATCH] pwm: Makefile: sort pwm-stm32", makefile, minutes=5),
+        mail("other@x", "[PATCH] gpio: thing", patch_body(), minutes=10),
+    ))
+    session = Session(store, Settings())
+    session.refresh()
+    assert [r["id"] for r in session.rows("touches:drivers/pwm/pwm-stm32.c")] == ["stm@x"]
+    assert {r["id"] for r in session.rows("touches:drivers/pwm/")} == {"stm@x", "mk@x"}
+    assert {r["id"] for r in session.rows("touches:drivers/pwm and subject:Makefile")} == {"mk@x"}
+    assert main(["--config", store.config.config_path, "series", "--json", "touches:drivers/pwm/pwm-stm32.c"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["stm@x"]
+
+
+def test_an_export_of_v2_carries_the_review_of_the_unchanged_patch_only(make_store) -> None:
+    from triage.take.service import export
+
+    body2_v1 = patch_body("second").replace("+c\n", "+c1\n")
+    body2_v2 = patch_body("second").replace("+c\n", "+c2\n")
+    rb = "Reviewed-by: Rita Reviewer <rita@example.org>\n"
+    store = make_store(mbox(
+        mail("v1c@x", "[PATCH 0/2] widget: speed up", "cover\n"),
+        mail("v1p1@x", "[PATCH 1/2] widget: a", patch_body(), minutes=1, parent="v1c@x"),
+        mail("v1p2@x", "[PATCH 2/2] widget: b", body2_v1, minutes=2, parent="v1c@x"),
+        mail("v1r1@x", "Re: [PATCH 1/2] widget: a", rb, minutes=3, parent="v1p1@x", sender="Rita Reviewer <rita@example.org>"),
+        mail("v1r2@x", "Re: [PATCH 2/2] widget: b", rb, minutes=4, parent="v1p2@x", sender="Rita Reviewer <rita@example.org>"),
+        mail("v2c@x", "[PATCH v2 0/2] widget: speed up", "cover v2\n", minutes=600),
+        mail("v2p1@x", "[PATCH v2 1/2] widget: a", patch_body(), minutes=601, parent="v2c@x"),
+        mail("v2p2@x", "[PATCH v2 2/2] widget: b", body2_v2, minutes=602, parent="v2c@x"),
+    ))
+    result = export(store, Settings(), "v2c@x")
+    p1, p2 = result.patches
+    assert "Reviewed-by: Rita Reviewer <rita@example.org>" in p1.added
+    assert not any(a.startswith("Reviewed-by") for a in p2.added)
+    assert any(n.startswith("patch 1: carried from v1: Reviewed-by: Rita") for n in result.notes)
+    assert any(n.startswith("patch 2: changed since v1") and "Rita" in n for n in result.notes)
+    assert not any(a.startswith("Reviewed-by") for p in export(store, Settings(export_carry=False), "v2c@x").patches
+                   for a in p.added)

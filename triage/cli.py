@@ -140,6 +140,15 @@ def format_table(series: list[dict]) -> str:
 
 def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> int:
     query = " ".join(args.query) or "*"
+    if "touches:" in query:
+        rows = _session(store, settings).rows(query)
+        if args.json:
+            sys.stdout.write(json_safe(json.dumps(rows, ensure_ascii=False)) + "\n")
+        else:
+            if rows:
+                print(format_table(rows))
+            print(f"{len(rows)} series", file=sys.stderr)
+        return 0
     if args.no_cache:
         from triage.series.service import load_series
 

@@ -38,12 +38,14 @@ class Settings:
     export_link: str | None = "https://lore.kernel.org/r/{msgid}"
     export_link_to: str = "cover"
     export_signoff: bool = False
+    export_carry: bool = True
     apply_repo: str | None = None
     apply_base: str | None = None  # None: HEAD; "auto": the series' base-commit when the tree has it
     export_dir: str | None = None  # where the screen writes exports (default: the current directory)
     queue_watch: list[str] = field(default_factory=list)
     queue_files: list[str] = field(default_factory=list)
     queue_start: bool = False
+    view_mark_read: bool = False
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -103,6 +105,7 @@ class SendTable(_Table):
 
 
 class ExportTable(_Table):
+    carry: bool = True  # reviews of an unchanged patch's earlier version go with it
     link: LinkTemplate = "https://lore.kernel.org/r/{msgid}"
     link_to: Literal["cover", "patch"] = "cover"
     signoff: bool = False
@@ -113,6 +116,10 @@ class QueueTable(_Table):
     watch: Annotated[list[NonEmpty], msgspec.Meta(max_length=200)] = []  # notmuch queries
     files: Annotated[list[NonEmpty], msgspec.Meta(max_length=2000)] = []  # MAINTAINERS F: patterns
     start: bool = False  # open the screen on the queue
+
+
+class ViewTable(_Table):
+    mark_read: bool = False  # a message shown in the message view is marked read
 
 
 class ApplyTable(_Table):
@@ -129,6 +136,7 @@ TABLES: dict[str, type[_Table]] = {
     "export": ExportTable,
     "apply": ApplyTable,
     "queue": QueueTable,
+    "view": ViewTable,
 }
 TOP_KEYS = {"tag_prefix": Prefix, "keymap": NonEmpty}
 
@@ -291,8 +299,10 @@ def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
     s.state_after_review = reply.state_after_review or None
     exp: ExportTable = t.get("export", ExportTable())
     s.export_link, s.export_link_to, s.export_signoff, s.export_dir = exp.link or None, exp.link_to, exp.signoff, exp.dir
+    s.export_carry = exp.carry
     queue: QueueTable = t.get("queue", QueueTable())
     s.queue_watch, s.queue_files, s.queue_start = list(queue.watch), list(queue.files), queue.start
+    s.view_mark_read = t.get("view", ViewTable()).mark_read
     app: ApplyTable = t.get("apply", ApplyTable())
     s.apply_repo, s.apply_base = app.repo, ("auto" if app.base == "auto" else None)
     if "send" in t:

@@ -15,6 +15,7 @@ their date, and those where the user's own message is the newest of their thread
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -50,6 +51,24 @@ def members(row: dict[str, Any]) -> set[str]:
 
 def touched(row: dict[str, Any]) -> set[str]:
     return {f for p in row.get("patches", ()) for f in p.get("files", ())}
+
+
+_TOUCHES_RE = re.compile(r'(?:^|\s)touches:("[^"]*"|\S+)')
+
+
+def split_touches(query: str) -> tuple[str, list[str]]:
+    """(the notmuch part of ``query``, its ``touches:`` paths); the parts are ANDed."""
+    paths = [m.strip('"') for m in _TOUCHES_RE.findall(query)]
+    rest = _TOUCHES_RE.sub(" ", query).strip()
+    rest = re.sub(r"^(and\s+)+|(\s+and)+$", "", rest, flags=re.IGNORECASE).strip()
+    return rest or "*", paths
+
+
+def touches_any(row: dict[str, Any], paths: list[str]) -> bool:
+    """True when the series' patches touch every one of ``paths`` (a file, or a directory
+    prefix, or a MAINTAINERS-style pattern)."""
+    files = touched(row)
+    return all(any(file_matches(f, p) for f in files) for p in paths)
 
 
 def until_date(tags: Iterable[str], prefix: str) -> str | None:

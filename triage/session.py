@@ -19,7 +19,7 @@ from triage.config import Settings
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store
 from triage.model.series import STATES, Series
-from triage.queue import UNTIL, QueueItem, todo
+from triage.queue import UNTIL, QueueItem, split_touches, todo, touches_any
 from triage.reply.comments import Comment, CommentStore
 from triage.reply.draft import Built, Draft, DraftStore, build_message
 from triage.reply.outbox import Sent, identity, send_draft, start_reply
@@ -67,8 +67,12 @@ class Session:
         return self.index.refresh(progress=progress, built=built)
 
     def rows(self, query: str = "*") -> list[dict[str, Any]]:
-        """The list's rows (what the series list shows) for a notmuch query."""
-        return self.index.series(query, light=True)
+        """The list's rows (what the series list shows) for a notmuch query, which may hold
+        ``touches:PATH`` terms (a file, or a directory prefix, a patch's diff touches)."""
+        rest, paths = split_touches(query)
+        if not paths:
+            return self.index.series(query, light=True)
+        return [r for r in self.index.series(rest) if touches_any(r, paths)]
 
     def built_rows(self) -> list[dict[str, Any]]:
         return self.index.built_series(light=True)
@@ -111,6 +115,9 @@ class Session:
 
     def mark_read(self, series: Series) -> int:
         return self.store.tag(series.message_ids(), remove=["unread"])
+
+    def mark_message_read(self, message_id: str) -> int:
+        return self.store.tag([message_id], remove=["unread"])
 
     # -- the queue: what needs me ----------------------------------------------------------
     def all_identities(self) -> set[str]:

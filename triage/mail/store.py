@@ -135,6 +135,8 @@ class BodySink(Protocol):
 
 
 class Store:
+    replayed = 0  # queued changes applied since the store was opened (see _apply_pending)
+
     """One notmuch database."""
 
     def __init__(self, config: StoreConfig | None = None) -> None:
@@ -360,9 +362,9 @@ class Store:
         with self.write() as db:
             return self._apply_pending(db)
 
-    @staticmethod
-    def _apply(db: notmuch2.Database, op: dict[str, list[str]]) -> int:
+    def _apply(self, db: notmuch2.Database, op: dict[str, list[str]]) -> int:
         n = 0
+        sync = self.synchronize_flags()
         with db.atomic():
             for mid in op["ids"]:
                 try:
@@ -374,8 +376,16 @@ class Store:
                         msg.tags.discard(t)
                     for t in op["add"]:
                         msg.tags.add(t)
+                if sync and ("unread" in op["remove"] or "unread" in op["add"]):
+                    # As notmuch tag does: the files' maildir flags follow (S for read), so
+                    # mbsync and offlineimap users see it on the server.
+                    msg.tags.to_maildir_flags()
                 n += 1
         return n
+
+    @functools.cache  # noqa: B019 - one store object a session; the config does not change under it
+    def synchronize_flags(self) -> bool:
+        return (self.config_value("maildir.synchronize_flags") or "true").strip().lower() in ("true", "1", "yes")
 
     def _pending_file(self) -> Path:
         key = str(self.path()).replace("/", "%")
@@ -411,4 +421,5 @@ class Store:
             self._apply(db, op)
         if ops:
             self._pending_file().unlink(missing_ok=True)
+        self.replayed += len(ops)  # the screen reloads its list when queued changes went in
         return len(ops)

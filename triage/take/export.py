@@ -40,6 +40,7 @@ class ExportOptions:
     link_to: str = "cover"  # "cover" (or the first patch without one) | "patch" (each its own, as b4)
     signoff: Identity | None = None
     force: bool = False  # export an incomplete series
+    carry: bool = True  # add the reviews of earlier versions of an unchanged patch (as b4 does)
 
 
 @dataclass
@@ -159,6 +160,16 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
             out.notes.append(f"patch {patch.index} has no diff; git am will stop on it")
         lines, notes = _collected(patch)
         out.notes.extend(notes)
+        if options.carry:
+            for c in series.carried_trailers:
+                if c["patch"] == patch.index:
+                    line = f"{c['name']}: {clean_value(str(c['value']))}"
+                    lines.append(line)
+                    out.notes.append(f"patch {patch.index}: carried from v{c['from_version']}: {line}")
+            for lost in series.review_lost:
+                if lost["patch"] == patch.index:
+                    out.notes.append(f"patch {patch.index}: changed since v{lost['from_version']}, its review is not "
+                                     f"carried: {'; '.join(map(str, lost['trailers']))}")
         if options.link:
             target = patch.message_id if options.link_to == "patch" else first
             lines.append(f"Link: {link_url(options.link, target)}")

@@ -21,11 +21,17 @@ from triage.take.rangediff import PatchText, RangeLine, normalize, range_diff
 
 def export_options(store: Store, settings: Settings, *, force: bool = False) -> ExportOptions:
     signoff = identity(store, settings) if settings.export_signoff else None
-    return ExportOptions(link=settings.export_link, link_to=settings.export_link_to, signoff=signoff, force=force)
+    return ExportOptions(link=settings.export_link, link_to=settings.export_link_to, signoff=signoff, force=force,
+                         carry=settings.export_carry)
 
 
 def export(store: Store, settings: Settings, series_id: str, *, force: bool = False) -> Export:
     series = find_series(store, series_id, ignore_from=settings.trailers_ignore_from)
+    if settings.export_carry:
+        # Reviews carried from earlier versions need the versions linked: read them too.
+        linked = next((s for s in versions(store, series.id) if s.id == series.id), None)
+        if linked is not None:
+            series = linked
     return export_series(store, series, export_options(store, settings, force=force))
 
 

@@ -301,6 +301,7 @@ class MainScreen(Screen[None]):
     def change_state(self, series_ids: list[str], state: str | None, until: str | None = None) -> None:
         """``state`` on each series (marked rows: several, one undo step); ``until`` defers."""
         changes: list[StateChange] = []
+        replayed = self.session.store.replayed
         try:
             for series_id in series_ids:
                 s = self.opened if self.opened is not None and self.opened.id == series_id else self.session.series(series_id)
@@ -311,6 +312,9 @@ class MainScreen(Screen[None]):
             if not changes:
                 return
         self.post_message(msg.StateSet(changes, undoable=True))
+        if self.session.store.replayed > replayed:
+            # Changes queued while the database was locked went in too: show them.
+            self.post_message(msg.SeriesChanged("queued state changes applied", []))
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def undo_change(self, changes: list[StateChange]) -> None:
@@ -343,6 +347,14 @@ class MainScreen(Screen[None]):
             self.post_message(msg.Failed(str(e)))
             return
         self.post_message(msg.MarkedRead(series_id, count))
+
+    @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
+    def read_message(self, message_id: str) -> None:
+        """``[view] mark_read``: a message read in the view is read in notmuch (and its file)."""
+        try:
+            self.session.mark_message_read(message_id)
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
 
     @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
     def prepare_reply(self, parent_id: str, kind: str, series_id: str | None) -> None:
@@ -548,6 +560,8 @@ class MainScreen(Screen[None]):
         keep = viewer.scroll_offset.y if self.shown_message == event.message_id else None
         self.shown_message = event.message_id
         viewer.show(event.doc, keep_y=keep)
+        if self.session.settings.view_mark_read and event.followups is not None:
+            self.read_message(event.message_id)
         if event.followups is not None:
             self.query_one("#followups", Viewer).show(event.followups)
             self.others = event.others
