@@ -101,12 +101,18 @@ def test_open_a_series_set_its_state_review_it_and_quit(make_store, tmp_path: Pa
         tmux.kill()
         server.__exit__()
     out = subprocess.run(
-        ["notmuch", "search", "--output=messages", "tag:triage/reviewed"],
+        ["notmuch", "search", "--output=messages", "tag:triage/under-review"],
         capture_output=True, text=True, check=True, env=dict(os.environ, NOTMUCH_CONFIG=store.config.config_path),
     ).stdout.split()
     reply = f"id:{got.message['Message-ID'].strip('<>')}"
-    # The sent reply is filed in the store, under the series (so it carries the series' state too).
+    # The sent reply is filed in the store, under the series (so it carries the series' state too):
+    # one of two patches reviewed puts the series under review, and marks that patch.
     assert sorted(out) == sorted(["id:c@x", "id:p1@x", "id:p2@x", reply])
+    marked = subprocess.run(
+        ["notmuch", "search", "--output=messages", "tag:triage/patch/reviewed"],
+        capture_output=True, text=True, check=True, env=dict(os.environ, NOTMUCH_CONFIG=store.config.config_path),
+    ).stdout.split()
+    assert marked == ["id:p1@x"]
     sent = subprocess.run(
         ["notmuch", "search", "--output=messages", "tag:sent"],
         capture_output=True, text=True, check=True, env=dict(os.environ, NOTMUCH_CONFIG=store.config.config_path),

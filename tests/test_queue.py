@@ -207,3 +207,33 @@ def test_an_export_of_v2_carries_the_review_of_the_unchanged_patch_only(make_sto
     assert any(n.startswith("patch 2: changed since v1") and "Rita" in n for n in result.notes)
     assert not any(a.startswith("Reviewed-by") for p in export(store, Settings(export_carry=False), "v2c@x").patches
                    for a in p.added)
+
+
+async def test_per_patch_marks_and_the_series_progress(make_store) -> None:
+    from tests.uihelpers import settle, wait_for
+    from triage.ui.app import make_app
+    from triage.ui.keymaps import load_keymap
+    from triage.ui.widgets.panes import PatchList, SeriesList
+
+    store = make_store(mbox(
+        mail("c@x", "[PATCH 0/2] widget: x", "cover\n"),
+        mail("p1@x", "[PATCH 1/2] widget: a", patch_body(), minutes=1, parent="c@x"),
+        mail("p2@x", "[PATCH 2/2] widget: b", patch_body("b"), minutes=2, parent="c@x"),
+    ))
+    app = make_app(store, Settings(), load_keymap("default"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.opened is not None, "opened")
+        plist = app.query_one(PatchList)
+        plist.focus()
+        plist.highlighted = 1  # patch 1
+        await settle(pilot)
+        await pilot.press("plus")  # triage.patch.reviewed
+        await wait_for(pilot, lambda: "[1/2✓]" in str(app.query_one(SeriesList).get_cell("c@x", "title")), "1 of 2")
+        await wait_for(pilot, lambda: app.main.opened is not None, "reopened")
+        assert str(app.query_one(PatchList).get_option_at_index(1).prompt).startswith("✓ 1/2")
+        assert Session(store, Settings()).series("c@x").state == "new"
+        app.query_one(PatchList).focus()
+        app.query_one(PatchList).highlighted = 2
+        await settle(pilot)
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: Session(store, Settings()).series("c@x").state == "reviewed", "all: reviewed")

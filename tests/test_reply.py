@@ -72,10 +72,14 @@ def test_review_reply_to_a_real_series_is_received_threaded_and_filed(make_store
     assert "\n> " in body
     # Accepted: draft removed, copy filed under the series, its trailer counts, state moved.
     assert not drafts.path(draft.id).exists()
-    assert result.state == "reviewed" and not result.problems
+    # A Reviewed-by on the cover reviews the series; on one of two patches, that patch.
+    expected = "reviewed" if target == "cover" else "under-review"
+    assert result.state == expected and not result.problems
     assert store.matching_ids("tag:sent") == {result.message_id}
     after = _only(load_series(store))
-    assert after.state == "reviewed"
+    assert after.state == expected
+    if target == "patch":
+        assert [p.progress for p in after.patches] == [None, "reviewed"]
     # A trailer on the cover letter counts for every patch, as b4 reads it.
     for patch in after.patches if target == "cover" else [after.patches[1]]:
         names = [t.value for t in patch.trailers if t.name == "Reviewed-by"]
@@ -299,5 +303,6 @@ def test_a_locked_database_loses_neither_the_sent_copy_nor_the_state(make_store,
     assert result.message_id in copy.read_text()
     subprocess.run(["notmuch", "new", "--quiet"], check=True, env={**os.environ, "NOTMUCH_CONFIG": store.config.config_path})
     assert store.matching_ids(f"id:{result.message_id}") == {result.message_id}
-    assert store.retry_pending() == 1
-    assert load_series(store)[0].state == "reviewed"
+    assert store.retry_pending() == 2  # the patch's mark and the series' state, in order
+    (after,) = load_series(store)
+    assert after.state == "reviewed" and after.patches[0].progress == "reviewed"

@@ -92,7 +92,7 @@ async def test_review_key_composes_previews_and_sends_a_patch_reply(store) -> No
             assert got.message["In-Reply-To"] == "<p1@x>"
             assert "Reviewed-by: Test Maintainer <maint@example.org>" in got.message.get_content()
             assert "qrx" in got.message.get_content()
-            await wait_for(pilot, lambda: _said(app, "series → reviewed"), "status says sent")
+            await wait_for(pilot, lambda: _said(app, "series → under-review"), "status says sent")
             # The sent reply is filed and counted: the series shows the review.
             await wait_for(pilot, lambda: app.main.opened is not None and any(
                 t.name == "Reviewed-by" for t in app.main.opened.patches[0].trailers), "reply counted")

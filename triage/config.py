@@ -35,6 +35,7 @@ class Settings:
     send: SendSettings = field(default_factory=SendSettings)
     # The state a series moves to after a Reviewed-by/Acked-by reply; None leaves it alone.
     state_after_review: str | None = "reviewed"
+    state_after_reply: str | None = None  # the state a plain reply on a patch sets (None: none)
     export_link: str | None = "https://lore.kernel.org/r/{msgid}"
     export_link_to: str = "cover"
     export_signoff: bool = False
@@ -81,6 +82,7 @@ class IdentityTable(_Table):
 
 class ReplyTable(_Table):
     state_after_review: State = "reviewed"
+    state_after_reply: State = ""  # e.g. "changes-requested": a reply without a trailer asks for changes
 
 
 class SmtpTable(_Table):
@@ -297,6 +299,7 @@ def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
     s.identity_name, s.identity_email = ident.name, ident.email
     reply: ReplyTable = t.get("reply", ReplyTable())
     s.state_after_review = reply.state_after_review or None
+    s.state_after_reply = reply.state_after_reply or None
     exp: ExportTable = t.get("export", ExportTable())
     s.export_link, s.export_link_to, s.export_signoff, s.export_dir = exp.link or None, exp.link_to, exp.signoff, exp.dir
     s.export_carry = exp.carry

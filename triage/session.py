@@ -22,7 +22,7 @@ from triage.model.series import STATES, Series
 from triage.queue import UNTIL, QueueItem, split_touches, todo, touches_any
 from triage.reply.comments import Comment, CommentStore
 from triage.reply.draft import Built, Draft, DraftStore, build_message
-from triage.reply.outbox import Sent, identity, send_draft, start_reply
+from triage.reply.outbox import Sent, identity, mark_patch, send_draft, start_reply
 from triage.series.anchors import anchor_comments
 from triage.series.service import find_series
 from triage.take import service as take
@@ -115,6 +115,18 @@ class Session:
 
     def mark_read(self, series: Series) -> int:
         return self.store.tag(series.message_ids(), remove=["unread"])
+
+    def mark_patch(self, series: Series, message_id: str, mark: str) -> str | None:
+        """Per-patch progress; once every patch is reviewed the series is. Returns the
+        series' new state when it changed."""
+        mark_patch(self.store, message_id, mark)
+        for p in series.patches:
+            if p.message_id == message_id:
+                p.progress = mark
+        if series.patches and all(p.progress == "reviewed" for p in series.patches) and series.state != "reviewed":
+            self.store.set_state(series.message_ids(), "reviewed")
+            return "reviewed"
+        return None
 
     def mark_message_read(self, message_id: str) -> int:
         return self.store.tag([message_id], remove=["unread"])

@@ -40,7 +40,7 @@ from triage.series.grouping import (
 from triage.series.records import records_in_stages, records_of_threads
 from triage.textsafe import json_safe
 
-SCHEMA = "14"
+SCHEMA = "15"
 T = TypeVar("T")
 
 
@@ -116,7 +116,7 @@ def _by_thread(records: Iterable[MessageRecord]) -> dict[str, list[MessageRecord
     return out
 
 
-_LIGHT_KEYS = ("id", "title", "version", "rfc", "resend", "total", "received", "complete", "author", "date",
+_LIGHT_KEYS = ("id", "title", "version", "rfc", "resend", "total", "received", "complete", "author", "date", "progress",
                "unread", "replied", "counts")
 
 

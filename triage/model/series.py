@@ -18,6 +18,9 @@ STATES = (
     "deferred",
 )
 DEFAULT_TAG_PREFIX = "triage/"
+# Per-patch progress, a tag <prefix>patch/<mark> on the patch's message.
+PATCH_MARKS = ("reviewed", "needs-changes", "skipped")
+PATCH_TAG = "patch/"
 
 
 # The dates a datetime can hold; a Date header may claim year 9999 with any offset.
@@ -63,6 +66,7 @@ class Patch:
     message: MessageRecord
     trailers: list[Trailer] = field(default_factory=list)
     followups: list[str] = field(default_factory=list)
+    progress: str | None = None  # one of PATCH_MARKS, from the patch message's tags
 
     @property
     def message_id(self) -> str:
@@ -75,6 +79,7 @@ class Patch:
             "subject": self.message.subject,
             "has_diff": self.message.facts.has_diff,
             "files": list(self.message.facts.files),
+            "progress": self.progress,
             "trailers": [t.to_json() for t in self.trailers],
         }
 
@@ -201,6 +206,11 @@ class Series:
             "tree_tags": list(self.tree_tags),
             "list_tags": list(self.list_tags),
             "counts": self.counts(),
+            "progress": {
+                "reviewed": sum(p.progress == "reviewed" for p in self.patches),
+                "marked": sum(p.progress is not None for p in self.patches),
+                "patches": len(self.patches),
+            },
             "flagged_trailers": flagged,
             "patches": [p.to_json() for p in self.patches],
         }

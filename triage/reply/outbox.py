@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from triage.config import Settings
 from triage.errors import UserError
 from triage.mail.message import read_message
-from triage.mail.store import Store
+from triage.mail.store import Store, StoreLocked
+from triage.model.series import PATCH_MARKS, PATCH_TAG
 from triage.reply.comments import Comment
 from triage.reply.compose import Identity, new_reply
 from triage.reply.draft import Built, Draft, DraftError, DraftStore, build_message
@@ -97,14 +98,53 @@ def send_draft(store: Store, settings: Settings, drafts: DraftStore, draft: Draf
         store.deliver(built.data, SENT_FOLDER, SENT_TAGS)
     except Exception as e:  # noqa: BLE001 - it was sent: whatever filing raised, say so and go on
         result.problems.append(f"sent, not filed: {_why(e)}")
-    if draft.kind in REVIEW_KINDS and settings.state_after_review and draft.series_id:
+    if draft.series_id and (draft.kind in REVIEW_KINDS or (draft.kind == "reply" and settings.state_after_reply)):
         try:
-            series = find_series(store, draft.series_id)
-            store.set_state(series.message_ids(), settings.state_after_review)
-            result.state = settings.state_after_review
+            result.state = record_review(store, settings, draft)
         except Exception as e:  # noqa: BLE001 - likewise: the reply is out
             result.problems.append(f"sent, but the state was not set: {_why(e)}")
     return result
+
+
+def record_review(store: Store, settings: Settings, draft: Draft) -> str | None:
+    """What a sent reply says about the series: a Reviewed-by/Acked-by on a patch marks that
+    patch reviewed, and the series becomes reviewed once every patch is (or at once when
+    the trailer was on the cover letter); a plain reply, when [reply] state_after_reply is
+    set, marks the patch as needing changes. Returns the series' new state, if any."""
+    assert draft.series_id
+    series = find_series(store, draft.series_id)
+    on_cover = series.cover is not None and series.cover.message_id == draft.parent_id
+    patch = next((p for p in series.patches if p.message_id == draft.parent_id), None)
+    locked: StoreLocked | None = None  # a held lock queues each change; both are tried
+    state: str | None
+    if draft.kind in REVIEW_KINDS:
+        state = settings.state_after_review
+        if patch is not None and not on_cover:
+            try:
+                mark_patch(store, patch.message_id, "reviewed")
+            except StoreLocked as e:
+                locked = e
+            patch.progress = "reviewed"
+            if not all(p.progress == "reviewed" for p in series.patches):
+                state = "under-review"
+    else:
+        state = settings.state_after_reply
+        if patch is not None and not on_cover:
+            try:
+                mark_patch(store, patch.message_id, "needs-changes")
+            except StoreLocked as e:
+                locked = e
+    if state:
+        store.set_state(series.message_ids(), state)
+    if locked is not None:
+        raise locked
+    return state
+
+
+def mark_patch(store: Store, message_id: str, mark: str | None) -> None:
+    """Per-patch progress: one of PATCH_MARKS on the patch's message (None: no mark)."""
+    prefix = store.config.tag_prefix + PATCH_TAG
+    store.tag([message_id], add=[prefix + mark] if mark else [], remove=[prefix + m for m in PATCH_MARKS if m != mark])
 
 
 def _why(e: BaseException) -> str:

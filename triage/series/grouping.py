@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 from triage.model.series import (
     DEFAULT_TAG_PREFIX,
+    PATCH_MARKS,
+    PATCH_TAG,
     STATES,
     MessageRecord,
     Patch,
@@ -203,6 +205,8 @@ def group_series(
     answered = _answered(records.values(), {e.lower() for e in me})
     for s in series_list:
         s.state_tag = _state_from_tags(s, tag_prefix)
+        for p in s.patches:
+            p.progress = _patch_progress(p.message.tags, tag_prefix)
         s.replied = not answered.isdisjoint(s.message_ids())
     series_list.sort(key=lambda s: (s.date, s.id), reverse=True)
     return series_list
@@ -561,6 +565,11 @@ def _answered(records: Iterable[MessageRecord], mine: set[str]) -> set[str]:
         for m in records
         if "replied" in m.tags or (mine and m.from_email.lower() in mine and m.parsed.is_reply)
     }
+
+
+def _patch_progress(tags: frozenset[str], prefix: str) -> str | None:
+    head = prefix + PATCH_TAG
+    return next((t[len(head):] for t in tags if t.startswith(head) and t[len(head):] in PATCH_MARKS), None)
 
 
 def _state_from_tags(s: Series, prefix: str) -> str | None:

@@ -73,6 +73,10 @@ ACTIONS: tuple[Action, ...] = (
         Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "main", k, show=s in ("reviewed", "accepted"))
         for s, k in _STATE_KEYS.items()
     ),
+    Action("triage.patch.reviewed", "mark_patch('reviewed')", "Mark the patch reviewed", "main", "plus"),
+    Action("triage.patch.needs_changes", "mark_patch('needs-changes')", "Mark the patch as needing changes", "main",
+           "exclamation_mark"),
+    Action("triage.patch.skipped", "mark_patch('skipped')", "Mark the patch skipped (not yours to review)", "main", "minus"),
     Action("triage.queue", "queue", "What needs me: the queue (again: every series)", "main", "Q", show=True),
     Action("triage.mark", "mark", "Mark the series (a state key then sets every marked one)", "main", "t"),
     Action("triage.defer", "defer", "Defer the series until a date or for a while (3d, 2w)", "main", "S"),

@@ -826,6 +826,23 @@ class MainScreen(Screen[None]):
             return
         self.change_state(targets, state)
 
+    def action_mark_patch(self, mark: str) -> None:
+        plist = self.query_one(PatchList)
+        h = plist.highlighted
+        if self.opened is None or h is None or not 0 <= h < len(plist.entries) or plist.entries[h][1] is None:
+            self.say("select a patch of the open series", error=True)
+            return
+        self.patch_progress(self.opened, plist.entries[h][0], mark)
+
+    @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
+    def patch_progress(self, series: Series, message_id: str, mark: str) -> None:
+        try:
+            state = self.session.mark_patch(series, message_id, mark)
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        self.post_message(msg.SeriesChanged(f"patch marked {mark}" + (f"; series → {state}" if state else ""), []))
+
     def action_mark(self) -> None:
         sid = self._current_series_id()
         row = self.model.get(sid) if sid else None

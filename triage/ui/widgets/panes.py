@@ -14,6 +14,8 @@ from triage.model.series import Series
 from triage.textsafe import safe_line
 from triage.ui.widgets.common import pane_css, scope_bindings
 
+PROGRESS_MARK = {"reviewed": "✓", "needs-changes": "✗", "skipped": "–"}
+PROGRESS_STYLE = {"reviewed": "bold green", "needs-changes": "bold red", "skipped": "dim"}
 SHORT_STATE = {"under-review": "in review", "changes-requested": "changes"}
 STATE_STYLE = {
     "new": "bold",
@@ -110,6 +112,9 @@ class SeriesList(DataTable):
         prefix = "  ↳ " if depth else ""
         if r.get("reasons"):
             prefix += "‹" + ", ".join(r["reasons"]) + "› "
+        progress = r.get("progress") or {}
+        if progress.get("marked"):
+            prefix += f"[{progress['reviewed']}/{progress['patches']}✓] "
         flags = ("RFC " if r["rfc"] else "") + ("RESEND " if r["resend"] else "")
         older = f" (+{len(r['previous_versions'])} older)" if r["previous_versions"] and not depth else ""
         author = r["author"]["name"] or r["author"]["email"]
@@ -166,7 +171,8 @@ class PatchList(OptionList):
             kinds = {t.name for t in p.trailers if t.source != "patch" and t.sender_match}
             marks = "".join(m for m, n in (("R", "Reviewed-by"), ("A", "Acked-by"), ("T", "Tested-by")) if n in kinds)
             nak = any(t.negative for t in p.trailers)
-            label = Text(f"{p.index}/{s.total} ")
+            label = Text(PROGRESS_MARK.get(p.progress or "", " ") + " ", style=PROGRESS_STYLE.get(p.progress or "", ""))
+            label.append(f"{p.index}/{s.total} ")
             label.append(safe_line(p.message.parsed.title or p.message.subject))
             if marks:
                 label.append(f"  {marks}", style="green")
