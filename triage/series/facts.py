@@ -20,7 +20,6 @@ from triage.series.trailers import (
 _DIFF_MARKERS = ("\ndiff --git ", "\nIndex: ", "\nrename from ", "\nold mode ", "\nnew file mode ", "\nGIT binary patch")
 _UNIFIED_RE = re.compile(r"^--- \S[^\n]*\n\+\+\+ \S", re.MULTILINE)
 _CHANGE_ID_RE = re.compile(r"^change-id:\s*(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
-_FILE_RE = re.compile(r"^diff --git a/\S+ b/(\S+)", re.MULTILINE)
 _SUPERSEDES_RE = re.compile(r"^Supersedes:\s*<?([^<>\s]+@[^<>\s]+)>?", re.MULTILINE | re.IGNORECASE)
 
 
@@ -73,6 +72,23 @@ def body_patch_id(text: str) -> str | None:
     return patch_id(_normalized(text))
 
 
+def diff_files(text: str) -> tuple[str, ...]:
+    """The paths a diff touches, from its ``diff --git a/X b/Y`` lines (memchr-fast finds:
+    a regex over every line of 7,000 patches cost the cold build 0.1 s)."""
+    out: dict[str, None] = {}
+    needle = "diff --git a/"
+    i = text.find(needle)
+    while i != -1:
+        if i == 0 or text[i - 1] == "\n":
+            end = text.find("\n", i)
+            line = text[i : end if end != -1 else len(text)]
+            _, sep, path = line.rpartition(" b/")
+            if sep and path and " " not in path:
+                out[path.rstrip("\r")] = None
+        i = text.find(needle, i + len(needle))
+    return tuple(out)
+
+
 def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool = True) -> BodyFacts:
     """Compute the facts of one decoded body (text plus attached patches).
 
@@ -101,7 +117,7 @@ def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool
     change = _CHANGE_ID_RE.search(text) if any(k in text for k in ("-id:", "-Id:", "-ID:")) else None
     return BodyFacts(
         has_diff=has_diff,
-        files=tuple(dict.fromkeys(_FILE_RE.findall(text))) if has_diff else (),
+        files=diff_files(text) if has_diff else (),
         own_trailers=tuple(patch_trailers(prose)),
         followup_trailers=followup,
         mentions=mentions,
