@@ -237,3 +237,29 @@ async def test_per_patch_marks_and_the_series_progress(make_store) -> None:
         await settle(pilot)
         await pilot.press("plus")
         await wait_for(pilot, lambda: Session(store, Settings()).series("c@x").state == "reviewed", "all: reviewed")
+
+
+async def test_the_patch_list_shows_carried_reviews_and_warns_of_lost_ones(make_store) -> None:
+    from tests.uihelpers import wait_for
+    from triage.ui.app import make_app
+    from triage.ui.keymaps import load_keymap
+    from triage.ui.widgets.panes import PatchList
+
+    rb = "Reviewed-by: Rita Reviewer <rita@example.org>\n"
+    store = make_store(mbox(
+        mail("v1c@x", "[PATCH 0/2] widget: speed up", "cover\n"),
+        mail("v1p1@x", "[PATCH 1/2] widget: a", patch_body(), minutes=1, parent="v1c@x"),
+        mail("v1p2@x", "[PATCH 2/2] widget: b", patch_body("b").replace("+c\n", "+c1\n"), minutes=2, parent="v1c@x"),
+        mail("v1r1@x", "Re: [PATCH 1/2] widget: a", rb, minutes=3, parent="v1p1@x", sender="Rita Reviewer <rita@example.org>"),
+        mail("v1r2@x", "Re: [PATCH 2/2] widget: b", rb, minutes=4, parent="v1p2@x", sender="Rita Reviewer <rita@example.org>"),
+        mail("v2c@x", "[PATCH v2 0/2] widget: speed up", "cover v2\n", minutes=600),
+        mail("v2p1@x", "[PATCH v2 1/2] widget: a", patch_body(), minutes=601, parent="v2c@x"),
+        mail("v2p2@x", "[PATCH v2 2/2] widget: b", patch_body("b").replace("+c\n", "+c2\n"), minutes=602, parent="v2c@x"),
+    ))
+    app = make_app(store, Settings(), load_keymap("default"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id == "v2c@x", "v2 opened")
+        plist = app.query_one(PatchList)
+        labels = [str(plist.get_option_at_index(i).prompt) for i in range(plist.option_count)]
+        assert "+R from v1" in labels[1] and "review lost" not in labels[1]
+        assert "⚠ review lost" in labels[2]

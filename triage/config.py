@@ -36,6 +36,7 @@ class Settings:
     # The state a series moves to after a Reviewed-by/Acked-by reply; None leaves it alone.
     state_after_review: str | None = "reviewed"
     state_after_reply: str | None = None  # the state a plain reply on a patch sets (None: none)
+    reply_context: int = 5  # lines quoted above a commented line
     export_link: str | None = "https://lore.kernel.org/r/{msgid}"
     export_link_to: str = "cover"
     export_signoff: bool = False
@@ -83,6 +84,7 @@ class IdentityTable(_Table):
 class ReplyTable(_Table):
     state_after_review: State = "reviewed"
     state_after_reply: State = ""  # e.g. "changes-requested": a reply without a trailer asks for changes
+    context: Annotated[int, msgspec.Meta(ge=0, le=50)] = 5  # lines quoted above a commented line
 
 
 class SmtpTable(_Table):
@@ -300,6 +302,7 @@ def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
     reply: ReplyTable = t.get("reply", ReplyTable())
     s.state_after_review = reply.state_after_review or None
     s.state_after_reply = reply.state_after_reply or None
+    s.reply_context = reply.context
     exp: ExportTable = t.get("export", ExportTable())
     s.export_link, s.export_link_to, s.export_signoff, s.export_dir = exp.link or None, exp.link_to, exp.signoff, exp.dir
     s.export_carry = exp.carry

@@ -168,6 +168,17 @@ class Session:
             self.store.set_state(ids, state)
         return changes
 
+    def carried(self, series_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(reviews carried from earlier versions, reviews lost to changed patches) of a
+        series, as the index links versions (``carried_trailers``, ``review_lost``)."""
+        from triage.mail.query import id_query
+
+        rows: list[dict[str, Any]] = self.index.series(id_query(series_id))
+        for row in rows:
+            if row["id"] == series_id:
+                return list(row.get("carried_trailers") or []), list(row.get("review_lost") or [])
+        return [], []
+
     # -- review: comments on lines ---------------------------------------------------------
     def comments_on(self, series_id: str, message_id: str) -> list[Comment]:
         return self.comments.for_message(series_id, message_id)

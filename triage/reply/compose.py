@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from triage.mail.message import MessageText
 from triage.mail.parse import parse_msgids
-from triage.reply.comments import Comment, quote_with_comments
+from triage.reply.comments import CONTEXT_LINES, Comment, quote_with_comments
 from triage.reply.draft import Draft, new_draft_id
 from triage.reply.headers import (
     format_addresses,
@@ -70,6 +70,7 @@ def new_reply(
     series_id: str | None = None,
     body: str | None = None,
     comments: list[Comment] | None = None,
+    context: int = CONTEXT_LINES,
 ) -> Draft:
     """A draft replying to ``original``; ``body`` replaces the quote (for thank-you notes);
     with ``comments`` only the commented lines are quoted, each comment under its line."""
@@ -89,7 +90,7 @@ def new_reply(
         "",
     ]
     if body is None:
-        quoted = quote_with_comments(original.body, comments) if comments else quote(original.body)
+        quoted = quote_with_comments(original.body, comments, context) if comments else quote(original.body)
         text = f"{attribution(original)}\n{quoted}\n"
         if kind in TRAILERS:
             text += f"\n{identity.trailer(TRAILERS[kind])}\n"

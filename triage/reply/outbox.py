@@ -72,7 +72,8 @@ def start_reply(
     if original.problem and not original.body:
         raise ReplyError(f"cannot reply: {original.problem}")
     own = store.identities() | {me.email.lower()}
-    draft = new_reply(original, me, own=own, kind=kind, series_id=series_id, body=body, comments=comments)
+    draft = new_reply(original, me, own=own, kind=kind, series_id=series_id, body=body, comments=comments,
+                      context=settings.reply_context)
     drafts.save(draft)
     return draft, False
 

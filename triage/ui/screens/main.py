@@ -246,6 +246,7 @@ class MainScreen(Screen[None]):
         worker = get_current_worker()
         try:
             s = self.session.series(series_id)
+            s.carried_trailers, s.review_lost = self.session.carried(series_id)
         except UserError as e:
             self.post_message(msg.OpenFailed(series_id, str(e)))
             return

@@ -176,6 +176,12 @@ class PatchList(OptionList):
             label.append(safe_line(p.message.parsed.title or p.message.subject))
             if marks:
                 label.append(f"  {marks}", style="green")
+            carried = [c for c in s.carried_trailers if c["patch"] == p.index]
+            if carried:
+                kinds_c = "".join(dict.fromkeys(str(c["name"])[0] for c in carried))
+                label.append(f"  +{kinds_c} from v{carried[0]['from_version']}", style="cyan")
+            if any(lost["patch"] == p.index for lost in s.review_lost):
+                label.append("  ⚠ review lost (changed)", style="bold yellow")
             if nak:
                 label.append("  NAK", style="bold red")
             if p.followups:
