@@ -124,14 +124,15 @@ async def test_the_followups_are_a_thread_and_a_reply_answers_the_selected_one(s
         await _patch_open(pilot, app)
         followups = app.query_one("#followups", Viewer)
         await pilot.press("ctrl+r")  # triage.focus.followups
-        await settle(pilot)
-        assert app.focused is followups
+        await wait_for(pilot, lambda: app.focused is followups and followups.document.targets, "the thread focused")
         lines = ["".join(s.text for s in x) for x in followups.document.lines]
         assert lines[0].startswith("▌ Bob Reviewer") and "Does this still need the lock held?" in lines[0]
         assert lines[1].startswith("  └ Alice Author") and "No: see v2." in lines[1]
         await pilot.press("enter")  # the selected mail in the message view
         await wait_for(pilot, lambda: app.main.shown_message == "r1@x", "the review shown")
         followups.focus()
+        await settle(pilot)
+        assert followups.selected_target == "r1@x"
         await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "composer")
         draft = app.screen.draft
