@@ -260,6 +260,11 @@ async def test_the_patch_list_shows_carried_reviews_and_warns_of_lost_ones(make_
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id == "v2c@x", "v2 opened")
         plist = app.query_one(PatchList)
-        labels = [str(plist.get_option_at_index(i).prompt) for i in range(plist.option_count)]
-        assert "+R from v1" in labels[1] and "review lost" not in labels[1]
+
+        def labels() -> list[str]:
+            return [str(plist.get_option_at_index(i).prompt) for i in range(plist.option_count)]
+
+        await wait_for(pilot, lambda: "+R from v1" in labels()[1], "the carried review shown")
+        labels = labels()  # noqa: F811 - the list once it is complete
+        assert "review lost" not in labels[1]
         assert "⚠ review lost" in labels[2]

@@ -116,25 +116,23 @@ def record_review(store: Store, settings: Settings, draft: Draft) -> str | None:
     series = find_series(store, draft.series_id)
     on_cover = series.cover is not None and series.cover.message_id == draft.parent_id
     patch = next((p for p in series.patches if p.message_id == draft.parent_id), None)
-    locked: StoreLocked | None = None  # a held lock queues each change; both are tried
+    mark: str | None = None
     state: str | None
     if draft.kind in REVIEW_KINDS:
         state = settings.state_after_review
         if patch is not None and not on_cover:
-            try:
-                mark_patch(store, patch.message_id, "reviewed")
-            except StoreLocked as e:
-                locked = e
-            patch.progress = "reviewed"
+            mark = patch.progress = "reviewed"
             if not all(p.progress == "reviewed" for p in series.patches):
                 state = "under-review"
     else:
         state = settings.state_after_reply
-        if patch is not None and not on_cover:
-            try:
-                mark_patch(store, patch.message_id, "needs-changes")
-            except StoreLocked as e:
-                locked = e
+        mark = "needs-changes" if patch is not None and not on_cover else None
+    locked: StoreLocked | None = None  # a held lock queues each change: both are tried
+    if mark is not None and patch is not None:
+        try:
+            mark_patch(store, patch.message_id, mark)
+        except StoreLocked as e:
+            locked = e
     if state:
         store.set_state(series.message_ids(), state)
     if locked is not None:

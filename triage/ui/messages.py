@@ -56,6 +56,12 @@ class SeriesOpened(Message):
         self.series = series
 
 
+class CarriedLoaded(Message):
+    def __init__(self, series_id: str, carried: list[dict[str, Any]], lost: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.series_id, self.carried, self.lost = series_id, carried, lost
+
+
 class OpenFailed(Message):
     def __init__(self, series_id: str, text: str) -> None:
         super().__init__()

@@ -14,30 +14,50 @@ from triage.textsafe import safe_line
 from triage.ui.widgets.common import scope_bindings
 
 
-class QueryDialog(ModalScreen[str | None]):
+class AskDialog(ModalScreen[str | None]):
+    """One line asked for at the bottom of the screen. Enter returns it (or ``default``
+    when left empty); escape returns None."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
     DEFAULT_CSS = """
-    QueryDialog { align: center bottom; }
-    QueryDialog > Vertical { height: auto; width: 100%; background: $panel; padding: 0 1; }
+    AskDialog { align: center bottom; }
+    AskDialog > Vertical { height: auto; width: 100%; background: $panel; padding: 0 1; }
     """
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, prompt: str, *, value: str = "", placeholder: str = "", default: str | None = None) -> None:
         super().__init__()
-        self.current = current
+        self.prompt, self.value, self.placeholder, self.default = prompt, value, placeholder, default
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("notmuch query (enter to filter, escape to cancel), e.g. from:alice date:1w.. tag:unread"))
-            yield Input(value="" if self.current == "*" else self.current, placeholder="*", id="query")
+            yield Static(Text(self.prompt))
+            yield Input(value=self.value, placeholder=self.placeholder, id="answer")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or "*")
+        self.dismiss(event.value.strip() or self.default)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class QueryDialog(AskDialog):
+    """A notmuch query for the series list (empty: every series)."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__("notmuch query (enter to filter, escape to cancel), e.g. from:alice date:1w.. tag:unread "
+                         "touches:drivers/pwm/", value="" if current == "*" else current, placeholder="*", default="*")
+
+
+class FindDialog(AskDialog):
+    """Text to find in the shown message (empty: the last search again)."""
+
+    def __init__(self, last: str = "") -> None:
+        super().__init__("find in the message (enter: go to it; n / N: next / previous; escape: cancel)",
+                         placeholder=last or "text", default=last or None)
+
 
 
 class FileListDialog(ModalScreen[int | None]):
@@ -134,34 +154,6 @@ class PreparingReply(ModalScreen[str | None]):
         self.dismiss("cancel")
 
 
-class FindDialog(ModalScreen[str | None]):
-    """Text to find in the shown message (Enter: the cursor goes to the first match)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
-    DEFAULT_CSS = """
-    FindDialog { align: center bottom; }
-    FindDialog > Vertical { height: auto; width: 100%; background: $panel; padding: 0 1; }
-    """
-
-    def __init__(self, last: str = "") -> None:
-        super().__init__()
-        self.last = last
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text("find in the message (enter: go to it; n / N: next / previous; escape: cancel)"))
-            yield Input(placeholder=self.last or "text", id="find")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value or self.last or None)  # empty: the last search again
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
 class CommentEditor(ModalScreen[str | None]):
     """A comment on one line of the message: its line above, the comment below.
     Returns the text (empty: delete), or None when cancelled."""
@@ -206,34 +198,6 @@ class CommentEditor(ModalScreen[str | None]):
 
     def action_delete(self) -> None:
         self.dismiss("")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class AskDialog(ModalScreen[str | None]):
-    """One line of text asked for (a date to defer until, say)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
-    DEFAULT_CSS = """
-    AskDialog { align: center bottom; }
-    AskDialog > Vertical { height: auto; width: 100%; background: $panel; padding: 0 1; }
-    """
-
-    def __init__(self, prompt: str) -> None:
-        super().__init__()
-        self.prompt = prompt
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.prompt + " — enter to confirm, escape to cancel"))
-            yield Input(id="answer")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

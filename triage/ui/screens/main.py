@@ -246,12 +246,34 @@ class MainScreen(Screen[None]):
         worker = get_current_worker()
         try:
             s = self.session.series(series_id)
-            s.carried_trailers, s.review_lost = self.session.carried(series_id)
         except UserError as e:
             self.post_message(msg.OpenFailed(series_id, str(e)))
             return
         if not worker.is_cancelled:
             self.post_message(msg.SeriesOpened(s))
+
+    @work(thread=True, exclusive=True, group="carried", exit_on_error=False)
+    def load_carried(self, series_id: str) -> None:
+        """Reviews carried from earlier versions need the index's version links: fetched
+        after the open, so an index being written never slows the open down."""
+        try:
+            carried, lost = self.session.carried(series_id)
+        except UserError:
+            return  # the patch list is complete without them
+        if carried or lost:
+            self.post_message(msg.CarriedLoaded(series_id, carried, lost))
+
+    @on(msg.CarriedLoaded)
+    def _carried_loaded(self, event: msg.CarriedLoaded) -> None:
+        s = self.opened
+        if s is None or s.id != event.series_id:
+            return
+        s.carried_trailers, s.review_lost = event.carried, event.lost
+        plist = self.query_one(PatchList)
+        keep = plist.highlighted
+        plist.fill(s)
+        if keep is not None and keep < plist.option_count:
+            plist.highlighted = keep
 
     @work(thread=True, exclusive=True, group="message", exit_on_error=False)
     def show_message(self, series: Series, message_id: str, index: int | None) -> None:
@@ -514,6 +536,7 @@ class MainScreen(Screen[None]):
         self.opening = None
         self.opened = s
         self.query_one(PatchList).fill(s)
+        self.load_carried(s.id)
         self.post_message(msg.Progress(f"{s.title[:60]} · {series_summary(s)}"))
         if self.query_one(PatchList).entries:
             mid, index = self.query_one(PatchList).entries[0]
@@ -872,7 +895,7 @@ class MainScreen(Screen[None]):
                 return
             self.change_state(targets, "deferred", until=when)
 
-        self.app.push_screen(AskDialog("defer until (YYYY-MM-DD, or 3d, 2w, 1m)"), done)
+        self.app.push_screen(AskDialog("defer until (YYYY-MM-DD, or 3d, 2w, 1m) — enter to confirm, escape to cancel"), done)
 
     def action_queue(self) -> None:
         if self.in_queue:
