@@ -40,7 +40,9 @@ class Trailer(NamedTuple):
     value: str
     message_id: str
     source: str  # "patch" | "followup" | "cover"
-    sender_match: bool
+    # True: the trailer's address is its sender's; "name": another address, but the name
+    # is the sender's display name (the same person at work and at home); False: neither.
+    sender_match: bool | str
     from_email: str | None = None
 
     @property

@@ -24,7 +24,7 @@ from triage.model.series import (
     Series,
     Trailer,
 )
-from triage.series.trailers import email_matches, trailer_key
+from triage.series.trailers import email_matches, name_matches, trailer_key
 
 # Unthreaded patches of one series arrive within this window (b4 --rethread uses an hour).
 LOOSE_WINDOW_SECONDS = 3600
@@ -356,7 +356,9 @@ def _attribute(
             email = t.email
             if email and email.lower() in ignore_from:
                 continue
-            match = email_matches(email, m.from_email) if t.person else True
+            match: bool | str = email_matches(email, m.from_email) if t.person else True
+            if not match and name_matches(t.value, m.from_name):
+                match = "name"
             source = "cover" if is_cover else "followup"
             tr = Trailer(t.name, t.value, m.message_id, source, match, m.from_email)
             if is_cover:
@@ -496,8 +498,12 @@ def carry_reviews(
                                         "from_version": old.version, "from_patch": old_idx})
             elif title in by_title:
                 old_idx, rev = by_title[title]
-                lost.append({"patch": idx, "from_version": old.version, "from_patch": old_idx,
-                             "trailers": [f"{n}: {v}" for n, v, _ in rev]})
+                # Lost only what the new version does not carry again (a Tested-by given on
+                # the cover of both versions is not lost).
+                missing = [(n, v) for n, v, _ in rev if (n.lower(), v.lower()) not in have]
+                if missing:
+                    lost.append({"patch": idx, "from_version": old.version, "from_patch": old_idx,
+                                 "trailers": [f"{n}: {v}" for n, v in missing]})
         out[sid] = (carried, lost)
     return out
 

@@ -208,6 +208,17 @@ def email_matches(a: str | None, b: str | None) -> bool:
     return da == db or da.endswith("." + db) or db.endswith("." + da)
 
 
+def name_matches(value: str, sender_name: str) -> bool:
+    """Whether a trailer's person (``Name <addr>``) is the sender by display name, as b4
+    counts it. A name that looks like an address never matches: a forged display name
+    (``<someone@example.org>``) must not pass for someone."""
+    name = value.split("<", 1)[0].strip().strip('"').strip()
+    sender = sender_name.strip().strip('"').strip()
+    if not name or not sender or "@" in name or "@" in sender or "<" in sender:
+        return False
+    return " ".join(name.lower().split()) == " ".join(sender.lower().split())
+
+
 MENTION_RE = re.compile(r"\b(?:acked|reviewed|tested|nacked)[- ]by\b|\bnak\b", re.IGNORECASE)
 _MENTION_NEEDLES = ("acked-by", "acked by", "reviewed-by", "reviewed by", "tested-by", "tested by", "nak")
 

@@ -108,6 +108,8 @@ def _collected(patch: Patch) -> tuple[list[str], list[str]]:
         if not t.sender_match:
             notes.append(f"patch {patch.index}: left out {line!r}: sent by {t.from_email or 'someone else'}")
             continue
+        if t.sender_match == "name":
+            notes.append(f"patch {patch.index}: {line!r} was sent from {t.from_email}, another address of that name")
         lines.append(line)
     return lines, notes
 

@@ -1,0 +1,57 @@
+"""Series model rules from real lists (issue 19), each on mail built here."""
+
+from __future__ import annotations
+
+from tests.mailgen import mail, mbox, patch_body
+
+RB = "Reviewed-by: Rita Reviewer <rita@example.org>\n"
+TB = "Tested-by: Tess Tester <tess@example.org>\n"
+
+
+def test_a_review_carried_again_is_not_lost(series_of) -> None:
+    """Rule 8: the changed patch's v1 Tested-by (on the cover) is given on v2's cover too."""
+    got = series_of(mbox(
+        mail("v1c@x", "[PATCH 0/1] widget: x", "cover\n"),
+        mail("v1p@x", "[PATCH 1/1] widget: a", patch_body().replace("+c\n", "+c1\n"), minutes=1, parent="v1c@x"),
+        mail("v1t@x", "Re: [PATCH 0/1] widget: x", TB, minutes=2, parent="v1c@x", sender="Tess Tester <tess@example.org>"),
+        mail("v2c@x", "[PATCH v2 0/1] widget: x", "cover\n", minutes=300),
+        mail("v2p@x", "[PATCH v2 1/1] widget: a", patch_body().replace("+c\n", "+c2\n"), minutes=301, parent="v2c@x"),
+        mail("v2t@x", "Re: [PATCH v2 0/1] widget: x", TB, minutes=302, parent="v2c@x", sender="Tess Tester <tess@example.org>"),
+    ))
+    v2 = next(s for s in got if s.id == "v2c@x")
+    assert v2.previous_versions == ["v1c@x"]
+    assert v2.review_lost == []
+    # Without the repeat, it is lost.
+    got = series_of(mbox(
+        mail("v1c@x", "[PATCH 0/1] widget: x", "cover\n"),
+        mail("v1p@x", "[PATCH 1/1] widget: a", patch_body().replace("+c\n", "+c1\n"), minutes=1, parent="v1c@x"),
+        mail("v1t@x", "Re: [PATCH 0/1] widget: x", TB, minutes=2, parent="v1c@x", sender="Tess Tester <tess@example.org>"),
+        mail("v2c@x", "[PATCH v2 0/1] widget: x", "cover\n", minutes=300),
+        mail("v2p@x", "[PATCH v2 1/1] widget: a", patch_body().replace("+c\n", "+c2\n"), minutes=301, parent="v2c@x"),
+    ))
+    v2 = next(s for s in got if s.id == "v2c@x")
+    assert [lost["trailers"] for lost in v2.review_lost] == [["Tested-by: Tess Tester <tess@example.org>"]]
+
+
+def test_the_same_name_at_another_address_counts_marked_and_is_exported(make_store) -> None:
+    """Rule 5: Acked-by naming a work address, sent from a personal one with the same name."""
+    from triage.config import Settings
+    from triage.series.service import load_series
+    from triage.take.service import export
+
+    store = make_store(mbox(
+        mail("p@x", "[PATCH] iommu: fix", patch_body()),
+        mail("a@x", "Re: [PATCH] iommu: fix", "Acked-by: Joerg Roedel <jroedel@suse.de>\n", minutes=1, parent="p@x",
+             sender="Joerg Roedel <joro@8bytes.org>"),
+        mail("f@x", "Re: [PATCH] iommu: fix", "Reviewed-by: Rita Reviewer <rita@example.org>\n", minutes=2, parent="p@x",
+             sender='"Rita Reviewer" <eve@evil.example>'.replace("Rita Reviewer", "rita@example.org")),
+    ))
+    (s,) = load_series(store)
+    by_name = {t.name: t for t in s.patches[0].trailers}
+    assert by_name["Acked-by"].sender_match == "name" and s.counts()["acked_by"] == 1
+    assert by_name["Acked-by"].to_json()["sender_match"] == "name"
+    assert by_name["Reviewed-by"].sender_match is False  # a display name that is an address never matches
+    result = export(store, Settings(), "p@x")
+    assert "Acked-by: Joerg Roedel <jroedel@suse.de>" in result.patches[0].added
+    assert any("another address of that name" in n for n in result.notes)
+    assert not any(a.startswith("Reviewed-by") for a in result.patches[0].added)
