@@ -55,3 +55,19 @@ def test_the_same_name_at_another_address_counts_marked_and_is_exported(make_sto
     assert "Acked-by: Joerg Roedel <jroedel@suse.de>" in result.patches[0].added
     assert any("another address of that name" in n for n in result.notes)
     assert not any(a.startswith("Reviewed-by") for a in result.patches[0].added)
+
+
+def test_bot_reports_are_not_series(series_of) -> None:
+    """Rule 9: a kernel test robot report with a [tree:branch n/N] prefix is not an
+    incomplete series; answering a patch, it is one of its follow-ups."""
+    robot = "kernel test robot <lkp@intel.com>"
+    got = series_of(mbox(
+        mail("p@x", "[PATCH] pwm: x: fix", patch_body()),
+        mail("bot1@x", "[linux-next:master 3/5] drivers/pwm/pwm-x.c:12: warning: unused variable", "report\n",
+             minutes=5, sender=robot),
+        mail("bot2@x", "[jic23-iio:testing 12/13] drivers/iio/adc/x.c: error", "report\n", minutes=6, sender=robot),
+        mail("bot3@x", "Re: [PATCH] pwm: x: fix", "kernel test robot noticed the following build errors\n", minutes=7,
+             parent="p@x", sender=robot),
+    ))
+    assert [s.id for s in got] == ["p@x"]
+    assert got[0].patches[0].followups == ["bot3@x"]

@@ -110,7 +110,15 @@ class _GroupInfo(NamedTuple):
     others: tuple[str, ...]
 
     @property
+    def bot_report(self) -> bool:
+        """A build bot's "[tree:branch n/N]" prefix (kernel test robot): a report on a tree,
+        not a patch. Without the word PATCH, a "name:branch" token names a tree."""
+        return not self.patch and any(":" in o and not o.endswith(":") for o in self.others)
+
+    @property
     def patchish(self) -> bool:
+        if self.bot_report:
+            return False
         return self.patch or self.rfc or self.resend or self.version is not None or self.index is not None
 
 

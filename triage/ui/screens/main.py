@@ -256,9 +256,16 @@ class MainScreen(Screen[None]):
     def load_carried(self, series_id: str) -> None:
         """Reviews carried from earlier versions need the index's version links: fetched
         after the open, so an index being written never slows the open down."""
-        try:
-            carried, lost = self.session.carried(series_id)
-        except UserError:
+        worker = get_current_worker()
+        for _ in range(40):  # on a first start the index is still being written: wait for it
+            try:
+                carried, lost = self.session.carried(series_id)
+                break
+            except UserError:
+                if worker.is_cancelled:
+                    return
+                time.sleep(0.25)
+        else:
             return  # the patch list is complete without them
         if carried or lost:
             self.post_message(msg.CarriedLoaded(series_id, carried, lost))
