@@ -71,3 +71,19 @@ def test_bot_reports_are_not_series(series_of) -> None:
     ))
     assert [s.id for s in got] == ["p@x"]
     assert got[0].patches[0].followups == ["bot3@x"]
+
+
+def test_backports_for_different_stable_trees_are_not_versions(series_of) -> None:
+    """Rule 1: one fix posted for 5.17 and for 4.9 (and to mainline) is three parallel
+    postings, none superseded; a real v2 of the 5.17 posting still links."""
+    sasha = "Sasha Levin <sashal@kernel.org>"
+    got = series_of(mbox(
+        mail("m@x", "[PATCH] iommu/vt-d: fix a leak", patch_body(), sender=sasha),
+        mail("s517@x", "[PATCH AUTOSEL 5.17 057/149] iommu/vt-d: fix a leak", patch_body(), minutes=60, sender=sasha),
+        mail("s49@x", "[PATCH AUTOSEL 4.9 06/16] iommu/vt-d: fix a leak", patch_body(), minutes=61, sender=sasha),
+        mail("s517v2@x", "[PATCH AUTOSEL 5.17 v2 057/149] iommu/vt-d: fix a leak", patch_body(), minutes=90, sender=sasha),
+    ))
+    by_id = {s.id: s for s in got}
+    assert by_id["m@x"].newer_versions == [] and by_id["m@x"].state == "new"
+    assert by_id["s49@x"].newer_versions == [] and by_id["s49@x"].previous_versions == []
+    assert by_id["s517@x"].newer_versions == ["s517v2@x"]

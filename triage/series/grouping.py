@@ -9,6 +9,7 @@ noted where they are made.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -431,14 +432,26 @@ def person_address(email: str, name: str = "") -> str:
 REVIEW_NAMES = {"reviewed-by", "acked-by", "tested-by"}
 
 
+_STABLE_RE = re.compile(r"^\d+\.\d+(?:\.\d+)?(?:\.y)?$|^autosel$", re.IGNORECASE | re.ASCII)
+
+
+def stable_tree(tree_tags: Iterable[str]) -> str:
+    """The stable tree(s) a posting names ("5.17", "AUTOSEL 4.9"), "" for none."""
+    return " ".join(sorted(t.lower() for t in tree_tags if _STABLE_RE.match(t)))
+
+
 def link_info(s: Series) -> LinkInfo:
     root = s.cover or s.patches[0].message
     title = root.parsed.normalized_title if s.cover else s.patches[0].message.parsed.normalized_title
     keys: list[tuple[str, str, str]] = []
     if title:
-        keys.append(("addr", s.author_email.lower(), title))
+        # Postings of one fix for different stable trees (AUTOSEL 5.17, 4.19) are parallel,
+        # not versions of each other: the tree is part of what links them.
+        tree = stable_tree(s.tree_tags)
+        key = f"{title}\x00{tree}" if tree else title
+        keys.append(("addr", s.author_email.lower(), key))
         if s.author_name.strip():
-            keys.append(("name", s.author_name.strip().lower(), title))
+            keys.append(("name", s.author_name.strip().lower(), key))
     if root.facts.change_id:
         keys.append(("change-id", root.facts.change_id, ""))
     members = ([s.cover.message_id] if s.cover else []) + [p.message_id for p in s.patches]
