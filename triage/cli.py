@@ -153,13 +153,13 @@ def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> i
         from triage.series.service import load_series
 
         data = [s.to_json() for s in load_series(store, query, ignore_from=settings.trailers_ignore_from,
-                                                 identities=[settings.identity_email] if settings.identity_email else [])]
+                                                 identities=settings.identities)]
         payload = json_safe(json.dumps(data, ensure_ascii=False))
     else:
         from triage.cache.index import SeriesIndex
 
         index = SeriesIndex(store, ignore_from=settings.trailers_ignore_from,
-                            identities=[settings.identity_email] if settings.identity_email else [])
+                            identities=settings.identities)
         index.refresh(progress=lambda msg: print(f"triage: {msg}...", file=sys.stderr) if sys.stderr.isatty() else None)
         if args.json:
             sys.stdout.flush()

@@ -51,6 +51,11 @@ class Settings:
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def identities(self) -> list[str]:
+        """The addresses config.toml makes the user's (notmuch's user.*_email are added by the store)."""
+        return [self.identity_email] if self.identity_email else []
+
 
 # -- the schema ------------------------------------------------------------------------------
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]

@@ -71,7 +71,7 @@ def touches_any(row: dict[str, Any], paths: list[str]) -> bool:
     return all(any(file_matches(f, p) for f in files) for p in paths)
 
 
-def until_date(tags: Iterable[str], prefix: str) -> str | None:
+def deferred_until(tags: Iterable[str], prefix: str) -> str | None:
     dates = [t[len(prefix) + len(UNTIL):] for t in tags if t.startswith(prefix + UNTIL)]
     return max(dates) if dates else None
 
@@ -105,7 +105,7 @@ def todo(
         tags = {t for r in records if r.message_id in ids for t in r.tags}
         reasons: list[str] = []
         if row["state"] == "deferred":
-            until = until_date(tags, prefix)
+            until = deferred_until(tags, prefix)
             if until is None or until > today:
                 continue
             reasons.append("deferred-until-passed")

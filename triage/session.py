@@ -57,7 +57,7 @@ class Session:
         self.store = store
         self.settings = settings or Settings()
         # The user is every identity: config.toml's [identity] and notmuch's user.*_email.
-        self.identities = [e for e in (self.settings.identity_email,) if e]
+        self.identities = self.settings.identities
         self.index = SeriesIndex(store, ignore_from=self.settings.trailers_ignore_from, identities=self.identities)
         self.drafts = drafts or DraftStore()
         self.comments = CommentStore()
@@ -97,21 +97,19 @@ class Session:
     def set_state(self, series: Series, state: str | None) -> StateChange:
         """Tag every message of the series with ``state`` (None: no state) in one transaction."""
         ids = series.message_ids()
-        change = StateChange(series.id, ids, series.state_tag, state)
+        self._put_state(ids, state)
+        return StateChange(series.id, ids, series.state_tag, state)
+
+    def undo(self, change: StateChange) -> StateChange:
+        self._put_state(change.message_ids, change.previous)
+        return StateChange(change.series_id, change.message_ids, change.state, change.previous)
+
+    def _put_state(self, ids: list[str], state: str | None) -> None:
         if state is None:
             prefix = self.store.config.tag_prefix
             self.store.tag(ids, remove=[prefix + x for x in STATES])
         else:
             self.store.set_state(ids, state)
-        return change
-
-    def undo(self, change: StateChange) -> StateChange:
-        prefix = self.store.config.tag_prefix
-        if change.previous is None:
-            self.store.tag(change.message_ids, remove=[prefix + x for x in STATES])
-        else:
-            self.store.set_state(change.message_ids, change.previous)
-        return StateChange(change.series_id, change.message_ids, change.state, change.previous)
 
     def mark_read(self, series: Series) -> int:
         return self.store.tag(series.message_ids(), remove=["unread"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from email.utils import getaddresses, parseaddr
 
-from triage.mail.parse import decode_words, raw_header_value
+from triage.mail.parse import decode_words, raw_header_value, split_message
 
 _BREAKS_RE = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -74,11 +74,8 @@ def sender_of_decoded(value: str | None) -> tuple[str, str]:
 
 def raw_header(data: bytes, name: bytes = b"from") -> str | None:
     """A header's raw value (unfolded, encoded words intact) from a message's bytes."""
-    end = data.find(b"\n\n")
-    crlf = data.find(b"\r\n\r\n", 0, len(data) if end == -1 else end + 2)
-    if crlf != -1 and (end == -1 or crlf < end):
-        end = crlf
-    head = data if end == -1 else data[:end]
+    parts = split_message(data)
+    head = data if parts is None else parts[0]
     return raw_header_value(head, b"\n" + head.lower(), name)
 
 

@@ -255,7 +255,7 @@ def _header_value(head: bytes, start: int) -> bytes:
     return head[start:] if end == -1 else head[start:end]
 
 
-def _split(data: bytes) -> tuple[bytes, bytes] | None:
+def split_message(data: bytes) -> tuple[bytes, bytes] | None:
     """(header block, body) of a message's bytes, or None when it has no blank line."""
     sep = data.find(b"\n\n")
     # A CRLF header end can only come before the first LF one: no need to scan the body for it.
@@ -274,7 +274,7 @@ def fast_body_text(data: bytes) -> str | None:
     reading it directly is an order of magnitude faster than a full parse. Anything
     else returns None and goes through :func:`body_text`.
     """
-    parts = _split(data)
+    parts = split_message(data)
     if parts is None:
         return None
     head, body = parts
@@ -323,7 +323,7 @@ def raw_header_value(head: bytes, low: bytes, name: bytes) -> str | None:
 def body_and_from(data: bytes) -> tuple[str, str | None]:
     """(decoded body text with attached patches, the From header as it arrived) in one pass
     over the header block: the body helper reads both from every patch and review."""
-    parts = _split(data)
+    parts = split_message(data)
     if parts is None:
         return body_text_of(data), None
     head, body = parts
@@ -333,7 +333,7 @@ def body_and_from(data: bytes) -> tuple[str, str | None]:
     return (text if text is not None else _slow_body(data)), raw_from
 
 
-def _read_file(path: str | Path) -> bytes:
+def read_bytes(path: str | Path) -> bytes:
     # os.open/os.read: no file object, buffer or extra fstat; their cost shows over 14,000 bodies.
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -345,13 +345,9 @@ def _read_file(path: str | Path) -> bytes:
         os.close(fd)
 
 
-def read_bytes(path: str | Path) -> bytes:
-    return _read_file(path)
-
-
 def read_body_text(path: str | Path) -> str:
     """Decoded body text (with attached patches) of a message file; never raises on bad mail."""
-    return body_text_of(_read_file(path))
+    return body_text_of(read_bytes(path))
 
 
 def body_text_of(data: bytes) -> str:

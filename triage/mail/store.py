@@ -135,9 +135,9 @@ class BodySink(Protocol):
 
 
 class Store:
-    replayed = 0  # queued changes applied since the store was opened (see _apply_pending)
-
     """One notmuch database."""
+
+    replayed = 0  # queued changes applied since the store was opened (see _apply_pending)
 
     def __init__(self, config: StoreConfig | None = None) -> None:
         self.config = config or StoreConfig()

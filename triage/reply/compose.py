@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from triage.mail.addresses import parse_raw
 from triage.mail.message import MessageText
 from triage.mail.parse import parse_msgids
 from triage.reply.comments import CONTEXT_LINES, Comment, quote_with_comments
@@ -11,7 +12,6 @@ from triage.reply.draft import Draft, new_draft_id
 from triage.reply.headers import (
     format_addresses,
     one_line,
-    parse_address_header,
     reference_chain,
     reply_subject,
     without,
@@ -55,7 +55,7 @@ def quote(body: str, limit: int = MAX_QUOTED_LINES) -> str:
 
 
 def attribution(original: MessageText) -> str:
-    pairs = parse_address_header(original.raw_addresses.get("From"))
+    pairs = parse_raw(original.raw_addresses.get("From"))
     who = (pairs[0][0] or pairs[0][1]) if pairs else one_line(original.from_) or "someone"
     when = one_line(original.headers.get("Date")) or original.date
     return f"On {when}, {who} wrote:" if when else f"{who} wrote:"
@@ -78,9 +78,9 @@ def new_reply(
         raise ValueError(f"unknown reply kind {kind!r}")
     h, raw = original.headers, original.raw_addresses
     drop = {a.lower() for a in own} | {identity.email.lower()}
-    to = parse_address_header(raw.get("Reply-To")) or parse_address_header(raw.get("From"))
+    to = parse_raw(raw.get("Reply-To")) or parse_raw(raw.get("From"))
     to = without(to, drop) or to  # replying to oneself still goes somewhere
-    cc = parse_address_header(raw.get("To")) + parse_address_header(raw.get("Cc"))
+    cc = parse_raw(raw.get("To")) + parse_raw(raw.get("Cc"))
     cc = without(cc, drop | {a.lower() for _, a in to})
     lines = [
         f"From: {identity.formatted()}",

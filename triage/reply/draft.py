@@ -24,8 +24,9 @@ from pathlib import Path
 from triage import paths
 from triage.errors import UserError
 from triage.mail import wire
+from triage.mail.addresses import parse_list
 from triage.mail.wire import usable_address
-from triage.reply.headers import clean_msgid, format_addresses, one_line, parse_addresses
+from triage.reply.headers import clean_msgid, format_addresses, one_line
 
 # Python's folder at 78 columns can fold a subject right after "Subject:", which some
 # parsers read back with a leading space; long lines up to RFC 5322's 998 are legal.
@@ -110,7 +111,7 @@ def parse_draft(text: str) -> ParsedDraft:
     notes: list[str] = []
     for name in list(headers):
         if name in _ADDRESS_HEADERS:
-            pairs = parse_addresses(headers[name])
+            pairs = parse_list(headers[name])
             if headers[name].strip() and not pairs:
                 raise DraftError(f"draft {name}: no valid address in {headers[name][:60]!r}")
             usable = []

@@ -11,18 +11,13 @@ from __future__ import annotations
 import re
 from email.utils import formataddr
 
-from triage.mail.addresses import is_plain_address, one_line, parse_list, parse_raw
+from triage.mail.addresses import is_plain_address, one_line
+from triage.mail.wire import usable_message_id
 from triage.model.subject import REPLY_RE
 
-__all__ = ["is_plain_address", "one_line", "parse_address_header", "parse_addresses"]
+__all__ = ["is_plain_address", "one_line"]
 
-_MSGID_RE = re.compile(r"^[!-;=?-~]+$")  # printable ASCII, no <, >, or spaces
 _SPECIALS_RE = re.compile(r'[()<>@,;:\\".\[\]]')
-
-# One rule for every reader of addresses (the mail layer's): re-exported for the reply code.
-parse_addresses = parse_list
-parse_address_header = parse_raw
-
 
 def format_address(name: str, addr: str) -> str:
     """``Name <addr>`` as a person would write it: non-ASCII kept (the email policy encodes it
@@ -62,7 +57,7 @@ def reply_subject(subject: str | None) -> str:
 def clean_msgid(value: str | None) -> str | None:
     """A message id fit for In-Reply-To/References (without angle brackets), or None."""
     text = one_line(value).strip().strip("<>").strip()
-    return text if text and len(text) <= 250 and _MSGID_RE.match(text) else None
+    return text if usable_message_id(text) else None
 
 
 def reference_chain(references: list[str], in_reply_to: str | None, parent: str) -> list[str]:

@@ -334,7 +334,7 @@ class MainScreen(Screen[None]):
         replayed = self.session.store.replayed
         try:
             for series_id in series_ids:
-                s = self.opened if self.opened is not None and self.opened.id == series_id else self.session.series(series_id)
+                s = self._series(series_id)
                 self.post_message(msg.Progress(f"tagging {len(s.message_ids())} messages..."))
                 changes.append(self.session.defer(s, until) if until else self.session.set_state(s, state))
         except UserError as e:
@@ -371,7 +371,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def mark_read(self, series_id: str) -> None:
         try:
-            s = self.opened if self.opened is not None and self.opened.id == series_id else self.session.series(series_id)
+            s = self._series(series_id)
             count = self.session.mark_read(s)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
@@ -452,6 +452,11 @@ class MainScreen(Screen[None]):
             self.post_message(msg.Failed(f"no thank-you note: {e}"))
             return
         self.post_message(msg.ReplyReady(draft, resumed))
+
+    def _series(self, series_id: str) -> Series:
+        """The open series when it is the one asked for, else read from the store (workers)."""
+        opened = self.opened
+        return opened if opened is not None and opened.id == series_id else self.session.series(series_id)
 
     # -- whatever a worker raised ------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
