@@ -8,28 +8,29 @@ RB = "Reviewed-by: Rita Reviewer <rita@example.org>\n"
 TB = "Tested-by: Tess Tester <tess@example.org>\n"
 
 
-def test_a_review_carried_again_is_not_lost(series_of) -> None:
-    """Rule 8: the changed patch's v1 Tested-by (on the cover) is given on v2's cover too."""
-    got = series_of(mbox(
+def _v2_of_a_changed_patch(series_of, *, tested_again: bool):
+    """v1 with a Tested-by on its cover, v2 whose patch changed (with or without the same
+    Tested-by on its cover); returns v2."""
+    tess = "Tess Tester <tess@example.org>"
+    msgs = [
         mail("v1c@x", "[PATCH 0/1] widget: x", "cover\n"),
         mail("v1p@x", "[PATCH 1/1] widget: a", patch_body().replace("+c\n", "+c1\n"), minutes=1, parent="v1c@x"),
-        mail("v1t@x", "Re: [PATCH 0/1] widget: x", TB, minutes=2, parent="v1c@x", sender="Tess Tester <tess@example.org>"),
+        mail("v1t@x", "Re: [PATCH 0/1] widget: x", TB, minutes=2, parent="v1c@x", sender=tess),
         mail("v2c@x", "[PATCH v2 0/1] widget: x", "cover\n", minutes=300),
         mail("v2p@x", "[PATCH v2 1/1] widget: a", patch_body().replace("+c\n", "+c2\n"), minutes=301, parent="v2c@x"),
-        mail("v2t@x", "Re: [PATCH v2 0/1] widget: x", TB, minutes=302, parent="v2c@x", sender="Tess Tester <tess@example.org>"),
-    ))
-    v2 = next(s for s in got if s.id == "v2c@x")
+    ]
+    if tested_again:
+        msgs.append(mail("v2t@x", "Re: [PATCH v2 0/1] widget: x", TB, minutes=302, parent="v2c@x", sender=tess))
+    return next(s for s in series_of(mbox(*msgs)) if s.id == "v2c@x")
+
+
+def test_a_review_carried_again_is_not_lost(series_of) -> None:
+    """Rule 8: the changed patch's v1 Tested-by (on the cover) is given on v2's cover too."""
+    v2 = _v2_of_a_changed_patch(series_of, tested_again=True)
     assert v2.previous_versions == ["v1c@x"]
     assert v2.review_lost == []
     # Without the repeat, it is lost.
-    got = series_of(mbox(
-        mail("v1c@x", "[PATCH 0/1] widget: x", "cover\n"),
-        mail("v1p@x", "[PATCH 1/1] widget: a", patch_body().replace("+c\n", "+c1\n"), minutes=1, parent="v1c@x"),
-        mail("v1t@x", "Re: [PATCH 0/1] widget: x", TB, minutes=2, parent="v1c@x", sender="Tess Tester <tess@example.org>"),
-        mail("v2c@x", "[PATCH v2 0/1] widget: x", "cover\n", minutes=300),
-        mail("v2p@x", "[PATCH v2 1/1] widget: a", patch_body().replace("+c\n", "+c2\n"), minutes=301, parent="v2c@x"),
-    ))
-    v2 = next(s for s in got if s.id == "v2c@x")
+    v2 = _v2_of_a_changed_patch(series_of, tested_again=False)
     assert [lost["trailers"] for lost in v2.review_lost] == [["Tested-by: Tess Tester <tess@example.org>"]]
 
 

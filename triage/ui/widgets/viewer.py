@@ -35,7 +35,11 @@ class Viewer(ScrollView, can_focus=True):
             self.document.add(placeholder)
         self.rendered_document: Document | None = None
         self.extras: dict[int, list[Line]] = {}  # document line -> lines drawn under it
-        self._rows: list[tuple[int, int]] = [(0, -1)] if placeholder else []  # (document line, -1 or extra k)
+        # With extras drawn: for each display row (document line, -1 or extra k), and each
+        # document line's row. Without (most of the time) row and line are the same, and a
+        # 20,000-line patch costs nothing per line to show.
+        self._rows: list[tuple[int, int]] | None = None
+        self._first_row: list[int] = []
         self.cursor = 0  # a display row
         self.last_search = ""
 
@@ -46,13 +50,13 @@ class Viewer(ScrollView, can_focus=True):
         self.border_title = Text(safe_line(title if title is not None else document.title)[:100])
         self._layout_rows()
         y = int(keep_y or 0)
-        self.cursor = min(y, max(0, len(self._rows) - 1))
+        self.cursor = min(y, max(0, self._row_count() - 1))
         self.scroll_to(0, y, animate=False)
         self.refresh()
 
     def set_extras(self, extras: dict[int, list[Line]]) -> None:
         """Lines drawn under document lines (comments); the cursor stays on its document line."""
-        line, k = self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) else (0, -1)
+        line, k = self._at(self.cursor) if 0 <= self.cursor < self._row_count() else (0, -1)
         top = self.scroll_offset.y
         self.extras = extras
         self._layout_rows()
@@ -64,31 +68,46 @@ class Viewer(ScrollView, can_focus=True):
         self._set_cursor(row + min(max(k + 1, 0), len(self.extras.get(line, ()))))
 
     def _layout_rows(self) -> None:
-        rows: list[tuple[int, int]] = []
         width = self.document.width
+        if not self.extras:
+            self._rows, self._first_row = None, []
+            self.virtual_size = Size(width + 1, len(self.document.lines))
+            return
+        rows: list[tuple[int, int]] = []
+        first: list[int] = []
         for i in range(len(self.document.lines)):
+            first.append(len(rows))
             rows.append((i, -1))
             for k, extra in enumerate(self.extras.get(i, ())):
                 rows.append((i, k))
                 width = max(width, sum(len(seg.text) for seg in extra))
-        self._rows = rows
+        self._rows, self._first_row = rows, first
         self.virtual_size = Size(width + 1, len(rows))
 
+    def _row_count(self) -> int:
+        return len(self.document.lines) if self._rows is None else len(self._rows)
+
+    def _at(self, row: int) -> tuple[int, int]:
+        """(document line, -1 for the line itself or k for its k-th extra) of a display row."""
+        return (row, -1) if self._rows is None else self._rows[row]
+
     def _row_of(self, line: int) -> int:
-        return next((r for r, (i, k) in enumerate(self._rows) if i == line and k < 0), 0)
+        if self._rows is None:
+            return line
+        return self._first_row[line] if 0 <= line < len(self._first_row) else 0
 
     @property
     def cursor_line(self) -> int:
         """The document line the cursor is on (an extra line counts as the line above it)."""
-        return self._rows[self.cursor][0] if 0 <= self.cursor < len(self._rows) else 0
+        return self._at(self.cursor)[0] if 0 <= self.cursor < self._row_count() else 0
 
     def move_cursor_to_line(self, line: int) -> None:
         self._set_cursor(self._row_of(line))
 
     def _set_cursor(self, row: int) -> None:
-        if not self._rows:
+        if not self._row_count():
             return
-        self.cursor = max(0, min(row, len(self._rows) - 1))
+        self.cursor = max(0, min(row, self._row_count() - 1))
         height = max(1, self.scrollable_content_region.height)
         top = int(self.scroll_offset.y)
         if self.cursor < top:
@@ -102,10 +121,10 @@ class Viewer(ScrollView, can_focus=True):
         index = scroll_y + y
         width = self.scrollable_content_region.width
         style = self.rich_style
-        if index >= len(self._rows):
+        if index >= self._row_count():
             return Strip.blank(width, style)
         self.rendered_document = self.document
-        line, k = self._rows[index]
+        line, k = self._at(index)
         segments = self.document.lines[line] if k < 0 else self.extras[line][k]
         strip = Strip(segments)
         cut_right = strip.cell_length > scroll_x + width
@@ -158,8 +177,8 @@ class Viewer(ScrollView, can_focus=True):
         return targets[line] if 0 <= line < len(targets) else None
 
     def action_open_selected(self) -> None:
-        if 0 <= self.cursor < len(self._rows) and self._rows[self.cursor][1] >= 0:
-            line, k = self._rows[self.cursor]
+        if 0 <= self.cursor < self._row_count() and self._at(self.cursor)[1] >= 0:
+            line, k = self._at(self.cursor)
             self.post_message(msg.ExtraSelected(line, k))
             return
         target = self.selected_target
@@ -173,7 +192,7 @@ class Viewer(ScrollView, can_focus=True):
     def search(self, text: str, *, forward: bool = True, from_next: bool = True) -> bool:
         """Put the cursor on the next (or previous) document line containing ``text``."""
         needle = text.lower()
-        if not needle or not self._rows:
+        if not needle or not self._row_count():
             return False
         self.last_search = text
         lines = self.document.lines
@@ -226,7 +245,7 @@ class Viewer(ScrollView, can_focus=True):
         self._set_cursor(0)
 
     def action_cursor_bottom(self) -> None:
-        self._set_cursor(len(self._rows) - 1)
+        self._set_cursor(self._row_count() - 1)
 
     def action_scroll_left(self) -> None:
         self.scroll_relative(x=-HSTEP, animate=False)
@@ -247,5 +266,5 @@ class Viewer(ScrollView, can_focus=True):
     def visible_text(self) -> list[str]:
         """The text of the rows now on screen (for tests and the status line)."""
         top = int(self.scroll_offset.y)
-        rows = self._rows[top : top + self.scrollable_content_region.height]
+        rows = [self._at(r) for r in range(top, min(self._row_count(), top + self.scrollable_content_region.height))]
         return ["".join(seg.text for seg in (self.document.lines[i] if k < 0 else self.extras[i][k])) for i, k in rows]
