@@ -10,6 +10,8 @@ import json
 import pytest
 
 from tests.conftest import CORPUS, needs_corpus
+from tests.test_list_index import _check_index
+from triage.cache.index import SeriesIndex
 from triage.mail.importer import import_paths
 from triage.series.grouping import group_series
 from triage.series.records import records as read_records
@@ -46,3 +48,9 @@ def test_whole_list_imports_and_every_cover_letter_is_a_series(make_store) -> No
     assert len(missing) <= len(covers) // 100
     assert all(s.patches or s.cover for s in series)
     json.dumps([s.to_json() for s in series])
+
+    # The list read from the index a window at a time is the whole list sorted, filtered and
+    # folded in memory (every sort, four state filters, with and without older versions shown).
+    index = SeriesIndex(store)
+    index.refresh()
+    assert _check_index(index) > 3 * 2000

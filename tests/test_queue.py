@@ -119,9 +119,9 @@ async def test_the_queue_view_marking_several_rows_undo_and_defer(session: Sessi
         await pilot.press("Q")  # triage.queue
         await wait_for(pilot, lambda: app.main.in_queue, "the queue")
         table = app.query_one(SeriesList)
-        ids = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        ids = table.row_ids()
         assert set(ids) == {i.row["id"] for i in session.todo()} and table.row_count < all_rows
-        assert "‹" in str(table.get_cell(ids[0], "title"))  # the reasons show in the row
+        assert "‹" in str(table.cell(ids[0], "title"))  # the reasons show in the row
         table.focus()
         table.move_cursor(row=0)
         await pilot.press("t", "t")  # triage.mark: two rows marked
@@ -228,7 +228,7 @@ async def test_per_patch_marks_and_the_series_progress(make_store) -> None:
         plist.highlighted = 1  # patch 1
         await settle(pilot)
         await pilot.press("plus")  # triage.patch.reviewed
-        await wait_for(pilot, lambda: "[1/2✓]" in str(app.query_one(SeriesList).get_cell("c@x", "title")), "1 of 2")
+        await wait_for(pilot, lambda: "[1/2✓]" in str(app.query_one(SeriesList).cell("c@x", "title")), "1 of 2")
         await wait_for(pilot, lambda: app.main.opened is not None, "reopened")
         assert str(app.query_one(PatchList).get_option_at_index(1).prompt).startswith("✓ 1/2")
         assert Session(store, Settings()).series("c@x").state == "new"

@@ -101,5 +101,4 @@ async def test_wide_terminals_give_the_message_100_columns_and_the_list_its_coun
         await settle(pilot)
         assert app.query_one("#message").size.width >= 100
         table = app.query_one(SeriesList)
-        right_edge = sum(c.get_render_width(table) for c in table.columns.values())
-        assert right_edge <= table.scrollable_content_region.width
+        assert table.content_width() <= table.scrollable_content_region.width

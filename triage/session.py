@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.cache.index import Refresh, SeriesIndex
+from triage.cache.listing import ListView
 from triage.config import Settings
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store
@@ -73,6 +74,15 @@ class Session:
         if not paths:
             return self.index.series(query, light=True)
         return [r for r in self.index.series(rest) if touches_any(r, paths)]
+
+    def list_view(self, query: str = "*", *, sort: str = "date", state: str | None = None) -> ListView:
+        """The list of a query as the index keeps it, read a window at a time (see
+        :meth:`rows` for ``touches:``)."""
+        rest, paths = split_touches(query)
+        if not paths:
+            return self.index.list_view(query, sort=sort, state=state)
+        wanted = [str(r["id"]) for r in self.index.series(rest) if touches_any(r, paths)]
+        return self.index.list_view(sort=sort, state=state, wanted=wanted)
 
     def built_rows(self) -> list[dict[str, Any]]:
         return self.index.built_series(light=True)

@@ -26,6 +26,7 @@ from typing import TypeVar
 import msgspec
 
 from triage import forked, paths
+from triage.cache import listing
 from triage.mail.store import Store, StoreError
 from triage.model.records import BodyFacts
 from triage.model.series import STATES, MessageRecord, Series
@@ -40,7 +41,7 @@ from triage.series.grouping import (
 from triage.series.records import records_in_stages, records_of_threads
 from triage.textsafe import json_safe
 
-SCHEMA = "15"
+SCHEMA = "16"
 T = TypeVar("T")
 
 
@@ -184,7 +185,13 @@ def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments:
     for s, info, (full, light) in zip(series, infos, fragments, strict=True):
         members = "\n".join(dict.fromkeys(s.message_ids()))
         link = _encode_blob(info)
-        yield (s.id, s.date, s.author_email.lower(), s.state_tag, link, members, full, light)
+        yield (s.id, s.date, s.author_email.lower(), listing.sort_name(s.author_name, s.author_email), s.state_tag, link,
+               members, full, light)
+
+
+def _list_entry(sid: str, date: int, name: str, state_tag: str | None, light: str, links: dict) -> tuple:
+    got = links.get(sid)
+    return listing.entry(sid, date, name, state_tag, bool(got and got[1]), _assemble(light, state_tag, got, light=True))
 
 
 def _remove(path: Path) -> None:
@@ -301,17 +308,18 @@ class SeriesIndex:
         con.executescript(
             """
             DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS threads; DROP TABLE IF EXISTS msg_thread;
-            DROP TABLE IF EXISTS series; DROP TABLE IF EXISTS series_threads;
+            DROP TABLE IF EXISTS series; DROP TABLE IF EXISTS series_threads; DROP TABLE IF EXISTS list;
             CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE threads(thread_id TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
             CREATE TABLE msg_thread(msgid TEXT PRIMARY KEY, thread_id TEXT) WITHOUT ROWID;
-            CREATE TABLE series(id TEXT PRIMARY KEY, date INTEGER, author TEXT, state_tag TEXT,
+            CREATE TABLE series(id TEXT PRIMARY KEY, date INTEGER, author TEXT, sort_name TEXT, state_tag TEXT,
                                 link BLOB, members TEXT, fragment TEXT, light TEXT);
             CREATE INDEX series_author ON series(author, date);
             CREATE TABLE series_threads(thread_id TEXT, series_id TEXT);
             CREATE INDEX series_threads_thread ON series_threads(thread_id);
             CREATE INDEX series_threads_series ON series_threads(series_id);
             """
+            + listing.CREATE
         )
 
     @staticmethod
@@ -392,12 +400,18 @@ class SeriesIndex:
         so the index counts as built only then. SQLite gives up the GIL for every row, so
         a writer thread beside the Python work made both slower instead (measured). If
         the copy fails, everything is written here."""
+        walked: Callable[[int], None] | None = None
+        if progress is not None:
+            total = self.store.count("*")
+            progress(f"building the series index: reading {total} messages")
+            say = progress
+            walked = lambda n: say(f"building the series index: {n} of {total} messages read")  # noqa: E731
+        records, patch_ids_known = records_in_stages(self.store, "*", progress=walked)
         if progress:
-            progress("reading the notmuch database")
-        records, patch_ids_known = records_in_stages(self.store, "*")
-        if progress:
-            progress(f"grouping {len(records)} messages into series")
+            progress(f"building the series index: grouping {len(records)} messages into series")
         series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False, me=self._me)
+        if progress:
+            progress(f"building the series index: {len(series)} series of {len(records)} messages; writing it")
         fragments = [_fragments(s) for s in series]
         # Only version links read patch-ids; the body helper makes them while this groups.
         patch_ids_known()
@@ -424,6 +438,10 @@ class SeriesIndex:
             if writer is not None:
                 fresh.prepare()  # while the copy writes: the answer is nearly always asked for next
             series_rows = list(_series_rows(series, infos, fragments))
+            list_rows = [
+                _list_entry(s.id, s.date, row[3], s.state_tag, light, links)
+                for s, (_, light), row in zip(series, fragments, series_rows, strict=True)
+            ]
             threads_written = False
             if writer is not None:
                 failed = writer.wait()
@@ -439,6 +457,7 @@ class SeriesIndex:
                 else:
                     write_threads(c)
                 self._write_series(c, series, series_rows)
+                listing.write(c, list_rows, replace_all=False)
                 self._finish(c, uuid, rev, len(records))
                 c.execute("COMMIT")
 
@@ -462,6 +481,8 @@ class SeriesIndex:
         progress: Callable[[str], None] | None,
     ) -> Refresh:
         changed = self.store.changed_since(cached + 1)
+        if progress is not None and changed:
+            progress(f"updating the series index: {len(changed)} messages changed")
         if not changed:
             meta = self._meta(con)
             if meta.get("messages") != str(self.store.count("*")):
@@ -508,6 +529,7 @@ class SeriesIndex:
             # Messages were removed (notmuch new after a delete): lastmod cannot say which.
             con.execute("ROLLBACK")
             return self._cold(con, uuid, rev, t0, "messages were removed", progress)
+        self._relist(con)
         self._finish(con, uuid, rev, count)
         con.execute("COMMIT")
         return Refresh("incremental", len(changed), time.perf_counter() - t0)
@@ -560,8 +582,17 @@ class SeriesIndex:
     @staticmethod
     def _write_series(con: sqlite3.Connection, series: list[Series], rows: Iterable[tuple]) -> None:
         """``rows``: from :func:`_series_rows`."""
-        con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.executemany("INSERT INTO series_threads VALUES (?, ?)", ((t, s.id) for s in series for t in s.thread_ids))
+
+    @classmethod
+    def _relist(cls, con: sqlite3.Connection) -> None:
+        """The list's rows again after series changed: a change can link or unlink versions
+        anywhere, so every row's links are settled again (from the small link records)."""
+        links, _ = cls._versions(con, carry=False)
+        rows = con.execute("SELECT id, date, sort_name, state_tag, light FROM series")
+        listing.write(con, (_list_entry(sid, date, name, st, light, links) for sid, date, name, st, light in rows),
+                      replace_all=True)
 
     def _finish(self, con: sqlite3.Connection, uuid: str, rev: int, count: int) -> None:
         con.execute("DELETE FROM meta")
@@ -714,6 +745,37 @@ class SeriesIndex:
                 if not matched.isdisjoint(members.split("\n"))
             }
             return self._payload(con, wanted, light=light).decode("utf-8") if wanted else "[]"
+
+    def list_view(self, query: str = "*", *, sort: str = "date", state: str | None = None,
+                  wanted: Iterable[str] | None = None) -> listing.ListView:
+        """The list of a notmuch query (or of the series ``wanted``), read from the index a
+        window at a time (call :meth:`refresh` first, once)."""
+
+        def view() -> listing.ListView:
+            with self._db() as con:
+                if not self._meta(con):
+                    raise StoreError(f"series index {self.path} is empty; refresh it first")
+                chosen = None if wanted is None else set(wanted)
+                if chosen is None and (query.strip() or "*") != "*":
+                    matched = self.store.matching_ids(query)
+                    chosen = {
+                        sid
+                        for sid, members in con.execute("SELECT id, members FROM series")
+                        if not matched.isdisjoint(members.split("\n"))
+                    }
+            return listing.ListView(self.path, sort=sort, state=state, wanted=chosen)
+
+        return self._read(view)
+
+    def has_list(self) -> bool:
+        """True when the index holds a list (of some revision) that a screen can show at once."""
+        if not self.path.exists():
+            return False
+        try:
+            with self._db() as con:
+                return self._meta(con).get("settings") == self._settings_key()
+        except DAMAGE:
+            return False
 
     def series(self, query: str = "*", *, light: bool = False) -> list[dict[str, object]]:
         return self._read(lambda: json.loads(self._series_json(query, light)))

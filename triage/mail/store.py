@@ -28,6 +28,7 @@ from triage.model.records import BodyFacts
 from triage.model.series import DEFAULT_TAG_PREFIX, STATES, MessageRecord
 
 LOCK_WAIT_SECONDS = 10.0
+PROGRESS_EVERY = 5000  # messages between two progress reports of a walk
 
 
 class StoreError(UserError):
@@ -224,22 +225,31 @@ class Store:
 
     # -- reading -----------------------------------------------------------------
     def walk_records(
-        self, query: str, sink: BodySink | None = None, known: dict[str, BodyFacts] | None = None
+        self,
+        query: str,
+        sink: BodySink | None = None,
+        known: dict[str, BodyFacts] | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> list[MessageRecord]:
         """Every message of every thread that ``query`` reaches, with thread structure.
 
         Each message whose facts are not ``known`` is handed to ``sink`` (with its file
         and subject) as the walk goes; the series layer's body reader is one. On a
-        failure the sink is aborted, so no helper process outlives the walk."""
+        failure the sink is aborted, so no helper process outlives the walk. ``progress``
+        hears how many messages were read, every PROGRESS_EVERY of them."""
         out: list[MessageRecord] = []
         q = query or "*"
+        next_report = PROGRESS_EVERY
         with self.read() as db:
             try:
                 if rawwalk.available():
-                    self._raw_records(db, q, out, sink, known)
+                    self._raw_records(db, q, out, sink, known, progress)
                 else:
                     for thread in db.threads(q):
                         tid = str(thread.threadid)
+                        if progress is not None and len(out) >= next_report:
+                            progress(len(out))
+                            next_report += PROGRESS_EVERY
                         for msg, parent in walk_thread(thread):
                             r = record_from(msg, tid, parent)
                             out.append(r)
@@ -262,9 +272,14 @@ class Store:
         out: list[MessageRecord],
         reader: BodySink | None,
         known: dict[str, BodyFacts] | None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         tag_sets: dict[tuple[str, ...], frozenset[str]] = {}  # a list has a handful of tag sets
+        next_report = PROGRESS_EVERY
         for tid, rows in rawwalk.walk(db.threads(q), paths=reader is not None):
+            if progress is not None and len(out) >= next_report:
+                progress(len(out))
+                next_report += PROGRESS_EVERY
             for mid, parent, subject, sender, date, tags, path in rows:
                 name, email = _sender(sender)
                 tag_set = tag_sets.get(tags)

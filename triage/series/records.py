@@ -29,7 +29,12 @@ def records(
 
 
 def records_in_stages(
-    store: Store, query: str = "*", *, with_facts: bool = True, known: dict[str, BodyFacts] | None = None
+    store: Store,
+    query: str = "*",
+    *,
+    with_facts: bool = True,
+    known: dict[str, BodyFacts] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[MessageRecord], Callable[[], None]]:
     """As :func:`records`, but the patch-ids in the facts may still be on their way: the
     returned function waits for them and puts them in. Only version linking reads
@@ -43,7 +48,7 @@ def records_in_stages(
         tq = trailer_query(q)
         many = store.count(q) >= PARALLEL_THRESHOLD
         reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq) if many else None)
-    out = store.walk_records(q, reader, known)
+    out = store.walk_records(q, reader, known, progress)
     if reader is None:
         _trust_file_senders(out)
         return out, lambda: None

@@ -15,6 +15,7 @@ from triage.reply.draft import Built, Draft
 from triage.reply.outbox import Sent
 from triage.session import OtherComment, StateChange
 from triage.ui.documents import Document
+from triage.ui.listmodel import Source
 
 # -- news for the status line and the message log ------------------------------------------
 
@@ -39,9 +40,11 @@ class Failed(Message):
 
 
 class SeriesLoaded(Message):
-    def __init__(self, rows: list[dict[str, Any]], query: str, how: str) -> None:
+    """A list to show: the index's view of a query, or rows in memory (a first build's)."""
+
+    def __init__(self, source: Source, query: str, how: str) -> None:
         super().__init__()
-        self.rows, self.query, self.how = rows, query, how
+        self.source, self.query, self.how = source, query, how
 
 
 class LoadFailed(Message):

@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, OptionList
+from textual.widgets import Footer, OptionList
 from textual.worker import Worker, get_current_worker
 
 from triage.dates import until_date
@@ -46,7 +46,7 @@ from triage.ui.documents import (
     series_summary,
 )
 from triage.ui.failures import failure_text
-from triage.ui.listmodel import ListModel
+from triage.ui.listmodel import ListModel, MemoryRows
 from triage.ui.screens.composer import ComposerScreen
 from triage.ui.screens.dialogs import (
     AskDialog,
@@ -123,7 +123,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="left"):
-                yield SeriesList(id="series")
+                yield SeriesList(self.model, id="series")
                 yield PatchList(id="patches")
             with Vertical(id="right"):
                 yield Viewer(id="message", placeholder="Select a series: its cover letter and patches show here.")
@@ -145,7 +145,7 @@ class MainScreen(Screen[None]):
         if self.session.settings.queue_start:
             self.load_queue()
         else:
-            self.load(self.model.query)
+            self.load(self.model.query, cached_first=True)
         self.list_drafts(show=False)
 
     def on_resize(self) -> None:
@@ -213,8 +213,11 @@ class MainScreen(Screen[None]):
 
     # -- workers (blocking work; they only post messages) ---------------------------------
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load(self, query: str) -> None:
+    def load(self, query: str, *, cached_first: bool = False) -> None:
+        """Refresh the index and show the query's list. ``cached_first``: show the list the
+        index holds at once, and the refreshed one when the refresh is done."""
         worker = get_current_worker()
+        sort, state = self.model.sort, self.model.state_filter
         shown: list[bool] = []
 
         def built() -> None:
@@ -222,24 +225,28 @@ class MainScreen(Screen[None]):
             # a large store): the list is the same either way.
             rows = self.session.built_rows()
             if not worker.is_cancelled:
-                self.post_message(msg.SeriesLoaded(rows, query, "index built"))
+                self.post_message(msg.SeriesLoaded(MemoryRows(rows, sort=sort, state=state), query, "index built"))
                 shown.append(True)
 
         try:
             whole = (query.strip() or "*") == "*"
+            if cached_first and whole and self.session.index.has_list():
+                self.post_message(msg.SeriesLoaded(self.session.list_view(query, sort=sort, state=state), query,
+                                                   "cached; checking for new mail"))
+
             def progress(text: str) -> None:
                 self.post_message(msg.Progress(text + "..."))
 
             refresh = self.session.refresh(progress=progress, built=built if whole else None)
             if shown:
                 return  # the index is written now; the list on screen is its list
-            rows = self.session.rows(query)
+            view = self.session.list_view(query, sort=sort, state=state)
         except UserError as e:
             self.post_message(msg.LoadFailed(query, str(e)))
             return
         if not worker.is_cancelled:
             how = {"cold": "index built", "incremental": f"{refresh.changed} changed", "warm": "up to date"}[refresh.kind]
-            self.post_message(msg.SeriesLoaded(rows, query, how))
+            self.post_message(msg.SeriesLoaded(view, query, how))
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_series(self, series_id: str) -> None:
@@ -478,10 +485,10 @@ class MainScreen(Screen[None]):
     @on(msg.SeriesLoaded)
     def _loaded(self, event: msg.SeriesLoaded) -> None:
         self.in_queue = False
-        self.model.set_rows(event.rows)
+        self.model.set_source(event.source)
         self.model.query = event.query
         self._refill()
-        self.post_message(msg.Progress(f"{len(event.rows)} series ({event.how})"))
+        self.post_message(msg.Progress(f"{event.source.count()} series ({event.how})"))
         table = self.query_one(SeriesList)
         reopen, self._reopen = self._reopen, None
         if reopen is not None and self.model.get(reopen) is not None:
@@ -502,10 +509,9 @@ class MainScreen(Screen[None]):
     def _refill(self, keep: str | None = None) -> None:
         table = self.query_one(SeriesList)
         keep = keep or table.current_id
-        rows = self.model.visible()
-        table.fill(rows, keep=keep)
-        self._show_context(len(rows))
-        table.border_title = Text(f"Series ({len(rows)})")
+        table.reload(keep=keep)
+        self._show_context(table.row_count)
+        table.border_title = Text(f"Series ({table.row_count})")
 
     def _show_context(self, shown: int | None = None) -> None:
         if shown is None:
@@ -527,18 +533,18 @@ class MainScreen(Screen[None]):
             self.opening = None  # Enter tries again
         self.post_message(msg.Failed(event.text))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        table = event.data_table
-        # A refill highlights row 0 before the cursor is put back: such late news is stale.
-        if isinstance(table, SeriesList) and event.row_key.value is not None and event.row_key.value == table.current_id:
-            self._open(event.row_key.value)
+    @on(SeriesList.Highlighted)
+    def _highlighted(self, event: SeriesList.Highlighted) -> None:
+        # News the cursor has already left behind is stale.
+        if event.series_id == self.query_one(SeriesList).current_id:
+            self._open(event.series_id)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if isinstance(event.data_table, SeriesList) and event.row_key.value:
-            if self.opening is None and self.opened is not None and self.opened.id != event.row_key.value:
-                self.opened = None
-            self._open(event.row_key.value)
-            self.query_one(PatchList).focus()
+    @on(SeriesList.Selected)
+    def _selected(self, event: SeriesList.Selected) -> None:
+        if self.opening is None and self.opened is not None and self.opened.id != event.series_id:
+            self.opened = None
+        self._open(event.series_id)
+        self.query_one(PatchList).focus()
 
     @on(msg.SeriesOpened)
     def _opened(self, event: msg.SeriesOpened) -> None:
@@ -697,9 +703,8 @@ class MainScreen(Screen[None]):
             self.model.set_state(change.series_id, new_state)
             if self.opened is not None and self.opened.id == change.series_id:
                 self.opened.state_tag = change.state
-            if row is not None:
-                row.pop("marked", None)
-                self.query_one(SeriesList).update_row(row)
+            self.model.marked.discard(change.series_id)
+            self.query_one(SeriesList).update_row()
         self._show_context()
         verb = "undone: " if not event.undoable else ""
         if len(event.changes) == 1:
@@ -722,10 +727,8 @@ class MainScreen(Screen[None]):
 
     @on(msg.MarkedRead)
     def _marked_read(self, event: msg.MarkedRead) -> None:
-        row = self.model.get(event.series_id)
-        if row is not None:
-            row["unread"] = False
-            self.query_one(SeriesList).update_row(row)
+        self.model.change(event.series_id, unread=False)
+        self.query_one(SeriesList).update_row()
         self.post_message(msg.Progress(f"marked read: {event.count} messages"))
 
     @on(msg.RangeDiffReady)
@@ -849,7 +852,7 @@ class MainScreen(Screen[None]):
 
     def _targets(self) -> list[str]:
         """The marked series, else the one under the cursor."""
-        marked = [r["id"] for r in self.model.rows if r.get("marked")]
+        marked = sorted(self.model.marked)
         if marked:
             return marked
         sid = self._current_series_id()
@@ -881,12 +884,11 @@ class MainScreen(Screen[None]):
 
     def action_mark(self) -> None:
         sid = self._current_series_id()
-        row = self.model.get(sid) if sid else None
-        if row is None:
+        if sid is None:
             return
-        row["marked"] = not row.get("marked")
-        self.query_one(SeriesList).update_row(row)
-        count = sum(1 for r in self.model.rows if r.get("marked"))
+        self.model.toggle_mark(sid)
+        self.query_one(SeriesList).update_row()
+        count = len(self.model.marked)
         self.say(f"{count} series marked: a state key sets them all" if count else "no series marked")
         with contextlib.suppress(Exception):
             self.query_one(SeriesList).action_cursor_down()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
+from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.widgets import DataTable, OptionList, Static
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from triage.model.series import Series
 from triage.textsafe import safe_line
+from triage.ui.listmodel import ListModel
 from triage.ui.widgets.common import pane_css, scope_bindings
 
 PROGRESS_MARK = {"reviewed": "✓", "needs-changes": "✗", "skipped": "–"}
@@ -29,11 +34,21 @@ STATE_STYLE = {
 }
 
 
-class SeriesList(DataTable):
-    """One row per series; older versions fold under the newest."""
+class SeriesList(ScrollView, can_focus=True):
+    """One row per series; older versions fold under the newest.
+
+    Drawn with the line API: a row is read from the list model (and so from the index, a
+    window at a time) and rendered only when it is on screen, and rendered rows are kept
+    until the rows or the width change. The first line is the column header."""
 
     BINDINGS = scope_bindings("list")
-    DEFAULT_CSS = pane_css("SeriesList", "height: 2fr;")
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"serieslist--header", "serieslist--cursor", "serieslist--cursor-blurred"}
+    DEFAULT_CSS = pane_css("SeriesList", "height: 2fr; background: $surface;") + """
+    SeriesList > .serieslist--header { text-style: bold; background: $panel; color: $foreground; }
+    SeriesList > .serieslist--cursor { background: $block-cursor-background; color: $block-cursor-foreground;
+                                       text-style: $block-cursor-text-style; }
+    SeriesList > .serieslist--cursor-blurred { background: $block-cursor-blurred-background; }
+    """
 
     COLUMNS = ("", "state", "title", "author", "date", "v", "patches", "R/A/T")
     # Widths set by the pane's width, never by the rows loaded so far (auto widths made
@@ -44,59 +59,217 @@ class SeriesList(DataTable):
     MIN_TITLE = 16
     COMPACT_BELOW = 92
     COMPACT_DROP = ("author", "date")
+    PADDING = 1  # cells each side of a column
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+    class Highlighted(Message):
+        """The cursor is on another series."""
+
+        def __init__(self, series_id: str) -> None:
+            super().__init__()
+            self.series_id = series_id
+
+    class Selected(Message):
+        """Enter (or a second click) on a series."""
+
+        def __init__(self, series_id: str) -> None:
+            super().__init__()
+            self.series_id = series_id
+
+    def __init__(self, model: ListModel | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.border_title = "Series"
+        self.model = model if model is not None else ListModel()
         self.compact = False
-        self._rows: list[tuple[dict[str, Any], int]] = []
+        self.cursor = 0
+        self._count = 0
+        self._title_width = self.WIDTHS[2]
+        self._strips: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
+        self._announced: str | None = None
+        self._fitted = -1  # the width the columns were fitted to
 
+    # -- geometry ------------------------------------------------------------------------------
     def _shown(self) -> list[tuple[str, int]]:
-        return [(c, w) for c, w in zip(self.COLUMNS, self.WIDTHS, strict=True)
-                if not (self.compact and c in self.COMPACT_DROP)]
-
-    def on_mount(self) -> None:
-        self._add_columns()
-
-    def _add_columns(self) -> None:
-        for col, width in self._shown():
-            self.add_column(col, key=col or "mark", width=width)
+        return [
+            (c, self._title_width if c == "title" else w)
+            for c, w in zip(self.COLUMNS, self.WIDTHS, strict=True)
+            if not (self.compact and c in self.COMPACT_DROP)
+        ]
 
     def on_resize(self) -> None:
         self.fit(self.scrollable_content_region.width)
 
     def fit(self, width: int) -> None:
         """Give the title whatever the other columns leave of ``width`` cells."""
-        if width <= 0 or not self.columns:
+        if width <= 0:
             return
-        compact = width < self.COMPACT_BELOW
-        if compact != self.compact:
-            keep = self.current_id
-            self.compact = compact
-            self.clear(columns=True)
-            self._add_columns()
-            self.fill(self._rows, keep=keep)
-        shown = self._shown()
-        padding = 2 * self.cell_padding * len(shown)
-        others = sum(w for col, w in shown if col != "title")
-        title = max(self.MIN_TITLE, width - others - padding - 1)  # one cell for the scrollbar's edge
-        column = self.columns.get("title")  # type: ignore[call-overload]
-        if column is not None and column.width != title:
-            delta = title - column.width
-            column.width = title
-            # As DataTable does for a padding change: the content is that much wider.
-            self.virtual_size = Size(max(0, self.virtual_size.width + delta), self.virtual_size.height)
-            self._clear_caches()
-            self.refresh()
+        self._fitted = width
+        self.compact = width < self.COMPACT_BELOW
+        others = [w for c, w in zip(self.COLUMNS, self.WIDTHS, strict=True)
+                  if c != "title" and not (self.compact and c in self.COMPACT_DROP)]
+        padding = 2 * self.PADDING * (len(others) + 1)
+        self._title_width = max(self.MIN_TITLE, width - sum(others) - padding)
+        self._reset()
 
-    def fill(self, rows: list[tuple[dict[str, Any], int]], keep: str | None = None) -> None:
-        self._rows = rows
-        self.clear()
-        for r, depth in rows:
-            self.add_row(*self._cells(r, depth), key=r["id"])
-        if keep is not None:
-            with contextlib.suppress(Exception):  # the row may be filtered away
-                self.move_cursor(row=self.get_row_index(keep), animate=False)
+    def _reset(self) -> None:
+        self._strips.clear()
+        self._count = len(self.model)
+        self.virtual_size = Size(self.content_width(), self._count + 1)
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return self._count
+
+    # -- what is shown -----------------------------------------------------------------------------
+    def reload(self, keep: str | None = None) -> None:
+        """The model changed (a load, a sort, a filter, a fold): draw it again, the cursor on
+        ``keep`` when it is shown, else where it was."""
+        self._reset()
+        at = self.model.index_of(keep) if keep is not None else None
+        self._announced = None
+        self._set_cursor(at if at is not None else min(self.cursor, max(0, self._count - 1)), scroll_center=at is not None)
+
+    def update_row(self, r: dict[str, Any] | None = None) -> None:
+        """Rows' values changed in the model: draw what is on screen again."""
+        self._strips.clear()
+        self.refresh()
+
+    @property
+    def current_id(self) -> str | None:
+        got = self.model.at(self.cursor) if self._count else None
+        return got[0]["id"] if got else None
+
+    def row_ids(self) -> list[str]:
+        return [r["id"] for r, _ in self.model.window(0, self._count)]
+
+    def row_cells(self, index: int) -> list[Text]:
+        """Each shown column of row ``index``."""
+        got = self.model.at(index)
+        return self._cells(*got) if got else []
+
+    def cell(self, series_id: str, column: str) -> Text:
+        """A series' cell in a shown column (empty when the row or the column is not shown)."""
+        at = self.model.index_of(series_id)
+        cells = self.row_cells(at) if at is not None else []
+        names = [c for c, _ in self._shown()]
+        return cells[names.index(column)] if cells and column in names else Text()
+
+    def content_width(self) -> int:
+        """Cells the shown columns take."""
+        return sum(w + 2 * self.PADDING for _, w in self._shown())
+
+    def get_row_index(self, series_id: str) -> int:
+        at = self.model.index_of(series_id)
+        if at is None:
+            raise KeyError(series_id)
+        return at
+
+    def move_cursor(self, *, row: int, animate: bool = False) -> None:
+        self._set_cursor(row, scroll_center=True)
+
+    # -- cursor ----------------------------------------------------------------------------------------
+    def _set_cursor(self, row: int, *, scroll_center: bool = False) -> None:
+        if self._count == 0:
+            self.cursor = 0
+            self.refresh()
+            return
+        self.cursor = max(0, min(row, self._count - 1))
+        height = max(1, self.scrollable_content_region.height - 1)  # less the header
+        top = int(self.scroll_offset.y)
+        if self.cursor < top or self.cursor >= top + height:
+            target = self.cursor - height // 2 if scroll_center else (self.cursor if self.cursor < top else self.cursor - height + 1)
+            self.scroll_to(y=max(0, target), animate=False, immediate=True)
+        self.refresh()
+        sid = self.current_id
+        if sid is not None and sid != self._announced:
+            self._announced = sid
+            self.post_message(self.Highlighted(sid))
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self.cursor - 1)
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def action_page_down(self) -> None:
+        self.scroll_relative(y=self._page(), animate=False, immediate=True)
+        self._set_cursor(self.cursor + self._page())
+
+    def action_page_up(self) -> None:
+        self.scroll_relative(y=-self._page(), animate=False, immediate=True)
+        self._set_cursor(self.cursor - self._page())
+
+    def action_scroll_top(self) -> None:
+        self._set_cursor(0)
+
+    def action_scroll_bottom(self) -> None:
+        self._set_cursor(self._count - 1)
+
+    def action_select_cursor(self) -> None:
+        sid = self.current_id
+        if sid is not None:
+            self.post_message(self.Selected(sid))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y < 1:
+            return
+        row = int(self.scroll_offset.y) + event.y - 1
+        if 0 <= row < self._count:
+            again = row == self.cursor
+            self._set_cursor(row)
+            if again or event.chain > 1:
+                self.action_select_cursor()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # -- drawing ---------------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if width != self._fitted:
+            # The vertical scrollbar came or went: the widget's size did not change, its text's did.
+            self._fitted = width
+            self.call_after_refresh(self.fit, width)
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            header = Text(style=self.get_component_rich_style("serieslist--header"))
+            for col, w in self._shown():
+                header.append(" " * self.PADDING + col.ljust(w)[:w] + " " * self.PADDING)
+            return self._strip(header, scroll_x, width)
+        index = scroll_y + y - 1
+        if index >= self._count:
+            return Strip.blank(width, self.rich_style)
+        key = (index, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            got = self.model.at(index)
+            if got is None:
+                return Strip.blank(width, self.rich_style)
+            line = Text()
+            for (_, w), cell in zip(self._shown(), self._cells(*got), strict=True):
+                cell.truncate(w, overflow="ellipsis", pad=True)
+                line.append(" " * self.PADDING)
+                line.append_text(cell)
+                line.append(" " * self.PADDING)
+            strip = self._strip(line, 0, None)
+            self._strips[key] = strip
+        strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        if index == self.cursor:
+            strip = strip.apply_style(
+                self.get_component_rich_style("serieslist--cursor" if self.has_focus else "serieslist--cursor-blurred")
+            )
+        return strip
+
+    def _strip(self, text: Text, scroll_x: int, width: int | None) -> Strip:
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments)
+        return strip if width is None else strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
     def _cells(self, r: dict[str, Any], depth: int = 0) -> list[Text]:
         cells = self.cells(r, depth)
@@ -129,22 +302,6 @@ class SeriesList(DataTable):
             recv,
             Text(trail, style="red" if c["nacked_by"] else "green" if c["reviewed_by"] or c["acked_by"] else ""),
         ]
-
-    def update_row(self, r: dict[str, Any]) -> None:
-        try:
-            for (col, _), cell in zip(self._shown(), self._cells(r), strict=True):
-                self.update_cell(r["id"], col or "mark", cell)
-        except Exception:  # noqa: BLE001 - the row is not shown under the current filter
-            pass
-
-    @property
-    def current_id(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001
-            return None
 
 
 class PatchList(OptionList):

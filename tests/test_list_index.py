@@ -1,0 +1,213 @@
+"""The series list read from the index a window at a time is the list the screen showed when
+it sorted and filtered the whole stored answer in memory; and a list of 100,000 series
+scrolls to its end reading only the rows it draws."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS
+from tests.mailgen import mail, mbox, patch_body
+from triage.cache import listing
+from triage.cache.index import SeriesIndex
+from triage.mail.importer import import_paths
+from triage.model.series import STATES
+from triage.session import Session
+from triage.ui.listmodel import ListModel, MemoryRows
+
+PWM = CORPUS / "threads" / "linux-pwm"
+
+
+def _versions(prefix: str, versions: int, start: int, sender: str) -> list[bytes]:
+    out = []
+    for v in range(1, versions + 1):
+        tag = f"[PATCH v{v} " if v > 1 else "[PATCH "
+        cover = f"{prefix}c{v}@x"
+        at = start + 100 * v
+        out.append(mail(cover, f"{tag}0/2] {prefix}: widget", "cover\n", minutes=at, sender=sender))
+        out += [mail(f"{prefix}p{v}-{i}@x", f"{tag}{i}/2] {prefix}: widget part {i}", patch_body(f"{prefix}{v}{i}"),
+                     minutes=at + i, parent=cover, sender=sender) for i in (1, 2)]
+    return out
+
+
+def _store(make_store):
+    sources: list = [mbox(
+        *_versions("alpha", 3, 0, "Zed Zulu <zed@example.org>"),
+        *_versions("beta", 2, 50, "Amy Able <amy@example.org>"),
+        *_versions("gamma", 1, 50, "amy able <amy@example.org>"),  # the same date as beta's v1: the id decides
+        mail("solo@x", "[PATCH] solo: fix", patch_body("solo"), minutes=900, sender="Bob <bob@example.net>"),
+    )]
+    if PWM.is_dir():
+        sources += sorted(PWM.iterdir())
+    return make_store(*sources)
+
+
+def _both(index: SeriesIndex, sort: str, state: str | None, expand: list[str], query: str = "*",
+          rows: list[dict] | None = None) -> tuple[ListModel, ListModel]:
+    old = ListModel(MemoryRows(rows if rows is not None else index.series(query, light=True), sort=sort, state=state))
+    new = ListModel(index.list_view(query, sort=sort, state=state))
+    for sid in expand:
+        old.toggle_versions(sid)
+        new.toggle_versions(sid)
+    return old, new
+
+
+def _assert_same(old: ListModel, new: ListModel) -> None:
+    assert len(new) == len(old)
+    assert new.visible() == old.visible()
+    assert new.counts() == old.counts()
+    for i, (row, _) in enumerate(old.visible()):
+        assert new.index_of(row["id"]) == old.index_of(row["id"]) == i
+    # Reading windows out of order (as a scroll does) gives the same rows.
+    for start in (len(old) - 1, len(old) // 2, 0):
+        assert new.window(start, 7) == old.window(start, 7)
+
+
+def _check_index(index: SeriesIndex) -> int:
+    rows = index.series(light=True)
+    with_older = [r["id"] for r in rows if r["previous_versions"] and not r["newer_versions"]]
+    compared = 0
+    for sort in listing.SORTS:
+        for state in (None, "new", "superseded", "reviewed"):
+            for expand in ([], with_older[:6]):
+                old, new = _both(index, sort, state, expand, rows=rows)
+                _assert_same(old, new)
+                compared += len(old)
+    return compared
+
+
+def test_the_index_list_is_the_list_sorted_filtered_and_folded_in_memory(make_store, tmp_path: Path) -> None:
+    store = _store(make_store)
+    session = Session(store)
+    index = session.index
+    index.refresh()
+    rows = index.series(light=True)
+    assert sum(1 for r in rows if r["previous_versions"]) >= 3  # versions fold
+    # A state set by hand, so the state filter and sort have more than "new" to order.
+    sid = next(r["id"] for r in rows if not r["newer_versions"] and r["id"].startswith("beta"))
+    session.set_state(session.series(sid), "reviewed")
+    assert index.refresh().kind == "incremental"
+    assert _check_index(index) > 0
+    # A query and a touches: filter read through the index as the in-memory rows did.
+    for query in ("from:amy@example.org", "subject:widget"):
+        old, new = _both(index, "date", None, [], query=query)
+        assert len(new) > 0
+        _assert_same(old, new)
+    view = session.list_view("from:bob and touches:f.c", sort="author")
+    assert [r["id"] for r in ListModel(view).rows] == ["solo@x"]
+    old = ListModel(MemoryRows(session.rows("touches:f.c"), sort="author"))
+    new = ListModel(session.list_view("touches:f.c", sort="author"))
+    assert len(new) > 3 and [r["id"] for r in new.rows] == [r["id"] for r in old.rows]
+    # A new version arriving links the old one: the old row leaves the list, the new one leads.
+    v2 = mail("solo2@x", "[PATCH v2] solo: fix", patch_body("solo"), minutes=1900, sender="Bob <bob@example.net>")
+    import_paths(store, [_write(tmp_path, "v2.mbox", mbox(v2))])
+    assert index.refresh().kind == "incremental"
+    new = ListModel(index.list_view())
+    assert new.rows[0]["id"] == "solo2@x" and "solo@x" not in {r["id"] for r in new.rows}
+    assert new.get("solo@x")["state"] == "superseded"
+    _check_index(index)
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def test_a_view_sees_the_index_change_under_it_and_survives_a_rebuild(make_store) -> None:
+    store = make_store(mbox(*_versions("alpha", 2, 0, "Zed <zed@example.org>")))
+    session = Session(store)
+    session.refresh()
+    view = session.list_view()
+    assert view.count() == 1 and view.get("alphac1@x")["state"] == "superseded"
+    session.set_state(session.series("alphac2@x"), "accepted")
+    session.refresh()
+    assert ListModel(session.list_view()).rows[0]["state"] == "accepted"
+    assert view.get("alphac2@x")["state"] == "accepted"  # WAL: an open view reads the committed list
+    view.close()
+
+
+class CountingView(listing.ListView):
+    reads = 0
+
+    def window(self, start: int, n: int) -> list[dict]:
+        CountingView.reads += n
+        return super().window(start, n)
+
+
+def _synthetic_index(path: Path, n: int) -> None:
+    con = sqlite3.connect(path)
+    con.executescript(listing.CREATE)
+    base = 1_700_000_000
+
+    def rows():
+        for i in range(n):
+            state = STATES[i % 3]
+            row = {"id": f"s{i:06d}@x", "title": f"series number {i}", "version": 1, "rfc": False, "resend": False,
+                   "total": 2, "received": 2, "complete": True, "author": {"name": f"Author {i % 97}", "email": "a@x"},
+                   "date": "2023-11-14T22:13:20+00:00", "progress": {}, "unread": False, "replied": False,
+                   "counts": {"reviewed_by": 0, "acked_by": 0, "tested_by": 0, "nacked_by": 0}, "state": state,
+                   "current": True, "previous_versions": [], "newer_versions": []}
+            yield listing.entry(row["id"], base - i, f"author {i % 97}", state, False, json.dumps(row))
+
+    with con:
+        listing.write(con, rows(), replace_all=False)
+    con.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_a_list_of_100000_series_scrolls_to_its_end_reading_only_what_it_draws(tmp_path: Path, size) -> None:
+    from textual.app import App
+
+    from tests.uihelpers import settle
+    from triage.ui.widgets.panes import SeriesList
+
+    n = 100_000
+    path = tmp_path / "index.sqlite"
+    _synthetic_index(path, n)
+    CountingView.reads = 0
+    model = ListModel(CountingView(path))
+    seen: list[str] = []
+
+    class ListApp(App[None]):
+        def compose(self):
+            yield SeriesList(model)
+
+        def on_series_list_highlighted(self, event: SeriesList.Highlighted) -> None:
+            seen.append(event.series_id)
+
+    app = ListApp()
+    async with app.run_test(size=size) as pilot:
+        table = app.query_one(SeriesList)
+        table.reload()
+        table.focus()
+        await settle(pilot)
+        assert table.row_count == n
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.current_id == f"s{n - 1:06d}@x" and seen[-1] == table.current_id
+        lines = [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
+        assert "title" in lines[0] and any(f"series number {n - 1}" in line for line in lines)
+        await pilot.press("pageup", "up")
+        await settle(pilot)
+        assert table.current_id is not None and int(table.current_id[1:7]) < n - 2
+        await pilot.press("home")
+        await settle(pilot)
+        assert table.current_id == "s000000@x"
+        # Only chunks around what was drawn were read: a few hundred rows of 100,000.
+        assert CountingView.reads < 1000
+        # Sorting and filtering are done by SQLite, and the cursor stays on its series.
+        table.move_cursor(row=500)
+        keep = table.current_id
+        model.cycle_sort()  # author
+        table.reload(keep=keep)
+        assert table.current_id == keep and table.row_count == n
+        model.state_filter = "under-review"
+        table.reload()
+        assert table.row_count == n // 3 and all(
+            r["state"] == "under-review" for r, _ in model.window(table.cursor, 40)
+        )
