@@ -8,8 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "triage"
 CORE = {"model", "mail", "series", "cache", "reply", "take", "config", "sendconfig", "paths", "errors",
-        "textsafe", "forked", "session", "demo"}
-ORDER = ["model", "mail", "series", "cache", "reply", "take", "session", "ui", "cli"]  # bottom to top
+        "textsafe", "forked", "session", "demo", "remote"}
+ORDER = ["model", "mail", "series", "cache", "reply", "take", "remote", "session", "ui", "cli"]  # bottom to top
 
 
 def _package(module: str) -> str | None:

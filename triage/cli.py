@@ -29,6 +29,8 @@ commands:
   apply SERIES-ID [--repo P]  export, then git am -3 on a new branch; state -> accepted
   versions SERIES-ID          the versions of a series the store holds
   range-diff SERIES-ID [OLD]  what changed since the previous version (or OLD)
+  fetch [QUERY...]            new list mail through lei (lei q / lei up), indexed into the store
+  sync                        share states with [sync] remote through notmuch-git
   demo [--rebuild]            build the demo store and print its notmuch config path
 
 states: """ + ", ".join(STATES)
@@ -100,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("range-diff", help="compare two versions of a series")
     r.add_argument("series_id")
     r.add_argument("older", nargs="?", help="the older version's id (default: the previous version)")
+
+    f = sub.add_parser("fetch", help="fetch list mail with lei into the store, then index it")
+    f.add_argument("queries", nargs="*", metavar="QUERY",
+                   help="a lei query, e.g. 'l:linux-pwm.vger.kernel.org AND d:2.weeks.ago..' (default: [fetch] queries)")
+
+    sub.add_parser("sync", help="share series states with [sync] remote through notmuch-git")
 
     d = sub.add_parser("demo", help="build the demo store")
     d.add_argument("--rebuild", action="store_true")
@@ -284,6 +292,34 @@ def _cmd_range_diff(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(text: str) -> None:
+    print(f"triage: {safe_line(text)}", file=sys.stderr, flush=True)
+
+
+def _cmd_fetch(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    from triage.session import Session
+
+    report = Session(store, settings).fetch(list(args.queries) or None, progress=_say)
+    for r in report.results:
+        print(f"{safe_line(r.query)}: {r.written} written to {r.folder}" + (f"; FAILED: {safe_line(r.error)}" if r.error else ""))
+    print(report.summary().split("; failed:")[0])
+    return 1 if report.errors else 0
+
+
+def _cmd_sync(store: Store, settings: Settings) -> int:
+    from triage.session import Session
+
+    session = Session(store, settings)
+    report = session.sync(progress=_say)
+    print(safe_line(report.summary().split("; ")[0] if report.conflicts else report.summary()))
+    titles = session.conflict_titles(report)
+    for c in report.conflicts:
+        print(f"conflict: {safe_line(titles.get(c.message_id, '?'))}: {safe_line(c.describe())}")
+    for note in report.notes:
+        print(f"note: {safe_line(note)}")
+    return 2 if report.conflicts else (0 if report.pushed else 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings(Path(args.settings) if args.settings else None)
@@ -314,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_versions(store, args, settings)
         if args.command == "range-diff":
             return _cmd_range_diff(store, args)
+        if args.command == "fetch":
+            return _cmd_fetch(store, args, settings)
+        if args.command == "sync":
+            return _cmd_sync(store, settings)
         return _run_app(store, settings)
     except (StoreError, UserError) as e:
         print(f"triage: {safe_line(str(e))}", file=sys.stderr)

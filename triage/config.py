@@ -48,6 +48,10 @@ class Settings:
     queue_files: list[str] = field(default_factory=list)
     queue_start: bool = False
     view_mark_read: bool = False
+    fetch_queries: list[str] = field(default_factory=list)
+    fetch_folder: str = "lei"
+    sync_remote: str | None = None
+    sync_repository: str | None = None
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -131,6 +135,16 @@ class ViewTable(_Table):
     mark_read: bool = False  # a message shown in the message view is marked read
 
 
+class FetchTable(_Table):
+    queries: Annotated[list[NonEmpty], msgspec.Meta(max_length=200)] = []  # lei queries (public-inbox search syntax)
+    folder: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]+$", max_length=64)] = "lei"  # maildir folder of the store
+
+
+class SyncTable(_Table):
+    remote: NonEmpty | None = None  # a git URL every maintainer sharing states can push to
+    repository: NonEmpty | None = None  # the notmuch-git repository (default: in the XDG data dir)
+
+
 class ApplyTable(_Table):
     repo: NonEmpty | None = None
     base: Literal["auto", "head"] = "head"
@@ -146,6 +160,8 @@ TABLES: dict[str, type[_Table]] = {
     "apply": ApplyTable,
     "queue": QueueTable,
     "view": ViewTable,
+    "fetch": FetchTable,
+    "sync": SyncTable,
 }
 TOP_KEYS = {"tag_prefix": Prefix, "keymap": NonEmpty}
 
@@ -314,6 +330,10 @@ def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
     queue: QueueTable = t.get("queue", QueueTable())
     s.queue_watch, s.queue_files, s.queue_start = list(queue.watch), list(queue.files), queue.start
     s.view_mark_read = t.get("view", ViewTable()).mark_read
+    fetch: FetchTable = t.get("fetch", FetchTable())
+    s.fetch_queries, s.fetch_folder = list(fetch.queries), fetch.folder
+    sync: SyncTable = t.get("sync", SyncTable())
+    s.sync_remote, s.sync_repository = sync.remote, sync.repository
     app: ApplyTable = t.get("apply", ApplyTable())
     s.apply_repo, s.apply_base = app.repo, ("auto" if app.base == "auto" else None)
     if "send" in t:

@@ -21,6 +21,8 @@ from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store
 from triage.model.series import STATES, Series
 from triage.queue import UNTIL, QueueItem, split_touches, todo, touches_any
+from triage.remote.fetch import FetchReport, fetch
+from triage.remote.sync import Sync, SyncReport
 from triage.reply.comments import Comment, CommentStore
 from triage.reply.draft import Built, Draft, DraftStore, build_message
 from triage.reply.outbox import Sent, identity, mark_patch, send_draft, start_reply
@@ -86,6 +88,22 @@ class Session:
 
     def built_rows(self) -> list[dict[str, Any]]:
         return self.index.built_series(light=True)
+
+    # -- feeding and sharing the store ------------------------------------------------------------
+    def fetch(self, queries: list[str] | None = None, progress: Callable[[str], None] | None = None) -> FetchReport:
+        """New list mail through lei (the queries given, else ``[fetch] queries``)."""
+        return fetch(self.store, self.index, queries or self.settings.fetch_queries, folder=self.settings.fetch_folder,
+                     progress=progress)
+
+    def sync(self, progress: Callable[[str], None] | None = None) -> SyncReport:
+        """States shared through notmuch-git with ``[sync] remote``; the list refreshed after."""
+        report = Sync(self.store, self.settings.sync_remote, self.settings.sync_repository).run(progress)
+        self.index.refresh()
+        return report
+
+    def conflict_titles(self, report: SyncReport) -> dict[str, str]:
+        """The title of the series each conflicting message belongs to, by message id."""
+        return self.index.titles_of_messages(c.message_id for c in report.conflicts)
 
     # -- one series --------------------------------------------------------------------------
     def series(self, series_id: str) -> Series:

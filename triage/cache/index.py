@@ -767,6 +767,33 @@ class SeriesIndex:
 
         return self._read(view)
 
+    def series_ids(self) -> set[str]:
+        """The id of every series in the index (call :meth:`refresh` first)."""
+
+        def ids() -> set[str]:
+            with self._db() as con:
+                return {sid for (sid,) in con.execute("SELECT id FROM series")}
+
+        return self._read(ids)
+
+    def titles_of_messages(self, message_ids: Iterable[str]) -> dict[str, str]:
+        """For each of ``message_ids`` in a series, that series' title."""
+        wanted = set(message_ids)
+        if not wanted:
+            return {}
+
+        def titles() -> dict[str, str]:
+            out: dict[str, str] = {}
+            with self._db() as con:
+                for members, row in con.execute("SELECT s.members, l.row FROM series s JOIN list l ON l.id = s.id"):
+                    hit = wanted.intersection(members.split("\n"))
+                    if hit:
+                        title = str(json.loads(row).get("title", ""))
+                        out.update(dict.fromkeys(hit, title))
+            return out
+
+        return self._read(titles)
+
     def has_list(self) -> bool:
         """True when the index holds a list (of some revision) that a screen can show at once."""
         if not self.path.exists():

@@ -24,6 +24,7 @@ import notmuch2
 from triage import paths
 from triage.errors import UserError
 from triage.mail import rawwalk
+from triage.mail.query import quoted
 from triage.model.records import BodyFacts
 from triage.model.series import DEFAULT_TAG_PREFIX, STATES, MessageRecord
 
@@ -199,6 +200,20 @@ class Store:
         with self.read() as db:
             return Path(str(db.path))
 
+    def mail_root(self) -> Path:
+        """Where the mail files are (``database.mail_root``, else the database's path)."""
+        return Path(self.config_value("database.mail_root") or self.path())
+
+    def tool_env(self) -> dict[str, str]:
+        """The environment in which notmuch's own commands (``notmuch new``, ``notmuch-git``)
+        open this same database."""
+        env = dict(os.environ)
+        if self.config.config_path:
+            env["NOTMUCH_CONFIG"] = self.config.config_path
+        if self.config.database_path:
+            env["NOTMUCH_DATABASE"] = self.config.database_path
+        return env
+
     def revision(self) -> tuple[str, int]:
         with self.read() as db:
             rev = db.revision()
@@ -291,6 +306,18 @@ class Store:
                     r.facts = known[mid]
                 elif reader is not None:
                     reader.submit(mid, path, subject)
+
+    def tagged(self, tags: Iterable[str]) -> dict[str, set[str]]:
+        """For each message carrying any of ``tags``, which of them it carries."""
+        wanted = set(tags)
+        if not wanted:
+            return {}
+        q = " or ".join(f"tag:{quoted(t)}" for t in sorted(wanted))
+        with self.read() as db:
+            try:
+                return {m.messageid: {t for t in m.tags if t in wanted} for m in db.messages(q)}
+            except notmuch2.NotmuchError as e:
+                raise StoreError(f"notmuch tag query failed: {e}") from e
 
     def changed_since(self, revision: int) -> list[tuple[str, str]]:
         """(message id, thread id) of every message added or re-tagged at or after ``revision``."""

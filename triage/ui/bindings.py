@@ -78,6 +78,8 @@ ACTIONS: tuple[Action, ...] = (
            "exclamation_mark"),
     Action("triage.patch.skipped", "mark_patch('skipped')", "Mark the patch skipped (not yours to review)", "main", "minus"),
     Action("triage.queue", "queue", "What needs me: the queue (again: every series)", "main", "Q", show=True),
+    Action("triage.fetch", "fetch", "Fetch new list mail with lei ([fetch] queries), then reload", "main", "M"),
+    Action("triage.sync", "sync", "Share states with [sync] remote through notmuch-git", "main", "ctrl+t"),
     Action("triage.mark", "mark", "Mark the series (a state key then sets every marked one)", "main", "t"),
     Action("triage.defer", "defer", "Defer the series until a date or for a while (3d, 2w)", "main", "S"),
     Action("triage.focus.followups", "focus_followups", "Focus the follow-ups (reply keys then answer the one selected)", "main", "ctrl+r"),

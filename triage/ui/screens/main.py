@@ -920,6 +920,36 @@ class MainScreen(Screen[None]):
         self.say("finding what needs you...")
         self.load_queue()
 
+    def action_fetch(self) -> None:
+        self.say("fetching new mail with lei...")
+        self.fetch_worker()
+
+    def action_sync(self) -> None:
+        self.say("sharing states through notmuch-git...")
+        self.sync_worker()
+
+    @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
+    def fetch_worker(self) -> None:
+        try:
+            report = self.session.fetch(progress=lambda text: self.post_message(msg.Progress(text)))
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        self.post_message(msg.SeriesChanged(report.summary().split("; failed:")[0],
+                                            [f"{r.query!r}: {r.error}" for r in report.errors]))
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def sync_worker(self) -> None:
+        try:
+            report = self.session.sync(progress=lambda text: self.post_message(msg.Progress(text)))
+            titles = self.session.conflict_titles(report)
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        problems = [f"conflict: {titles.get(c.message_id, '?')}: {c.describe()}" for c in report.conflicts]
+        self.post_message(msg.SeriesChanged(report.summary().split("; ")[0] if problems else report.summary(),
+                                            problems + report.notes))
+
     def action_undo(self) -> None:
         if not self.undo_stack:
             self.say("nothing to undo")
