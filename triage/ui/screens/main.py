@@ -920,6 +920,9 @@ class MainScreen(Screen[None]):
         self.say("finding what needs you...")
         self.load_queue()
 
+    def _progress_from_worker(self, text: str) -> None:
+        self.post_message(msg.Progress(text))
+
     def action_fetch(self) -> None:
         self.say("fetching new mail with lei...")
         self.fetch_worker()
@@ -931,7 +934,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
     def fetch_worker(self) -> None:
         try:
-            report = self.session.fetch(progress=lambda text: self.post_message(msg.Progress(text)))
+            report = self.session.fetch(progress=self._progress_from_worker)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
@@ -941,7 +944,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def sync_worker(self) -> None:
         try:
-            report = self.session.sync(progress=lambda text: self.post_message(msg.Progress(text)))
+            report = self.session.sync(progress=self._progress_from_worker)
             titles = self.session.conflict_titles(report)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
