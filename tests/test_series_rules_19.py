@@ -88,3 +88,140 @@ def test_backports_for_different_stable_trees_are_not_versions(series_of) -> Non
     assert by_id["m@x"].newer_versions == [] and by_id["m@x"].state == "new"
     assert by_id["s49@x"].newer_versions == [] and by_id["s49@x"].previous_versions == []
     assert by_id["s517@x"].newer_versions == ["s517v2@x"]
+
+
+def _diff(tag: str) -> str:
+    """A patch body whose diff (so its patch-id) is its own."""
+    return patch_body().replace("+c\n", f"+{tag}\n")
+
+
+def _posting(prefix: str, title: str, parts: list[str], minutes: int, *, cover: bool = True, sender: str | None = None,
+             mid: str | None = None) -> list[bytes]:
+    """One posting: "[<prefix> 0/N] title" and its patches (each diff named after its title)."""
+    kw = {"sender": sender} if sender else {}
+    root = mid or f"{prefix}-{title}".replace(" ", "_") + "@x"
+    n = len(parts)
+    out = [mail(root, f"[{prefix} 0/{n}] {title}", "cover\n", minutes=minutes, **kw)] if cover else []
+    for i, part in enumerate(parts, 1):
+        pid = root if not cover and i == 1 else f"{root}.{i}"
+        out.append(mail(pid, f"[{prefix} {i}/{n}] {part}", _diff(part.replace(" ", "_")), minutes=minutes + i,
+                        parent=None if not cover and i == 1 else (root if cover else root), **kw))
+    return out
+
+
+def test_a_stable_tree_number_is_not_a_respin(series_of) -> None:
+    """Rule 2: "[PATCH v5.4 1/1]" then "[PATCH 5.4 v2 1/1]" and "[PATCH 5.4 v3 1/1]": v5.4
+    named the 5.4 tree; the newest posting is current. A real v2.1 respin still reads as one."""
+    got = {s.id: s for s in series_of(mbox(
+        mail("a@x", "[PATCH v5.4 1/1] pwm: fix the period", _diff("a")),
+        mail("b@x", "[PATCH 5.4 v2 1/1] pwm: fix the period", _diff("b"), minutes=100),
+        mail("c@x", "[PATCH 5.4 v3 1/1] pwm: fix the period", _diff("c"), minutes=200),
+        mail("m1@x", "[PATCH v2 1/1] gpio: fix", _diff("m1"), minutes=10),
+        mail("m2@x", "[PATCH v2.1 1/1] gpio: fix", _diff("m2"), minutes=20),
+        mail("m3@x", "[PATCH v3 1/1] gpio: fix", _diff("m3"), minutes=30),
+    ))}
+    assert got["a@x"].newer_versions == ["b@x", "c@x"] and got["c@x"].previous_versions == ["a@x", "b@x"]
+    assert got["c@x"].newer_versions == [] and got["a@x"].state == "superseded"
+    assert got["m1@x"].newer_versions == ["m2@x", "m3@x"] and got["m2@x"].newer_versions == ["m3@x"]
+
+
+def test_current_is_the_newest_posting_when_numbering_restarts(series_of) -> None:
+    """Rule 3: "[RFC v2 0/2]" then "[PATCH 0/2]": the PATCH series is current; a RESEND of
+    v1 after v2 supersedes nothing."""
+    got = {s.id: s for s in series_of(mbox(
+        *_posting("RFC PATCH", "pwm: new driver", ["pwm: add", "dt: add"], 0, mid="r1@x"),
+        *_posting("RFC PATCH v2", "pwm: new driver", ["pwm: add", "dt: add"], 100, mid="r2@x"),
+        *_posting("PATCH", "pwm: new driver", ["pwm: add", "dt: add"], 200, mid="p1@x"),
+        *_posting("PATCH RESEND", "pwm: new driver", ["pwm: add", "dt: add"], 300, mid="p1r@x"),
+        *_posting("PATCH", "gpio: thing", ["gpio: a"], 0, mid="g1@x"),
+        *_posting("PATCH v2", "gpio: thing", ["gpio: a"], 100, mid="g2@x"),
+        *_posting("PATCH RESEND", "gpio: thing", ["gpio: a"], 200, mid="g1r@x"),
+    ))}
+    assert got["r2@x"].newer_versions == ["p1@x", "p1r@x"]
+    assert got["p1r@x"].newer_versions == [] and got["p1r@x"].previous_versions == ["r1@x", "r2@x", "p1@x"]
+    assert got["g2@x"].newer_versions == [] and got["g1r@x"].newer_versions == ["g2@x"]
+
+
+def test_a_renamed_cover_and_a_split_series_link_by_their_patches(series_of) -> None:
+    """Rule 4: a cover reworded between versions, a v1 without a cover, a naked cover's
+    trailing "v2", and a split: each newer part links the older series, which reads
+    superseded once every part has a newer version."""
+    parts = [f"iommu: step {i}" for i in range(1, 7)]
+    got = {s.id: s for s in series_of(mbox(
+        *_posting("PATCH", "Make iommu_dma_protection more accurate", parts[:4], 0, mid="old@x"),
+        *_posting("PATCH v2", "iommu, thunderbolt: Make iommu_dma_protection more accurate", parts[:4], 100, mid="new@x"),
+        *_posting("PATCH", "x", ["swiotlb: a", "swiotlb: b"], 1000, cover=False, mid="nc1@x"),
+        *_posting("PATCH v2", "swiotlb: two fixes", ["swiotlb: a", "swiotlb: b"], 1100, mid="nc2@x"),
+        *_posting("PATCH", "cleanup swiotlb initialization", ["dma: a", "dma: b"], 2000, mid="t1@x"),
+        *_posting("PATCH", "cleanup swiotlb initialization v2", ["dma: a", "dma: b"], 2100, mid="t2@x"),
+        *_posting("PATCH v8", "SMMUv3 Nested Stage Setup", parts, 3000, mid="v8@x"),
+        *_posting("PATCH v9", "SMMUv3 Nested Stage Setup (IOMMU part)", parts[:3], 3100, mid="v9a@x"),
+    ))}
+    assert got["new@x"].previous_versions == ["old@x"] and got["old@x"].state == "superseded"
+    assert got["nc2@x"].previous_versions == ["nc1@x"] and got["nc1@x"].newer_versions == ["nc2@x"]
+    assert got["t2@x"].version == 2 and got["t2@x"].title == "cleanup swiotlb initialization"
+    assert got["t2@x"].previous_versions == ["t1@x"]
+    # One part of a split: it links v8, and v8 stays current (its other half is not resent yet).
+    assert got["v9a@x"].previous_versions == ["v8@x"] and got["v8@x"].newer_versions == []
+    both = {s.id: s for s in series_of(mbox(
+        *_posting("PATCH v8", "SMMUv3 Nested Stage Setup", parts, 0, mid="v8@x"),
+        *_posting("PATCH v9", "SMMUv3 Nested Stage Setup (IOMMU part)", parts[:3], 100, mid="v9a@x"),
+        *_posting("PATCH v9", "SMMUv3 Nested Stage Setup (VFIO part)", parts[3:], 101, mid="v9b@x"),
+    ))}
+    assert both["v9a@x"].previous_versions == both["v9b@x"].previous_versions == ["v8@x"]
+    assert both["v8@x"].state == "superseded" and set(both["v8@x"].newer_versions) == {"v9a@x", "v9b@x"}
+    assert both["v9a@x"].newer_versions == [] and both["v9b@x"].newer_versions == []
+
+
+def test_series_with_no_patch_in_common_stay_apart(series_of) -> None:
+    """Rule 4's negative cases: a similar title and no patch in common, or another author."""
+    got = {s.id: s for s in series_of(mbox(
+        *_posting("PATCH", "pwm: cleanups", ["pwm: a", "pwm: b"], 0, mid="a@x"),
+        *_posting("PATCH v2", "pwm: more cleanups", ["pwm: c", "pwm: d"], 100, mid="b@x"),
+        *_posting("PATCH v2", "pwm: stolen", ["pwm: a", "pwm: b"], 200, mid="c@x", sender="Eve <eve@evil.example>"),
+    ))}
+    assert all(not s.previous_versions and not s.newer_versions for s in got.values())
+
+
+def test_list_munged_senders_are_read_from_the_original_sender(series_of) -> None:
+    """Rule 6: "Name via list" at the list's address, with X-Original-From or Reply-To: the
+    real sender authors the series and their trailer counts. Without the list's own
+    List-Post, or from a person's address, nothing is replaced."""
+    def munged(mid: str, subject: str, body: str, original: str, header: str, minutes: int, parent: str | None = None,
+               list_post: str = "<mailto:iommu@lists.example.org>") -> bytes:
+        m = mail(mid, subject, body, minutes=minutes, parent=parent, sender='"Sumit Gupta via iommu" <iommu@lists.example.org>')
+        return m.replace(b"\nSubject:", f"\n{header}: {original}\nList-Post: {list_post}\nSubject:".encode(), 1)
+
+    got = {s.id: s for s in series_of(mbox(
+        munged("p@x", "[PATCH] iommu: fix", _diff("p"), "Sumit Gupta <sumitg@nvidia.example>", "X-Original-From", 0),
+        munged("r@x", "Re: [PATCH] iommu: fix", "Reviewed-by: Rita Reviewer <rita@example.org>\n",
+               "Rita Reviewer <rita@example.org>", "Reply-To", 5, parent="p@x"),
+        munged("q@x", "[PATCH] iommu: other", _diff("q"), "Sumit Gupta <sumitg@nvidia.example>", "X-Original-From", 10,
+               list_post="<mailto:other@lists.example.org>"),
+    ))}
+    p = got["p@x"]
+    assert (p.author_name, p.author_email) == ("Sumit Gupta", "sumitg@nvidia.example")
+    rb = next(t for t in p.patches[0].trailers if t.name == "Reviewed-by")
+    assert rb.sender_match is True and p.counts()["reviewed_by"] == 1
+    assert got["q@x"].author_email == "iommu@lists.example.org"  # the header does not name this list
+
+
+def test_a_review_of_a_replaced_respin_answers_that_patch_only(series_of) -> None:
+    """Rule 7: a Reviewed-by of "[PATCH v4.5 2/3]", which "[PATCH v4.6 2/3]" replaced, is
+    neither spread over the series nor counted for the changed patch."""
+    msgs = [mail("c@x", "[PATCH v4 0/3] widget: x", "cover\n")]
+    msgs += [mail(f"p{i}@x", f"[PATCH v4 {i}/3] widget: part {i}", _diff(f"p{i}"), minutes=i, parent="c@x") for i in (1, 2, 3)]
+    msgs += [
+        mail("r5@x", "[PATCH v4.5 2/3] widget: part 2", _diff("p2b"), minutes=60, parent="p2@x"),
+        mail("rv@x", "Re: [PATCH v4.5 2/3] widget: part 2", RB, minutes=70, parent="r5@x",
+             sender="Rita Reviewer <rita@example.org>"),
+        mail("r6@x", "[PATCH v4.6 2/3] widget: part 2", _diff("p2c"), minutes=80, parent="r5@x"),
+    ]
+    (s,) = series_of(mbox(*msgs))
+    assert [p.message_id for p in s.patches] == ["p1@x", "r6@x", "p3@x"]
+    assert s.counts()["reviewed_by"] == 0 and s.cover_followups == []
+    assert s.patches[1].followups == ["rv@x"]
+    # The same respin sent again unchanged (same diff): the review still holds for it.
+    msgs[-1] = mail("r6@x", "[PATCH v4.6 2/3] widget: part 2", _diff("p2b"), minutes=80, parent="r5@x")
+    (s,) = series_of(mbox(*msgs))
+    assert [[t.name for t in p.trailers if t.name == "Reviewed-by"] for p in s.patches] == [[], ["Reviewed-by"], []]

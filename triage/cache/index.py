@@ -41,7 +41,7 @@ from triage.series.grouping import (
 from triage.series.records import records_in_stages, records_of_threads
 from triage.textsafe import json_safe
 
-SCHEMA = "16"
+SCHEMA = "17"
 T = TypeVar("T")
 
 

@@ -106,3 +106,36 @@ def sender_of_raw(raw: str | None, *, decode: bool = True) -> tuple[str, str] | 
 def decoded_name(name: str) -> str:
     """A display name as parsed from a raw header, decoded once."""
     return one_line(decode_words(name)) if "=?" in name else name
+
+
+# Addresses that stand for a relay or a list, not a person: B4 Relay sends as
+# devnull@kernel.org, DMARC-munged list mail carries the list's address.
+_RELAY_LOCAL = {"devnull", "noreply", "no-reply", "nobody", "donotreply", "do-not-reply"}
+
+
+def person_address(email: str, name: str = "") -> str:
+    """``email`` (lower case) when it is a person's own address; "" for a relay or list."""
+    local, _, domain = email.lower().rpartition("@")
+    if not local or local.split("+", 1)[0] in _RELAY_LOCAL or local.endswith(("-bounces", "+bounces")) or " via " in name:
+        return ""
+    return email.lower()
+
+
+def original_sender(data: bytes, sender: tuple[str, str]) -> tuple[str, str]:
+    """The real sender of list-munged mail (DMARC): a From of "Name via LIST" at the list's
+    own address (the one its List-Post names) gives way to X-Original-From, else to a
+    single Reply-To address; anything else is ``sender`` as it was. Names stay encoded.
+
+    Only the list's address is replaced: a From at a person's address, or a relay's
+    (B4 Relay's devnull@), is never overridden by a header the sender wrote."""
+    name, address = sender
+    if " via " not in name or not address or not person_address(address):
+        return sender
+    post = raw_header(data, b"list-post") or ""
+    if f"mailto:{address.lower()}" not in post.lower():
+        return sender
+    for header in (b"x-original-from", b"reply-to"):
+        pairs = parse_list(raw_header(data, header))
+        if len(pairs) == 1:
+            return pairs[0]
+    return sender

@@ -37,6 +37,8 @@ def _ascii_number(tok: str) -> bool:
 _BROKEN_GROUP_RE = re.compile(r"^(patch\b[^\[\]]*)\]\s*", re.IGNORECASE)
 _TITLE_VERSION_HINT_RE = re.compile(r"\((?:v|version\s*)(\d+)\)\s*$", re.IGNORECASE | re.ASCII)
 _WS_RE = re.compile(r"\s+")
+# "cleanup swiotlb initialization v2": a cover letter's version at the end of its title.
+_TRAILING_VERSION_RE = re.compile(r"^(.*\S)\s+[vV](\d{1,3})$", re.ASCII)
 _TOKEN_SEP_RE = re.compile(r"[,\s]+")
 
 _PATCH_WORDS = {"patch"}
@@ -74,6 +76,14 @@ class ParsedSubject(NamedTuple):
     @property
     def normalized_title(self) -> str:
         return normalize_title(self.title)
+
+
+def trailing_version(title: str) -> tuple[str, int] | None:
+    """(title, N) for a title ending in " vN" (N from 2), else None."""
+    m = _TRAILING_VERSION_RE.match(title)
+    if m is None or int(m[2]) < 2:
+        return None
+    return m[1], int(m[2])
 
 
 def normalize_title(title: str) -> str:
@@ -228,6 +238,10 @@ def parse_subject(subject: str | None) -> ParsedSubject:
         tree_tags.extend(o for o in g.others if o.lower() not in ("git", "pull"))
 
     version_explicit = version is not None
+    if version is None and index == 0 and not is_reply and (tail := trailing_version(title)):
+        # A cover that says its version only at the end of its title, a common style.
+        title, version = tail
+        version_explicit = True
     if version is None:
         # "(v2)" at the end of the title: a weak hint, as patchwork reads it.
         version = _claim(m[1]) if (m := _TITLE_VERSION_HINT_RE.search(title)) else 1

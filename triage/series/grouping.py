@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from triage.mail.addresses import person_address
 from triage.model.series import (
     DEFAULT_TAG_PREFIX,
     PATCH_MARKS,
@@ -25,6 +26,7 @@ from triage.model.series import (
     Series,
     Trailer,
 )
+from triage.model.subject import trailing_version
 from triage.series.trailers import email_matches, name_matches, trailer_key
 
 # Unthreaded patches of one series arrive within this window (b4 --rethread uses an hour).
@@ -142,6 +144,9 @@ def _cover_draft(c: MessageRecord, children: dict[str, list[MessageRecord]], kin
         if kids:
             version = kids[0].parsed.version
             total = kids[0].parsed.total
+            hint = trailing_version(p.title)
+            if hint is not None and not kids[0].parsed.version_explicit:
+                version = hint[1]  # "cleanup swiotlb initialization v2" with "[PATCH 1/4]" patches
     return _Draft(cover=c, version=version, total=total, author=c.from_email.lower(), start=c.date)
 
 
@@ -200,7 +205,13 @@ def group_series(
             by_msg[mid] = s
     for d, base in rerolls:
         _fill_reroll(built[id(d)], built[id(base)])
-    _attribute(records, ordered, kinds, by_msg, series_list, {e.lower() for e in ignore_from})
+    # Patch postings a respin replaced ("[PATCH v4.6 09/36]" after v4.5's 09/36): their
+    # follow-ups answer that patch, never the whole series.
+    replaced = {
+        m.message_id: (built[id(d)], m.parsed.index if m.parsed.index is not None else 1)
+        for d in drafts if id(d) in built for m in d.extra
+    }
+    _attribute(records, ordered, kinds, by_msg, series_list, {e.lower() for e in ignore_from}, replaced)
     if link:
         apply_links(series_list, link_versions(link_info(s) for s in series_list))
     answered = _answered(records.values(), {e.lower() for e in me})
@@ -318,8 +329,13 @@ def _attribute(
     by_msg: dict[str, Series],
     series_list: list[Series],
     ignore_from: set[str],
+    replaced: dict[str, tuple[Series, int]] | None = None,
 ) -> None:
-    """Give each patch its own trailers plus those of the follow-ups that descend from it."""
+    """Give each patch its own trailers plus those of the follow-ups that descend from it.
+
+    A follow-up of a patch posting that a respin replaced is the patch's follow-up; its
+    trailers count only when the respin's diff is the same (same patch-id)."""
+    replaced = replaced or {}
     own: dict[str, list[Trailer]] = {}
     patch_in: dict[tuple[int, str], Patch] = {}  # (id of the series, message id) -> its patch
     for s in series_list:
@@ -336,9 +352,18 @@ def _attribute(
         if kinds[m.message_id] != FOLLOWUP:
             continue
         target: MessageRecord | None = None
+        stale = False  # the trailers answer a replaced posting whose diff changed
         for a in _ancestors(m, records):
             kind = kinds[a.message_id]
             if kind == PULL:
+                break
+            if a.message_id in replaced:
+                rs, idx = replaced[a.message_id]
+                now = next((p for p in rs.patches if p.index == idx), None)
+                if now is not None:
+                    target = now.message
+                    pid = a.facts.patch_id
+                    stale = not pid or pid != now.message.facts.patch_id
                 break
             if kind in (COVER, PATCH) and a.message_id in by_msg:
                 target = a
@@ -353,6 +378,8 @@ def _attribute(
             patch_in[(id(s), target.message_id)].followups.append(m.message_id)
         for text in m.facts.mentions:
             s.review_mentions.append((m.message_id, text))
+        if stale:
+            continue
         for t in m.facts.followup_trailers:
             email = t.email
             if email and email.lower() in ignore_from:
@@ -414,19 +441,9 @@ class LinkInfo(NamedTuple):
     reviews: tuple[tuple[int, str, str | None, tuple[tuple[str, str, str], ...]], ...] = ()
     # The author's address, when it names a person (not a relay's or a list's address).
     person: str = ""
-
-
-# Addresses that stand for a relay or a list, not a person: B4 Relay sends as
-# devnull@kernel.org, DMARC-munged list mail carries the list's address.
-_RELAY_LOCAL = {"devnull", "noreply", "no-reply", "nobody", "donotreply", "do-not-reply"}
-
-
-def person_address(email: str, name: str = "") -> str:
-    """``email`` (lower case) when it is a person's own address; "" for a relay or list."""
-    local, _, domain = email.lower().rpartition("@")
-    if not local or local.split("+", 1)[0] in _RELAY_LOCAL or local.endswith(("-bounces", "+bounces")) or " via " in name:
-        return ""
-    return email.lower()
+    rfc: bool = False
+    # "[PATCH v5.4 1/1]": "5.4", which may be the 5.4 stable tree rather than a respin of v5.
+    tree_reading: str = ""
 
 
 REVIEW_NAMES = {"reviewed-by", "acked-by", "tested-by"}
@@ -443,6 +460,8 @@ def stable_tree(tree_tags: Iterable[str]) -> str:
 def link_info(s: Series) -> LinkInfo:
     root = s.cover or s.patches[0].message
     title = root.parsed.normalized_title if s.cover else s.patches[0].message.parsed.normalized_title
+    if s.cover is not None and not s.cover.parsed.is_patch and (naked := trailing_version(title)):
+        title = naked[0]  # a naked cover's "... v2"
     keys: list[tuple[str, str, str]] = []
     if title:
         # Postings of one fix for different stable trees (AUTOSEL 5.17, 4.19) are parallel,
@@ -479,6 +498,8 @@ def link_info(s: Series) -> LinkInfo:
         tuple(s.link_to),
         reviews,
         person_address(s.author_email, s.author_name),
+        s.rfc,
+        f"{s.version}.{s.subversion}" if s.subversion and not stable_tree(s.tree_tags) else "",
     )
 
 
@@ -522,9 +543,11 @@ def carry_reviews(
 
 
 def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[str]]]:
-    """Link v1, v2, ... of one series: same sender and title, a change-id, or Supersedes:.
+    """Link v1, v2, ... of one series: same sender and title, a change-id, or Supersedes:;
+    and a newer version whose patches (titles or patch-ids) are mostly an older
+    series' of the same author, under another cover title (renamed, or split in parts).
 
-    Returns, for every series in a family of two or more, (previous ids, newer ids).
+    Returns, for every series with other versions, (previous ids, newer ids), each oldest first.
     """
     infos = list(infos)
     uf = _UnionFind()
@@ -537,9 +560,10 @@ def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[
     for info in infos:
         for mid in info.members:
             by_member.setdefault(mid, info.id)
+    keys, tree_read = _reading_of_numbers(infos)
     for info in infos:
         uf.find(info.id)
-        for k in info.keys:
+        for k in keys[info.id]:
             if k[0] == "name":
                 earlier = by_name.setdefault(k, [])
                 for other in earlier:
@@ -558,14 +582,141 @@ def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[
     families: dict[str, list[LinkInfo]] = defaultdict(list)
     for info in infos:
         families[uf.find(info.id)].append(info)
-    out: dict[str, tuple[list[str], list[str]]] = {}
-    for fam in families.values():
-        if len(fam) < 2:
+    chains = [_in_order(fam, tree_read) for fam in families.values()]
+    previous: dict[str, list[str]] = {}
+    newer: dict[str, list[str]] = {}
+    for chain in chains:
+        if len(chain) < 2:
             continue
-        fam.sort(key=lambda x: (x.version, x.subversion, x.date, x.id))
-        for i, info in enumerate(fam):
-            out[info.id] = ([x.id for x in fam[:i]], [x.id for x in fam[i + 1 :]])
+        for i, info in enumerate(chain):
+            previous[info.id] = [x.id for x in chain[:i]]
+            newer[info.id] = [x.id for x in chain[i + 1 :]]
+    for older_chain, parts in _renamed_or_split(chains).items():
+        for part in parts:
+            for i, info in enumerate(part):
+                previous[info.id] = [x.id for x in older_chain] + [x.id for x in part[:i]]
+                newer.setdefault(info.id, [x.id for x in part[i + 1 :]])
+        if _covered(older_chain[-1], parts):
+            # Superseded once the newer parts hold (nearly) all its patches; a part
+            # alone leaves the rest of the older series current.
+            heads = [x.id for part in parts for x in part]
+            for info in older_chain:
+                newer[info.id] = newer.get(info.id, []) + heads
+    return {sid: (previous.get(sid, []), newer.get(sid, [])) for sid in previous.keys() | newer.keys()
+            if previous.get(sid) or newer.get(sid)}
+
+
+def _reading_of_numbers(infos: list[LinkInfo]) -> tuple[dict[str, tuple[tuple[str, str, str], ...]], set[str]]:
+    """Each series' link keys, and the series whose "vN.M" names a stable tree.
+
+    "[PATCH v5.4 1/1]" followed by "[PATCH 5.4 v2 1/1]": v5.4 was the 5.4 tree. It reads
+    as a respin only when the family has a vN (the same title at version N without a
+    tree); else, when postings for the N.M tree share its title, it is their first."""
+    keys = {i.id: i.keys for i in infos}
+    ambiguous = [i for i in infos if i.tree_reading]
+    if not ambiguous:
+        return keys, set()
+    holders: dict[tuple[str, str, str], list[LinkInfo]] = defaultdict(list)
+    for i in infos:
+        for k in i.keys:
+            holders[k].append(i)
+    tree_read: set[str] = set()
+    for info in ambiguous:
+        major = info.version
+        respin = any(o is not info and o.version == major for k in info.keys for o in holders[k])
+        tree_keys = tuple((kind, who, f"{key}\x00{info.tree_reading}") for kind, who, key in info.keys if kind != "change-id")
+        if not respin and any(holders.get(k) for k in tree_keys):
+            keys[info.id] = tree_keys + tuple(k for k in info.keys if k[0] == "change-id")
+            tree_read.add(info.id)
+    return keys, tree_read
+
+
+def _in_order(fam: list[LinkInfo], tree_read: set[str]) -> list[LinkInfo]:
+    """Oldest first: by version, except that a tree's "vN.M" is its first posting, and that
+    RFC postings before the first non-RFC one come before it whatever their numbers
+    ("[RFC v2 0/6]" then "[PATCH 0/7]": numbering restarts). A re-post of an older
+    version (RESEND) does not overtake a newer version."""
+    first_patch = min((x.date for x in fam if not x.rfc), default=None)
+
+    def key(x: LinkInfo) -> tuple[int, int, int, int, str]:
+        version, sub = (1, 0) if x.id in tree_read else (x.version, x.subversion)
+        epoch = 0 if x.rfc and first_patch is not None and x.date < first_patch else 1
+        return (epoch, version, sub, x.date, x.id)
+
+    return sorted(fam, key=key)
+
+
+MOSTLY = 0.5  # more than this share of a newer version's patches found in an older series
+COVERED = 0.75  # an older series is superseded once its newer parts hold this share of its patches
+
+
+def _patch_keys(info: LinkInfo) -> tuple[set[str], set[str]]:
+    titles = {title for _, title, _, _ in info.reviews if title}
+    pids = {pid for _, _, pid, _ in info.reviews if pid}
+    return titles, pids
+
+
+def _shared(new: LinkInfo, old: LinkInfo) -> float:
+    """The share of ``new``'s patches found in ``old``, by title or by patch-id."""
+    if not new.reviews:
+        return 0.0
+    titles, pids = _patch_keys(old)
+    hits = sum(1 for _, title, pid, _ in new.reviews if (title and title in titles) or (pid and pid in pids))
+    return hits / len(new.reviews)
+
+
+def _same_author(a: LinkInfo, b: LinkInfo) -> bool:
+    """By address; a name only through a relay or list (as the key links, above)."""
+    if a.person and a.person == b.person:
+        return True
+    names_a = {k[1] for k in a.keys if k[0] == "name"}
+    names_b = {k[1] for k in b.keys if k[0] == "name"}
+    return bool(names_a & names_b) and (not a.person or not b.person)
+
+
+def _renamed_or_split(chains: list[list[LinkInfo]]) -> dict[tuple[LinkInfo, ...], list[list[LinkInfo]]]:
+    """Newer versions under another cover title: a chain whose first posting says it is
+    v2 or later, with no older version of its own, whose patches are mostly those of
+    an older chain's newest posting by the same author. A split gives one older chain
+    several newer ones."""
+    heads_by_author: dict[str, list[list[LinkInfo]]] = defaultdict(list)
+    for chain in chains:
+        head = chain[-1]
+        for who in {head.person, *(k[1] for k in head.keys if k[0] == "name")} - {""}:
+            heads_by_author[who].append(chain)
+    out: dict[tuple[LinkInfo, ...], list[list[LinkInfo]]] = {}
+    for chain in chains:
+        first = chain[0]
+        if first.version < 2 or not first.reviews:
+            continue
+        candidates = {id(c): c for who in {first.person, *(k[1] for k in first.keys if k[0] == "name")} - {""}
+                      for c in heads_by_author.get(who, ())}
+        best: tuple[tuple[float, int, int], list[LinkInfo]] | None = None
+        for older in candidates.values():
+            head = older[-1]
+            if older is chain or head.date >= first.date or head.version >= first.version or not _same_author(first, head):
+                continue
+            share = _shared(first, head)
+            # The most shared, then the closest version before it, then the latest.
+            rank = (share, head.version, head.date)
+            if share > MOSTLY and (best is None or rank > best[0]):
+                best = (rank, older)
+        if best is not None:
+            out.setdefault(tuple(best[1]), []).append(chain)
     return out
+
+
+def _covered(old: LinkInfo, parts: list[list[LinkInfo]]) -> bool:
+    if not old.reviews:
+        return True
+    titles: set[str] = set()
+    pids: set[str] = set()
+    for part in parts:
+        t, p = _patch_keys(part[0])
+        titles |= t
+        pids |= p
+    hits = sum(1 for _, title, pid, _ in old.reviews if (title and title in titles) or (pid and pid in pids))
+    return hits / len(old.reviews) >= COVERED
 
 
 def apply_links(series_list: list[Series], links: dict[str, tuple[list[str], list[str]]]) -> None:
