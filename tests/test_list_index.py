@@ -172,6 +172,7 @@ async def test_a_list_of_100000_series_scrolls_to_its_end_reading_only_what_it_d
     CountingView.reads = 0
     model = ListModel(CountingView(path))
     seen: list[str] = []
+    chosen: list[str] = []
 
     class ListApp(App[None]):
         def compose(self):
@@ -179,6 +180,9 @@ async def test_a_list_of_100000_series_scrolls_to_its_end_reading_only_what_it_d
 
         def on_series_list_highlighted(self, event: SeriesList.Highlighted) -> None:
             seen.append(event.series_id)
+
+        def on_series_list_selected(self, event: SeriesList.Selected) -> None:
+            chosen.append(event.series_id)
 
     app = ListApp()
     async with app.run_test(size=size) as pilot:
@@ -198,6 +202,11 @@ async def test_a_list_of_100000_series_scrolls_to_its_end_reading_only_what_it_d
         await pilot.press("home")
         await settle(pilot)
         assert table.current_id == "s000000@x"
+        # A click puts the cursor on a row (below the border and the header); a second opens it.
+        await pilot.click(SeriesList, offset=(10, 4))
+        assert table.current_id == "s000002@x" and chosen == []
+        await pilot.click(SeriesList, offset=(10, 4))
+        assert chosen == ["s000002@x"]
         # Only chunks around what was drawn were read: a few hundred rows of 100,000.
         assert CountingView.reads < 1000
         # Sorting and filtering are done by SQLite, and the cursor stays on its series.

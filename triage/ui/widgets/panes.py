@@ -214,9 +214,10 @@ class SeriesList(ScrollView, can_focus=True):
             self.post_message(self.Selected(sid))
 
     def on_click(self, event: events.Click) -> None:
-        if event.y < 1:
+        at = event.get_content_offset(self)
+        if at is None or at.y < 1:  # the border, or the header
             return
-        row = int(self.scroll_offset.y) + event.y - 1
+        row = int(self.scroll_offset.y) + at.y - 1
         if 0 <= row < self._count:
             again = row == self.cursor
             self._set_cursor(row)
