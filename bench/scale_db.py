@@ -26,16 +26,30 @@ from corpus_db import DATA, list_messages  # noqa: E402
 from triage.mail.store import Store, StoreConfig  # noqa: E402
 
 _ADDRESS = re.compile(rb"[A-Za-z0-9._%+=$-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-# The Subject header with its continuation lines, up to the line ending of the last one.
-_SUBJECT = re.compile(rb"^(Subject:[^\n]*(?:\n[ \t][^\n]*)*?)(\r?\n)(?![ \t])", re.MULTILINE | re.IGNORECASE)
+_ID_HEADERS = (b"message-id:", b"in-reply-to:", b"references:")
+_ID = re.compile(rb"<([^<>\s]+)>")
+# A header field: its first line and its continuation lines.
+_FIELD = re.compile(rb"^[^ \t\r\n][^\n]*\n(?:[ \t][^\n]*\n)*", re.MULTILINE)
 
 
 def renamed(message: bytes, k: int) -> bytes:
-    """Copy ``k`` of one message (see the module's docstring)."""
+    """Copy ``k`` of one message (see the module's docstring). Message ids get the suffix
+    whatever their shape ("20190429104902.GA7747@ulmo" has no dot after the @)."""
     suffix = b".c%d" % k
     head, sep, body = message.partition(b"\n\n")
-    head = _ADDRESS.sub(lambda m: m.group(0) + suffix, head)
-    head = _SUBJECT.sub(lambda m: m.group(1).rstrip(b"\r") + b" (c%d)" % k + m.group(2), head, count=1)
+
+    def field(m: re.Match[bytes]) -> bytes:
+        text = m.group(0)
+        lower = text[:16].lower()
+        if lower.startswith(_ID_HEADERS):
+            return _ID.sub(lambda i: b"<" + i.group(1) + suffix + b">", text)
+        text = _ADDRESS.sub(lambda a: a.group(0) + suffix, text)
+        if lower.startswith(b"subject:"):
+            end = len(text.rstrip(b"\r\n"))
+            text = text[:end] + b" (c%d)" % k + text[end:]
+        return text
+
+    head = _FIELD.sub(field, head + b"\n")[:-1]
     return head + sep + _ADDRESS.sub(lambda m: m.group(0) + suffix, body)
 
 
@@ -47,7 +61,7 @@ def _maildir(root: Path) -> Path:
 
 
 def build(copies: int) -> Store:
-    root = DATA / f"x{copies}"
+    root = DATA / f"x{copies}-v2"  # v2: every message id renamed (v1 left dotless hosts alone)
     cfg = root / "notmuch-config"
     if not (root / "mail" / ".notmuch" / "done").exists():
         messages = list_messages()

@@ -55,7 +55,7 @@ class SeriesList(ScrollView, can_focus=True):
     # layouts, and snapshots, depend on timing): the title takes the slack, so version,
     # received/total and the R/A/T counts stay on screen from 100 columns; a narrower pane
     # leaves out author and date, so they stay on screen down to about 60.
-    WIDTHS = (1, 9, 48, 14, 10, 4, 7, 9)
+    WIDTHS = (1, 10, 48, 14, 10, 4, 7, 9)
     MIN_TITLE = 16
     COMPACT_BELOW = 92
     COMPACT_DROP = ("author", "date")
