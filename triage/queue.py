@@ -89,18 +89,15 @@ def todo(
     me = {e.lower() for e in identities if e}
     today = today or time.strftime("%Y-%m-%d")
     prefix = store.config.tag_prefix
-    rows: list[dict[str, Any]] = index.series()
-    by_id = {r["id"]: r for r in rows}
     to_me = store.matching_ids(" OR ".join(f"to:{quoted(a)}" for a in sorted(me))) if me else set()
     watched_ids: set[str] = set()
     for q in watch:
         watched_ids |= store.matching_ids(q)
     patterns = list(files)
     out: list[QueueItem] = []
-    for row in rows:
-        if not row.get("current") or row["state"] in FINAL:
-            continue
-        records = index.thread_records(row["id"])
+    # SQLite hands over only current series in an open state, one at a time with their threads.
+    replied = index.replied_ids()
+    for row, records in index.open_series(skip_states=FINAL):
         ids = members(row)
         tags = {t for r in records if r.message_id in ids for t in r.tags}
         reasons: list[str] = []
@@ -115,7 +112,7 @@ def todo(
                 continue  # the user spoke last: the ball is in the others' court
         if ids & to_me:
             reasons.append("to-me")
-        if any(by_id.get(p, {}).get("replied") for p in row.get("previous_versions", ())):
+        if any(p in replied for p in row.get("previous_versions", ())):
             reasons.append("new-version")
         mine = {r.message_id for r in records if r.from_email.lower() in me}
         if any("unread" in r.tags and r.parent_id in mine and r.from_email.lower() not in me for r in records):

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -797,6 +797,29 @@ class SeriesIndex:
             return out
 
         return self._read(titles)
+
+    def open_series(self, *, skip_states: Iterable[str] = ()) -> Iterator[tuple[dict[str, Any], list[MessageRecord]]]:
+        """Each current series not in ``skip_states``, newest first, as ``series --json``
+        gives it, with the messages of its threads: one at a time, from one connection
+        (the queue reads these; a store ten times linux-pwm never holds them all at once)."""
+        skip = sorted(set(skip_states))
+        with self._db() as con:
+            meta = self._meta(con)
+            if not meta:
+                raise StoreError(f"series index {self.path} is empty; refresh it first")
+            links, carry = self._versions(con)
+            q = ("SELECT s.id, s.state_tag, s.fragment FROM list l JOIN series s ON s.id = l.id "
+                 f"WHERE l.head = 1 AND l.state NOT IN ({','.join('?' * len(skip))}) ORDER BY l.date DESC, l.id DESC")
+            for sid, state_tag, fragment in con.execute(q, skip):
+                row = json.loads(_assemble(fragment, state_tag, links.get(sid), carry.get(sid)))
+                tids = [t for (t,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (sid,))]
+                yield row, [r for tid in tids for r in self._thread(con, tid)]
+
+    def replied_ids(self) -> set[str]:
+        """The series the user has answered in. The rows are this module's own JSON, where
+        a title's quotes are escaped: the key with its value occurs nowhere else."""
+        with self._db() as con:
+            return {sid for (sid,) in con.execute("""SELECT id FROM list WHERE row LIKE '%"replied": true%'""")}
 
     def has_list(self) -> bool:
         """True when the index holds a list (of some revision) that a screen can show at once."""
