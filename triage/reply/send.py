@@ -51,7 +51,6 @@ class _Deadline:
     server that answers a byte at a time never trips the per-read timeout."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
         self.expired = False
         self._conn: smtplib.SMTP | None = None
         self._timer = threading.Timer(seconds, self._expire)
