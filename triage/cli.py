@@ -312,9 +312,8 @@ def _cmd_sync(store: Store, settings: Settings) -> int:
     session = Session(store, settings)
     report = session.sync(progress=_say)
     print(safe_line(report.summary().split("; ")[0] if report.conflicts else report.summary()))
-    titles = session.conflict_titles(report)
-    for c in report.conflicts:
-        print(f"conflict: {safe_line(titles.get(c.message_id, '?'))}: {safe_line(c.describe())}")
+    for line in session.conflict_lines(report):
+        print(safe_line(line))
     for note in report.notes:
         print(f"note: {safe_line(note)}")
     return 2 if report.conflicts else (0 if report.pushed else 1)

@@ -22,7 +22,7 @@ from triage.mail.store import Store
 from triage.model.series import STATES, Series
 from triage.queue import UNTIL, QueueItem, split_touches, todo, touches_any
 from triage.remote.fetch import FetchReport, fetch
-from triage.remote.sync import Sync, SyncReport
+from triage.remote.sync import Conflict, Sync, SyncReport
 from triage.reply.comments import Comment, CommentStore
 from triage.reply.draft import Built, Draft, DraftStore, build_message
 from triage.reply.outbox import Sent, identity, mark_patch, send_draft, start_reply
@@ -101,9 +101,19 @@ class Session:
         self.index.refresh()
         return report
 
-    def conflict_titles(self, report: SyncReport) -> dict[str, str]:
-        """The title of the series each conflicting message belongs to, by message id."""
-        return self.index.titles_of_messages(c.message_id for c in report.conflicts)
+    def conflict_lines(self, report: SyncReport) -> list[str]:
+        """One line per series and conflict: its title, what each side set, how many of
+        its messages carry both (a state is set on every message of a series)."""
+        titles = self.index.titles_of_messages(c.message_id for c in report.conflicts)
+        grouped: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], list[str]] = {}
+        for c in report.conflicts:
+            key = (titles.get(c.message_id, f"<{c.message_id}>"), c.kind, c.here, c.remote)
+            grouped.setdefault(key, []).append(c.message_id)
+        lines = []
+        for (title, kind, here, remote), ids in grouped.items():
+            what = Conflict(ids[0], kind, here, remote).describe().split(">: ", 1)[1]
+            lines.append(f"conflict: {title}: {what} ({len(ids)} messages, e.g. <{ids[0]}>)")
+        return lines
 
     # -- one series --------------------------------------------------------------------------
     def series(self, series_id: str) -> Series:

@@ -108,7 +108,7 @@ def fetch(
     for i, q in enumerate(queries, 1):
         say(f"fetching {i}/{len(queries)} with lei: {q}")
         report.results.append(lei_fetch(q, folder_for(root, folder, q), saved, env))
-    if len(report.errors) < len(report.results):
+    if any(r.written for r in report.results):
         say("indexing the new mail (notmuch new)")
         run_tool(["notmuch", "new", "--quiet"], what="indexing fetched mail", env=env, timeout=LEI_TIMEOUT)
         index.refresh(progress=say)

@@ -945,11 +945,10 @@ class MainScreen(Screen[None]):
     def sync_worker(self) -> None:
         try:
             report = self.session.sync(progress=self._progress_from_worker)
-            titles = self.session.conflict_titles(report)
+            problems = self.session.conflict_lines(report)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
-        problems = [f"conflict: {titles.get(c.message_id, '?')}: {c.describe()}" for c in report.conflicts]
         self.post_message(msg.SeriesChanged(report.summary().split("; ")[0] if problems else report.summary(),
                                             problems + report.notes))
 
