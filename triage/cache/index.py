@@ -595,8 +595,11 @@ class SeriesIndex:
         anywhere, so every row's links are settled again (from the small link records)."""
         links, _ = cls._versions(con, carry=False)
         rows = con.execute("SELECT id, date, sort_name, state_tag, light FROM series")
-        listing.write(con, (_list_entry(sid, date, name, st, light, links) for sid, date, name, st, light in rows),
-                      replace_all=True)
+        entries = [_list_entry(sid, date, name, st, light, links) for sid, date, name, st, light in rows]
+        # Most rows are as they were: only changed, new and gone ones are written.
+        have = dict(con.execute("SELECT id, row FROM list"))
+        con.executemany("DELETE FROM list WHERE id=?", ((sid,) for sid in have.keys() - {e[0] for e in entries}))
+        listing.write(con, (e for e in entries if have.get(e[0]) != e[-1]), replace_all=False)
 
     def _finish(self, con: sqlite3.Connection, uuid: str, rev: int, count: int) -> None:
         con.execute("DELETE FROM meta")
