@@ -220,3 +220,26 @@ async def test_a_list_of_100000_series_scrolls_to_its_end_reading_only_what_it_d
         assert table.row_count == n // 3 and all(
             r["state"] == "under-review" for r, _ in model.window(table.cursor, 40)
         )
+
+
+def test_carried_reviews_of_one_series_are_those_of_the_whole_answer(make_store) -> None:
+    """The screen asks for one series' carried and lost reviews; the index answers from
+    two link records what the whole answer says."""
+    rb = "Reviewed-by: Rita Reviewer <rita@example.org>\n"
+    v1 = [mail("c1@x", "[PATCH 0/2] widget: x", "cover\n"),
+          mail("p1-1@x", "[PATCH 1/2] widget: a", patch_body("a"), minutes=1, parent="c1@x"),
+          mail("p1-2@x", "[PATCH 2/2] widget: b", patch_body("b").replace("+c\n", "+old\n"), minutes=2, parent="c1@x"),
+          mail("r1@x", "Re: [PATCH 1/2] widget: a", rb, minutes=3, parent="p1-1@x", sender="Rita Reviewer <rita@example.org>"),
+          mail("r2@x", "Re: [PATCH 2/2] widget: b", rb, minutes=4, parent="p1-2@x", sender="Rita Reviewer <rita@example.org>")]
+    v2 = [mail("c2@x", "[PATCH v2 0/2] widget: x", "cover\n", minutes=100),
+          mail("p2-1@x", "[PATCH v2 1/2] widget: a", patch_body("a"), minutes=101, parent="c2@x"),
+          mail("p2-2@x", "[PATCH v2 2/2] widget: b", patch_body("b").replace("+c\n", "+new\n"), minutes=102, parent="c2@x")]
+    sources: list = [mbox(*v1, *v2)]
+    if PWM.is_dir():
+        sources += sorted(PWM.iterdir())
+    index = Session(make_store(*sources)).index
+    index.refresh()
+    rows = index.series()
+    assert any(r["carried_trailers"] for r in rows) and any(r["review_lost"] for r in rows)
+    for r in rows:
+        assert index.carried(r["id"]) == (r["carried_trailers"], r["review_lost"]), r["id"]

@@ -207,13 +207,7 @@ class Session:
     def carried(self, series_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(reviews carried from earlier versions, reviews lost to changed patches) of a
         series, as the index links versions (``carried_trailers``, ``review_lost``)."""
-        from triage.mail.query import id_query
-
-        rows: list[dict[str, Any]] = self.index.series(id_query(series_id))
-        for row in rows:
-            if row["id"] == series_id:
-                return list(row.get("carried_trailers") or []), list(row.get("review_lost") or [])
-        return [], []
+        return self.index.carried(series_id)
 
     # -- review: comments on lines ---------------------------------------------------------
     def comments_on(self, series_id: str, message_id: str) -> list[Comment]:

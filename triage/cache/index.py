@@ -818,6 +818,31 @@ class SeriesIndex:
                 tids = [t for (t,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (sid,))]
                 yield row, [r for tid in tids for r in self._thread(con, tid)]
 
+    def carried(self, series_id: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        """(reviews carried from the previous version, reviews lost to changed patches) of
+        one series: from its settled links and two link records, whatever the store's size."""
+
+        def carried() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+            with self._db() as con:
+                if not self._meta(con):
+                    raise StoreError(f"series index {self.path} is empty; refresh it first")
+                got = con.execute("SELECT row FROM list WHERE id=?", (series_id,)).fetchone()
+                if got is None:
+                    return [], []
+                row = json.loads(got[0])
+                previous, newer = list(row["previous_versions"]), list(row["newer_versions"])
+                if not previous:
+                    return [], []
+                infos = []
+                for sid in (previous[-1], series_id):
+                    blob = con.execute("SELECT link FROM series WHERE id=?", (sid,)).fetchone()
+                    if blob is None:
+                        return [], []
+                    infos.append(_unpack_link(blob[0]))
+                return carry_reviews(infos, {series_id: (previous, newer)}).get(series_id, ([], []))
+
+        return self._read(carried)
+
     def replied_ids(self) -> set[str]:
         """The series the user has answered in. The rows are this module's own JSON, where
         a title's quotes are escaped: the key with its value occurs nowhere else."""
