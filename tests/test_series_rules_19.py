@@ -54,7 +54,16 @@ def test_the_same_name_at_another_address_counts_marked_and_is_exported(make_sto
     assert by_name["Reviewed-by"].sender_match is False  # a display name that is an address never matches
     result = export(store, Settings(), "p@x")
     assert "Acked-by: Joerg Roedel <jroedel@suse.de>" in result.patches[0].added
-    assert any("another address of that name" in n for n in result.notes)
+    assert any("another address of that name (unconfirmed" in n for n in result.notes)
+    # Once the store holds mail from that name at the address the trailer names, it is confirmed.
+    from triage.mail.importer import import_paths
+    from triage.series.service import find_series
+
+    more = store.path() / "more.eml"
+    more.write_bytes(mail("j@x", "Re: unrelated", "hi\n", minutes=9, sender="Joerg Roedel <jroedel@suse.de>"))
+    import_paths(store, [more])
+    assert find_series(store, "p@x").name_confirmed == {"Joerg Roedel <jroedel@suse.de>"}
+    assert any("another address of that name (confirmed" in n for n in export(store, Settings(), "p@x").notes)
     assert not any(a.startswith("Reviewed-by") for a in result.patches[0].added)
 
 
@@ -225,3 +234,22 @@ def test_a_review_of_a_replaced_respin_answers_that_patch_only(series_of) -> Non
     msgs[-1] = mail("r6@x", "[PATCH v4.6 2/3] widget: part 2", _diff("p2b"), minutes=80, parent="r5@x")
     (s,) = series_of(mbox(*msgs))
     assert [[t.name for t in p.trailers if t.name == "Reviewed-by"] for p in s.patches] == [[], ["Reviewed-by"], []]
+
+
+async def test_the_patch_list_marks_a_trailer_counted_by_name(make_store) -> None:
+    from tests.uihelpers import wait_for
+    from triage.config import Settings
+    from triage.ui.app import make_app
+    from triage.ui.keymaps import load_keymap
+    from triage.ui.widgets.panes import PatchList
+
+    store = make_store(mbox(
+        mail("p@x", "[PATCH] iommu: fix", patch_body()),
+        mail("a@x", "Re: [PATCH] iommu: fix", "Acked-by: Joerg Roedel <jroedel@suse.de>\n", minutes=1, parent="p@x",
+             sender="Joerg Roedel <joro@8bytes.org>"),
+    ))
+    app = make_app(store, Settings(), load_keymap("default"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.opened is not None, "opened")
+        label = str(app.query_one(PatchList).get_option_at_index(0).prompt)
+        assert "A" in label and "≈?" in label  # counted, by name, not confirmed by the store

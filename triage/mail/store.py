@@ -307,6 +307,24 @@ class Store:
                 elif reader is not None:
                     reader.submit(mid, path, subject)
 
+    def names_at(self, address: str, limit: int = 200) -> set[str]:
+        """The display names (lower case, spaces folded) the store's mail from ``address``
+        carries, from up to ``limit`` messages."""
+        from triage.mail.addresses import sender_of_decoded
+
+        out: set[str] = set()
+        with self.read() as db:
+            try:
+                for i, m in enumerate(db.messages(f"from:{quoted(address)}")):
+                    if i >= limit:
+                        break
+                    name, addr = sender_of_decoded(m.header("from"))
+                    if addr.lower() == address.lower() and name:
+                        out.add(" ".join(name.lower().split()))
+            except (notmuch2.NotmuchError, LookupError):
+                return out
+        return out
+
     def tagged(self, tags: Iterable[str]) -> dict[str, set[str]]:
         """For each message carrying any of ``tags``, which of them it carries."""
         wanted = set(tags)

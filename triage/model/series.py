@@ -115,6 +115,9 @@ class Series:
     carried_trailers: list[dict[str, Any]] = field(default_factory=list)
     review_lost: list[dict[str, Any]] = field(default_factory=list)
     link_to: list[str] = field(default_factory=list)
+    # Values of trailers counted by name whose named address the store shows that name
+    # sending from (set when one series is opened; not in the list's JSON).
+    name_confirmed: set[str] = field(default_factory=set)
 
     @property
     def received(self) -> int:

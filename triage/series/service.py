@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from triage.mail.addresses import sender_of_decoded
 from triage.mail.query import thread_query
 from triage.mail.store import Store, StoreError
 from triage.model.series import Series
@@ -58,5 +59,24 @@ def find_series(
             continue
         for s in load_series(store, thread_query(thread), known=known, ignore_from=ignore_from, identities=identities):
             if s.id == sid or sid in s.message_ids():
+                confirm_names(store, s)
                 return s
     raise StoreError(f"no series with id {bare!r} in the database")
+
+
+def confirm_names(store: Store, s: Series) -> None:
+    """Trailers counted by the sender's name (sent from another address than they name)
+    are confirmed when the store holds mail from that name at the address they name:
+    the same person at both addresses. Their values go to ``s.name_confirmed``."""
+    asked: dict[str, set[str]] = {}
+    for p in s.patches:
+        for t in p.trailers:
+            if t.sender_match != "name" or t.value in s.name_confirmed:
+                continue
+            name, address = sender_of_decoded(t.value)
+            if not address:
+                continue
+            if address not in asked:
+                asked[address] = store.names_at(address)
+            if " ".join(name.lower().split()) in asked[address]:
+                s.name_confirmed.add(t.value)

@@ -96,7 +96,7 @@ def with_trailers(body: str, lines: list[str]) -> tuple[str, list[str]]:
     return head + joiner + "\n".join(added) + tail, added
 
 
-def _collected(patch: Patch) -> tuple[list[str], list[str]]:
+def _collected(patch: Patch, confirmed: set[str] | frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
     """(trailer lines to add, notes on those left out), in the series model's order."""
     lines, notes = [], []
     for t in patch.trailers:
@@ -109,7 +109,9 @@ def _collected(patch: Patch) -> tuple[list[str], list[str]]:
             notes.append(f"patch {patch.index}: left out {line!r}: sent by {t.from_email or 'someone else'}")
             continue
         if t.sender_match == "name":
-            notes.append(f"patch {patch.index}: {line!r} was sent from {t.from_email}, another address of that name")
+            how = ("confirmed: the store has mail from that name at the address named" if t.value in confirmed
+                   else "unconfirmed: the store has no mail from that name at the address named")
+            notes.append(f"patch {patch.index}: {line!r} was sent from {t.from_email}, another address of that name ({how})")
         lines.append(line)
     return lines, notes
 
@@ -160,7 +162,7 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
             raise ExportError(f"patch {patch.index} <{patch.message_id}>: {m.problem}")
         if not patch.message.facts.has_diff:
             out.notes.append(f"patch {patch.index} has no diff; git am will stop on it")
-        lines, notes = _collected(patch)
+        lines, notes = _collected(patch, series.name_confirmed)
         out.notes.extend(notes)
         if options.carry:
             for c in series.carried_trailers:

@@ -31,6 +31,7 @@ def export(store: Store, settings: Settings, series_id: str, *, force: bool = Fa
         # Reviews carried from earlier versions need the versions linked: read them too.
         linked = next((s for s in versions(store, series.id) if s.id == series.id), None)
         if linked is not None:
+            linked.name_confirmed = series.name_confirmed
             series = linked
     return export_series(store, series, export_options(store, settings, force=force))
 

@@ -334,6 +334,11 @@ class PatchList(OptionList):
             label.append(safe_line(p.message.parsed.title or p.message.subject))
             if marks:
                 label.append(f"  {marks}", style="green")
+            by_name = [t for t in p.trailers if t.source != "patch" and t.sender_match == "name"]
+            if by_name:
+                # Counted by the sender's name: sent from another address than the trailer names.
+                sure = all(t.value in s.name_confirmed for t in by_name)
+                label.append("  ≈" + ("" if sure else "?"), style="green" if sure else "yellow")
             carried = [c for c in s.carried_trailers if c["patch"] == p.index]
             if carried:
                 kinds_c = "".join(dict.fromkeys(str(c["name"])[0] for c in carried))
