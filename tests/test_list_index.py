@@ -243,3 +243,74 @@ def test_carried_reviews_of_one_series_are_those_of_the_whole_answer(make_store)
     assert any(r["carried_trailers"] for r in rows) and any(r["review_lost"] for r in rows)
     for r in rows:
         assert index.carried(r["id"]) == (r["carried_trailers"], r["review_lost"]), r["id"]
+
+
+def _list_table(path: Path) -> list[tuple]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT id, head, date, sort_name, state, state_rank, row FROM list ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+def test_incremental_relinking_gives_the_list_a_cold_build_gives(make_store, tmp_path: Path) -> None:
+    """A refresh relinks only series sharing a link key with what changed: after each
+    step (a new version by title, a renamed cover, a change-id, a Supersedes:, a state,
+    a message removed) the list equals that of an index built from scratch."""
+    from triage.mail.importer import import_paths as imp
+
+    def d(tag: str) -> str:
+        return patch_body(tag).replace("+c\n", f"+{tag}\n")
+
+    rae, relay = "Rae Person <rae@example.com>", '"Rae Person via B4 Relay" <devnull+rae.example.com@kernel.org>'
+    steps = [
+        [mail("a1@x", "[PATCH 0/2] gadget: start", "cover\n"),
+         mail("a1p1@x", "[PATCH 1/2] gadget: one", d("g1"), minutes=1, parent="a1@x"),
+         mail("a1p2@x", "[PATCH 2/2] gadget: two", d("g2"), minutes=2, parent="a1@x"),
+         mail("o1@x", "[PATCH] other: thing", d("o1"), minutes=3, sender="Bob <bob@example.net>")],
+        [mail("a2@x", "[PATCH v2 0/2] gadget: start", "cover\n", minutes=100),
+         mail("a2p1@x", "[PATCH v2 1/2] gadget: one", d("g1b"), minutes=101, parent="a2@x"),
+         mail("a2p2@x", "[PATCH v2 2/2] gadget: two", d("g2b"), minutes=102, parent="a2@x")],
+        [mail("a3@x", "[PATCH v3 0/2] gadget, widget: start again", "cover\n", minutes=200),  # renamed cover
+         mail("a3p1@x", "[PATCH v3 1/2] gadget: one", d("g1c"), minutes=201, parent="a3@x"),
+         mail("a3p2@x", "[PATCH v3 2/2] gadget: two", d("g2c"), minutes=202, parent="a3@x")],
+        [mail("c1@x", "[PATCH] thing: one", "x\n\nchange-id: 20260101-thing-1234\n" + d("t1"), minutes=300,
+              sender="Cy <cy@example.com>"),
+         mail("c2@x", "[PATCH] thing: reworded", "x\n\nchange-id: 20260101-thing-1234\n" + d("t2"), minutes=400,
+              sender="Cy <cy@example.com>")],
+        [mail("s2@x", "[PATCH] other: new approach", "Supersedes: <o1@x>\n\n" + d("o2"), minutes=500,
+              sender="Bob <bob@example.net>"),
+         # It supersedes a posting the store does not have yet ...
+         mail("n2@x", "[PATCH] fix: the right way", "Supersedes: <late@x>\n\n" + d("n2"), minutes=600,
+              sender="Dee <dee@example.com>")],
+        # ... which arrives later (from an archive), by someone else under another title.
+        [mail("late@x", "[PATCH] fix: a first try", d("late"), minutes=550, sender="Eve <eve@example.org>")],
+        # A v2 sent through B4 Relay under a reworded cover, then (from an archive) the v1
+        # its author sent herself: linked by name and shared patches.
+        [mail("r2@x", "[PATCH v2 0/2] relay: things, reworded", "cover\n", minutes=700, sender=relay),
+         mail("r2p1@x", "[PATCH v2 1/2] relay: a", d("ra2"), minutes=701, parent="r2@x", sender=relay),
+         mail("r2p2@x", "[PATCH v2 2/2] relay: b", d("rb2"), minutes=702, parent="r2@x", sender=relay)],
+        [mail("r1@x", "[PATCH 0/2] relay: things", "cover\n", minutes=4, sender=rae),
+         mail("r1p1@x", "[PATCH 1/2] relay: a", d("ra1"), minutes=5, parent="r1@x", sender=rae),
+         mail("r1p2@x", "[PATCH 2/2] relay: b", d("rb1"), minutes=6, parent="r1@x", sender=rae)],
+    ]
+    store = make_store()
+    index = SeriesIndex(store)
+
+    def check() -> None:
+        cold = SeriesIndex(store, path=tmp_path / f"cold{len(list(tmp_path.glob('cold*')))}.sqlite")
+        assert cold.refresh().kind == "cold"
+        assert _list_table(index.path) == _list_table(cold.path)
+
+    for i, msgs in enumerate(steps):
+        imp(store, [_write(tmp_path, f"step{i}.mbox", mbox(*msgs))])
+        assert index.refresh().kind in ("cold", "incremental")
+        check()
+    rows = {r["id"]: r for r in index.series(light=True)}
+    assert rows["a3@x"]["previous_versions"] == ["a1@x", "a2@x"]
+    assert rows["c1@x"]["newer_versions"] == ["c2@x"] and rows["o1@x"]["newer_versions"] == ["s2@x"]
+    assert rows["late@x"]["newer_versions"] == ["n2@x"] and rows["r1@x"]["newer_versions"] == ["r2@x"]
+    session = Session(store)
+    session.set_state(session.series("a2@x"), "accepted")
+    assert index.refresh().kind == "incremental"
+    check()

@@ -41,7 +41,7 @@ from triage.series.grouping import (
 from triage.series.records import records_in_stages, records_of_threads
 from triage.textsafe import json_safe
 
-SCHEMA = "17"
+SCHEMA = "18"
 T = TypeVar("T")
 
 
@@ -194,6 +194,45 @@ def _list_entry(sid: str, date: int, name: str, state_tag: str | None, light: st
     return listing.entry(sid, date, name, state_tag, bool(got and got[1]), _assemble(light, state_tag, got, light=True))
 
 
+def _link_keys(info: LinkInfo) -> Iterator[str]:
+    """What can link a series to another (see grouping.link_versions): its title keys and
+    change-id, its author (by address or name: renamed and split covers, tree numbers),
+    the series it names as its base or supersedes. Two series that share none of these
+    never link, so a refresh relinks only the series sharing one with a changed series."""
+    for kind, who, key in info.keys:
+        yield f"{kind}\x00{who}\x00{key}"
+        if kind == "name":
+            # A name links only where one side came through a relay or a list (person ""):
+            # see _lookup_keys, so a prolific author's name does not reach every series of theirs.
+            yield f"{'person' if info.person else 'relay'}-name\x00{who}"
+    if info.person:
+        yield f"author\x00{info.person}"
+    for sid in (info.id, *info.link_to):
+        yield f"id\x00{sid}"
+    for mid in info.supersedes:
+        yield f"member\x00{mid}"
+
+
+def _lookup_keys(key: str) -> tuple[str, ...]:
+    """The keys of the series a series holding ``key`` can link with: by name, a person's
+    series reach relayed ones, a relayed one reaches both."""
+    if key.startswith("person-name\x00"):
+        return ("relay-name" + key[len("person-name"):],)
+    if key.startswith("relay-name\x00"):
+        return (key, "person-name" + key[len("relay-name"):])
+    return (key,)
+
+
+def _chunks(items: list[str], size: int = 400) -> Iterator[list[str]]:
+    """SQLite takes a bounded number of parameters: lists go in chunks."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _link_key_rows(infos: Iterable[LinkInfo]) -> Iterator[tuple[str, str]]:
+    return ((k, info.id) for info in infos for k in dict.fromkeys(_link_keys(info)))
+
+
 def _remove(path: Path) -> None:
     try:
         if path.is_dir() and not path.is_symlink():
@@ -313,6 +352,7 @@ class SeriesIndex:
             """
             DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS threads; DROP TABLE IF EXISTS msg_thread;
             DROP TABLE IF EXISTS series; DROP TABLE IF EXISTS series_threads; DROP TABLE IF EXISTS list;
+            DROP TABLE IF EXISTS link_keys;
             CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE threads(thread_id TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
             CREATE TABLE msg_thread(msgid TEXT PRIMARY KEY, thread_id TEXT) WITHOUT ROWID;
@@ -322,6 +362,9 @@ class SeriesIndex:
             CREATE TABLE series_threads(thread_id TEXT, series_id TEXT);
             CREATE INDEX series_threads_thread ON series_threads(thread_id);
             CREATE INDEX series_threads_series ON series_threads(series_id);
+            CREATE TABLE link_keys(key TEXT, series_id TEXT);
+            CREATE INDEX link_keys_key ON link_keys(key);
+            CREATE INDEX link_keys_series ON link_keys(series_id);
             """
             + listing.CREATE
         )
@@ -462,6 +505,7 @@ class SeriesIndex:
                     write_threads(c)
                 self._write_series(c, series, series_rows)
                 listing.write(c, list_rows, replace_all=False)
+                c.executemany("INSERT INTO link_keys VALUES (?, ?)", _link_key_rows(infos))
                 self._finish(c, uuid, rev, len(records))
                 c.execute("COMMIT")
 
@@ -518,8 +562,12 @@ class SeriesIndex:
             chunk = tlist[i : i + 500]
             q = f"SELECT series_id FROM series_threads WHERE thread_id IN ({','.join('?' * len(chunk))})"
             stale.update(sid for (sid,) in con.execute(q, chunk))
+        # The families the stale series were in before the change (from the list's settled
+        # links): a series that lost its link to a changed one is relinked too.
+        before = self._families(con, stale)
         con.executemany("DELETE FROM series WHERE id=?", ((sid,) for sid in stale))
         con.executemany("DELETE FROM series_threads WHERE series_id=?", ((sid,) for sid in stale))
+        con.executemany("DELETE FROM link_keys WHERE series_id=?", ((sid,) for sid in stale))
         # Threads that lost messages to a merge are stored again without them.
         for tid in threads - fresh_by_thread.keys():
             if tid in old:
@@ -527,13 +575,15 @@ class SeriesIndex:
                 if len(kept) != len(old[tid]):
                     fresh_by_thread[tid] = kept
         self._write_threads(con, fresh_by_thread)
-        self._write_series(con, series, _series_rows(series, map(link_info, series), map(_fragments, series)))
+        infos = [link_info(x) for x in series]
+        self._write_series(con, series, _series_rows(series, infos, map(_fragments, series)))
+        con.executemany("INSERT INTO link_keys VALUES (?, ?)", _link_key_rows(infos))
         (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
         if count != self.store.count("*"):
             # Messages were removed (notmuch new after a delete): lastmod cannot say which.
             con.execute("ROLLBACK")
             return self._cold(con, uuid, rev, t0, "messages were removed", progress)
-        self._relist(con)
+        self._relist(con, before | {x.id for x in series})
         self._finish(con, uuid, rev, count)
         con.execute("COMMIT")
         return Refresh("incremental", len(changed), time.perf_counter() - t0)
@@ -589,15 +639,82 @@ class SeriesIndex:
         con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.executemany("INSERT INTO series_threads VALUES (?, ?)", ((t, s.id) for s in series for t in s.thread_ids))
 
+    @staticmethod
+    def _families(con: sqlite3.Connection, ids: Iterable[str]) -> set[str]:
+        """``ids`` and every version the list links them to now."""
+        out = set(ids)
+        for sid in list(out):
+            got = con.execute("SELECT row FROM list WHERE id=?", (sid,)).fetchone()
+            if got is not None:
+                row = json.loads(got[0])
+                out.update(row.get("previous_versions") or ())
+                out.update(row.get("newer_versions") or ())
+        return out
+
     @classmethod
-    def _relist(cls, con: sqlite3.Connection) -> None:
-        """The list's rows again after series changed: a change can link or unlink versions
-        anywhere, so every row's links are settled again (from the small link records)."""
-        links, _ = cls._versions(con, carry=False)
-        rows = con.execute("SELECT id, date, sort_name, state_tag, light FROM series")
+    def _reachable(cls, con: sqlite3.Connection, start: set[str]) -> set[str]:
+        """Every series that could link, through a shared link key or Supersedes:, with
+        ``start`` (and the families they are in now): the only ones whose links a change
+        can alter. A larger set is harmless (it is linked as a whole); a smaller one is not."""
+        seen: set[str] = set()
+        expanded: set[str] = set()  # keys whose series are in already (an author's: hundreds)
+        todo = set(start)
+        while todo:
+            batch = sorted(todo - seen)
+            seen.update(batch)
+            found: set[str] = set()
+            for chunk in _chunks(batch):
+                marks = ",".join("?" * len(chunk))
+                keys = {lk for (k,) in con.execute(f"SELECT key FROM link_keys WHERE series_id IN ({marks})", chunk)
+                        for lk in _lookup_keys(k)}
+                new_keys = sorted(keys - expanded)
+                expanded.update(new_keys)
+                for ks in _chunks(new_keys):
+                    found.update(sid for (sid,) in con.execute(
+                        f"SELECT series_id FROM link_keys WHERE key IN ({','.join('?' * len(ks))})", ks))
+                # Series that supersede a message of these ...
+                mids = [f"member\x00{m}" for (ms,) in con.execute(f"SELECT members FROM series WHERE id IN ({marks})", chunk)
+                        for m in ms.split("\n")]
+                for member_keys in _chunks(mids):
+                    found.update(sid for (sid,) in con.execute(
+                        f"SELECT series_id FROM link_keys WHERE key IN ({','.join('?' * len(member_keys))})", member_keys))
+                # ... and the series of the messages these supersede.
+                sups = [k.split("\x00", 1)[1] for (k,) in con.execute(
+                    f"SELECT key FROM link_keys WHERE series_id IN ({marks}) AND key >= ? AND key < ?",
+                    [*chunk, "member\x00", "member\x01"])]
+                for ms in _chunks(sups):
+                    found.update(sid for (sid,) in con.execute(
+                        "SELECT st.series_id FROM msg_thread m JOIN series_threads st ON st.thread_id = m.thread_id "
+                        f"WHERE m.msgid IN ({','.join('?' * len(ms))})", ms))
+            todo = (found | cls._families(con, found - seen)) - seen
+        return seen
+
+    @classmethod
+    def _relist(cls, con: sqlite3.Connection, changed: set[str] | None = None) -> None:
+        """The list's rows again after series changed. A change can link or unlink only
+        series sharing a link key with it (see :func:`_link_keys`): those are relinked
+        and their rows written where they changed (``changed`` None: every series)."""
+        if changed is None:
+            ids = None
+            links, _ = cls._versions(con, carry=False)
+        else:
+            ids = cls._reachable(con, changed)
+            infos: list[LinkInfo] = []
+            for chunk in _chunks(sorted(ids)):
+                q = f"SELECT link FROM series WHERE id IN ({','.join('?' * len(chunk))})"
+                infos.extend(_unpack_link(b) for (b,) in con.execute(q, chunk))
+            links = link_versions(infos)
+        if ids is None:
+            rows = con.execute("SELECT id, date, sort_name, state_tag, light FROM series").fetchall()
+            have = dict(con.execute("SELECT id, row FROM list"))
+        else:
+            rows, have = [], {}
+            for chunk in _chunks(sorted(ids)):
+                marks = ",".join("?" * len(chunk))
+                rows += con.execute(f"SELECT id, date, sort_name, state_tag, light FROM series WHERE id IN ({marks})", chunk)
+                have.update(con.execute(f"SELECT id, row FROM list WHERE id IN ({marks})", chunk))
         entries = [_list_entry(sid, date, name, st, light, links) for sid, date, name, st, light in rows]
         # Most rows are as they were: only changed, new and gone ones are written.
-        have = dict(con.execute("SELECT id, row FROM list"))
         con.executemany("DELETE FROM list WHERE id=?", ((sid,) for sid in have.keys() - {e[0] for e in entries}))
         listing.write(con, (e for e in entries if have.get(e[0]) != e[-1]), replace_all=False)
 
