@@ -278,8 +278,9 @@ def test_incremental_relinking_gives_the_list_a_cold_build_gives(make_store, tmp
               sender="Cy <cy@example.com>"),
          mail("c2@x", "[PATCH] thing: reworded", "x\n\nchange-id: 20260101-thing-1234\n" + d("t2"), minutes=400,
               sender="Cy <cy@example.com>")],
+        # Another maintainer's series supersedes Bob's posting.
         [mail("s2@x", "[PATCH] other: new approach", "Supersedes: <o1@x>\n\n" + d("o2"), minutes=500,
-              sender="Bob <bob@example.net>"),
+              sender="Carl <carl@example.net>"),
          # It supersedes a posting the store does not have yet ...
          mail("n2@x", "[PATCH] fix: the right way", "Supersedes: <late@x>\n\n" + d("n2"), minutes=600,
               sender="Dee <dee@example.com>")],

@@ -18,6 +18,7 @@ import os
 import shutil
 import sqlite3
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ from triage.series.grouping import (
 from triage.series.records import records_in_stages, records_of_threads
 from triage.textsafe import json_safe
 
-SCHEMA = "18"
+SCHEMA = "19"
 T = TypeVar("T")
 
 
@@ -194,43 +195,66 @@ def _list_entry(sid: str, date: int, name: str, state_tag: str | None, light: st
     return listing.entry(sid, date, name, state_tag, bool(got and got[1]), _assemble(light, state_tag, got, light=True))
 
 
-def _link_keys(info: LinkInfo) -> Iterator[str]:
-    """What can link a series to another (see grouping.link_versions): its title keys and
-    change-id, its author (by address or name: renamed and split covers, tree numbers),
-    the series it names as its base or supersedes. Two series that share none of these
-    never link, so a refresh relinks only the series sharing one with a changed series."""
+def _key_hash(key: str) -> int:
+    """A link key as an integer (stable across processes, unlike ``hash``): an index of
+    integers costs a fraction of one of titles. Two keys sharing a hash only make a
+    refresh relink a few more series, never fewer."""
+    return zlib.crc32(key.encode())
+
+
+def _link_keys(info: LinkInfo) -> Iterator[tuple[str, str]]:
+    """(key a series has, key it seeks) for what can link it to another (see
+    grouping.link_versions): its title keys and change-id, its author by address, its
+    author's name (a name links only where one side came through a relay or a list,
+    person "": a person's series seek relayed ones, a relayed one seeks both). The
+    messages it supersedes and the series it re-rolls are in the ``refers`` table.
+    Series that share no key and refer to none of each other's messages never link, so
+    a refresh relinks only those that do with a changed series."""
     for kind, who, key in info.keys:
-        yield f"{kind}\x00{who}\x00{key}"
+        k = f"{kind}\x00{who}\x00{key}"
+        yield k, k
         if kind == "name":
-            # A name links only where one side came through a relay or a list (person ""):
-            # see _lookup_keys, so a prolific author's name does not reach every series of theirs.
-            yield f"{'person' if info.person else 'relay'}-name\x00{who}"
+            if info.person:
+                yield f"person-name\x00{who}", f"relay-name\x00{who}"
+            else:
+                yield f"relay-name\x00{who}", f"relay-name\x00{who}"
+                yield f"relay-name\x00{who}", f"person-name\x00{who}"
     if info.person:
-        yield f"author\x00{info.person}"
-    for sid in (info.id, *info.link_to):
-        yield f"id\x00{sid}"
-    for mid in info.supersedes:
-        yield f"member\x00{mid}"
+        k = f"author\x00{info.person}"
+        yield k, k
 
 
-def _lookup_keys(key: str) -> tuple[str, ...]:
-    """The keys of the series a series holding ``key`` can link with: by name, a person's
-    series reach relayed ones, a relayed one reaches both."""
-    if key.startswith("person-name\x00"):
-        return ("relay-name" + key[len("person-name"):],)
-    if key.startswith("relay-name\x00"):
-        return (key, "person-name" + key[len("relay-name"):])
-    return (key,)
-
-
-def _chunks(items: list[str], size: int = 400) -> Iterator[list[str]]:
+def _chunks(items: list, size: int = 400) -> Iterator[list]:
     """SQLite takes a bounded number of parameters: lists go in chunks."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
-def _link_key_rows(infos: Iterable[LinkInfo]) -> Iterator[tuple[str, str]]:
-    return ((k, info.id) for info in infos for k in dict.fromkeys(_link_keys(info)))
+def _link_key_rows(infos: Iterable[LinkInfo]) -> Iterator[tuple[int, str, int]]:
+    for info in infos:
+        for has, seeks in dict.fromkeys(_link_keys(info)):
+            yield _key_hash(has), info.id, _key_hash(seeks)
+
+
+def _refers_rows(infos: Iterable[LinkInfo]) -> Iterator[tuple[str, str]]:
+    """(message id, series): a message the series supersedes, or the root of the series
+    it re-rolls (a series' id is its root message's id)."""
+    return ((mid, info.id) for info in infos for mid in (*info.supersedes, *info.link_to))
+
+
+def _index_link_keys(con: sqlite3.Connection) -> None:
+    for statement in (
+        "CREATE INDEX IF NOT EXISTS link_keys_key ON link_keys(key)",
+        "CREATE INDEX IF NOT EXISTS link_keys_series ON link_keys(series_id)",
+        "CREATE INDEX IF NOT EXISTS refers_msgid ON refers(msgid)",
+        "CREATE INDEX IF NOT EXISTS refers_series ON refers(series_id)",
+    ):
+        con.execute(statement)
+
+
+def _write_link_keys(con: sqlite3.Connection, infos: list[LinkInfo]) -> None:
+    con.executemany("INSERT INTO link_keys VALUES (?, ?, ?)", _link_key_rows(infos))
+    con.executemany("INSERT INTO refers VALUES (?, ?)", _refers_rows(infos))
 
 
 def _remove(path: Path) -> None:
@@ -352,7 +376,7 @@ class SeriesIndex:
             """
             DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS threads; DROP TABLE IF EXISTS msg_thread;
             DROP TABLE IF EXISTS series; DROP TABLE IF EXISTS series_threads; DROP TABLE IF EXISTS list;
-            DROP TABLE IF EXISTS link_keys;
+            DROP TABLE IF EXISTS link_keys; DROP TABLE IF EXISTS refers;
             CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE threads(thread_id TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
             CREATE TABLE msg_thread(msgid TEXT PRIMARY KEY, thread_id TEXT) WITHOUT ROWID;
@@ -362,9 +386,8 @@ class SeriesIndex:
             CREATE TABLE series_threads(thread_id TEXT, series_id TEXT);
             CREATE INDEX series_threads_thread ON series_threads(thread_id);
             CREATE INDEX series_threads_series ON series_threads(series_id);
-            CREATE TABLE link_keys(key TEXT, series_id TEXT);
-            CREATE INDEX link_keys_key ON link_keys(key);
-            CREATE INDEX link_keys_series ON link_keys(series_id);
+            CREATE TABLE link_keys(key INTEGER, series_id TEXT, seeks INTEGER);
+            CREATE TABLE refers(msgid TEXT, series_id TEXT);
             """
             + listing.CREATE
         )
@@ -505,7 +528,9 @@ class SeriesIndex:
                     write_threads(c)
                 self._write_series(c, series, series_rows)
                 listing.write(c, list_rows, replace_all=False)
-                c.executemany("INSERT INTO link_keys VALUES (?, ?)", _link_key_rows(infos))
+                _write_link_keys(c, infos)
+                # Indexed once filled: building an index at the end is cheaper than keeping it.
+                _index_link_keys(c)
                 self._finish(c, uuid, rev, len(records))
                 c.execute("COMMIT")
 
@@ -568,6 +593,7 @@ class SeriesIndex:
         con.executemany("DELETE FROM series WHERE id=?", ((sid,) for sid in stale))
         con.executemany("DELETE FROM series_threads WHERE series_id=?", ((sid,) for sid in stale))
         con.executemany("DELETE FROM link_keys WHERE series_id=?", ((sid,) for sid in stale))
+        con.executemany("DELETE FROM refers WHERE series_id=?", ((sid,) for sid in stale))
         # Threads that lost messages to a merge are stored again without them.
         for tid in threads - fresh_by_thread.keys():
             if tid in old:
@@ -577,7 +603,7 @@ class SeriesIndex:
         self._write_threads(con, fresh_by_thread)
         infos = [link_info(x) for x in series]
         self._write_series(con, series, _series_rows(series, infos, map(_fragments, series)))
-        con.executemany("INSERT INTO link_keys VALUES (?, ?)", _link_key_rows(infos))
+        _write_link_keys(con, infos)
         (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
         if count != self.store.count("*"):
             # Messages were removed (notmuch new after a delete): lastmod cannot say which.
@@ -657,7 +683,7 @@ class SeriesIndex:
         ``start`` (and the families they are in now): the only ones whose links a change
         can alter. A larger set is harmless (it is linked as a whole); a smaller one is not."""
         seen: set[str] = set()
-        expanded: set[str] = set()  # keys whose series are in already (an author's: hundreds)
+        expanded: set[int] = set()  # keys whose series are in already (an author's: hundreds)
         todo = set(start)
         while todo:
             batch = sorted(todo - seen)
@@ -665,23 +691,20 @@ class SeriesIndex:
             found: set[str] = set()
             for chunk in _chunks(batch):
                 marks = ",".join("?" * len(chunk))
-                keys = {lk for (k,) in con.execute(f"SELECT key FROM link_keys WHERE series_id IN ({marks})", chunk)
-                        for lk in _lookup_keys(k)}
-                new_keys = sorted(keys - expanded)
+                seeks = {k for (k,) in con.execute(f"SELECT seeks FROM link_keys WHERE series_id IN ({marks})", chunk)}
+                new_keys = sorted(seeks - expanded)
                 expanded.update(new_keys)
                 for ks in _chunks(new_keys):
                     found.update(sid for (sid,) in con.execute(
                         f"SELECT series_id FROM link_keys WHERE key IN ({','.join('?' * len(ks))})", ks))
-                # Series that supersede a message of these ...
-                mids = [f"member\x00{m}" for (ms,) in con.execute(f"SELECT members FROM series WHERE id IN ({marks})", chunk)
+                # Series that supersede or re-roll a message of these ...
+                mids = [m for (ms,) in con.execute(f"SELECT members FROM series WHERE id IN ({marks})", chunk)
                         for m in ms.split("\n")]
-                for member_keys in _chunks(mids):
+                for ms in _chunks(mids):
                     found.update(sid for (sid,) in con.execute(
-                        f"SELECT series_id FROM link_keys WHERE key IN ({','.join('?' * len(member_keys))})", member_keys))
-                # ... and the series of the messages these supersede.
-                sups = [k.split("\x00", 1)[1] for (k,) in con.execute(
-                    f"SELECT key FROM link_keys WHERE series_id IN ({marks}) AND key >= ? AND key < ?",
-                    [*chunk, "member\x00", "member\x01"])]
+                        f"SELECT series_id FROM refers WHERE msgid IN ({','.join('?' * len(ms))})", ms))
+                # ... and the series of the messages these supersede or re-roll.
+                sups = [m for (m,) in con.execute(f"SELECT msgid FROM refers WHERE series_id IN ({marks})", chunk)]
                 for ms in _chunks(sups):
                     found.update(sid for (sid,) in con.execute(
                         "SELECT st.series_id FROM msg_thread m JOIN series_threads st ON st.thread_id = m.thread_id "
