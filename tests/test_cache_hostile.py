@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import sqlite3
@@ -65,6 +66,11 @@ def test_any_damage_is_rebuilt_and_nothing_runs(make_store, damage: str) -> None
     assert fresh.series() == expected
     assert json.loads(fresh.series_json("subject:widget")) == [s for s in expected if "widget" in s["title"]]
     assert fresh.series(light=True)
+    # The streamed answer too: written to the stored file series by series, checked, copied.
+    _damage(fresh, *DAMAGES[damage])
+    out = io.BytesIO()
+    SeriesIndex(store).write_series_json(out)
+    assert json.loads(out.getvalue()) == expected
     assert not Path("/tmp/triage-pwned-by-cache").exists()
 
 
@@ -76,6 +82,11 @@ def test_a_bad_stored_answer_is_made_again(make_store) -> None:
     head = index.answer_file().read_bytes().split(b"\n", 1)[0]
     index.answer_file().write_bytes(head + b"\n[{broken")
     assert SeriesIndex(store).series() == expected
+    for planted in (b"[{broken", b"", b"[1, 2]]", b'[{"id": "x"}] trailing'):
+        index.answer_file().write_bytes(head + b"\n" + planted)
+        out = io.BytesIO()
+        SeriesIndex(store).write_series_json(out)
+        assert json.loads(out.getvalue()) == expected, planted
 
 
 @pytest.mark.parametrize("where", ["index", "answer"])
@@ -92,3 +103,6 @@ def test_a_directory_where_a_file_should_be(make_store, where: str) -> None:
     again = SeriesIndex(store)
     again.refresh()
     assert again.series() == expected
+    out = io.BytesIO()
+    again.write_series_json(out)  # the answer cannot be kept: written from memory all the same
+    assert json.loads(out.getvalue()) == expected

@@ -171,7 +171,8 @@ def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> i
         index.refresh(progress=lambda msg: print(f"triage: {msg}...", file=sys.stderr) if sys.stderr.isatty() else None)
         if args.json:
             sys.stdout.flush()
-            sys.stdout.buffer.write(index.series_json_bytes(query) + b"\n")
+            index.write_series_json(sys.stdout.buffer, query)
+            sys.stdout.buffer.write(b"\n")
             sys.stdout.buffer.flush()
             return 0
         payload = index.series_json(query)

@@ -14,6 +14,7 @@ import contextlib
 import gc
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import sqlite3
@@ -22,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, BinaryIO, TypeVar
 
 import msgspec
 
@@ -270,6 +271,7 @@ def _remove(path: Path) -> None:
 # Checks that a stored answer is one well-formed JSON array without building its objects
 # (a tenth of the time and memory of decoding it: 86 MB at ten times linux-pwm).
 _check_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
+_check_value = msgspec.json.Decoder(msgspec.Raw).decode
 
 
 def _valid_json(payload: bytes, where: str) -> bytes:
@@ -774,9 +776,15 @@ class SeriesIndex:
         """The whole list as ``series --json`` prints it (or the list's light rows), UTF-8, kept
         in a file beside the index: a warm start reads only that. Made when first asked for
         after a change, so a refresh never builds an answer nobody reads."""
-        cached = self._cached_answer(meta, light)
-        if cached is not None:
-            return cached
+        if not light:
+            stored = self._stored_answer(con, meta)
+            if stored is not None:
+                with stored:
+                    return stored.read()
+        else:
+            cached = self._cached_answer(meta, light)
+            if cached is not None:
+                return cached
         fresh = self._fresh
         if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
             payload = fresh.answer(light)
@@ -856,6 +864,95 @@ class SeriesIndex:
                 return answer()
             except DAMAGE as again:
                 raise StoreError(f"series index {self.path} is damaged and could not be rebuilt: {again}") from again
+
+    def write_series_json(self, out: BinaryIO, query: str = "*") -> None:
+        """``series --json QUERY`` written to ``out``. The whole list is copied from its stored
+        file a megabyte at a time, once checked to be one JSON array through a memory map
+        (never a copy of it in memory); a list not stored yet is written into that file
+        series by series first. Other queries, or a file that cannot be written, are
+        answered from memory."""
+        if (query.strip() or "*") == "*":
+
+            def stored() -> IO[bytes] | None:
+                with self._db() as con:
+                    meta = self._meta(con)
+                    return self._stored_answer(con, meta) if meta else None
+
+            fh = self._read(stored)
+            if fh is not None:
+                with fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+                return
+        out.write(self.series_json_bytes(query))
+
+    def _stored_answer(self, con: sqlite3.Connection, meta: dict[str, str]) -> IO[bytes] | None:
+        """The stored whole answer, open after its header line, made first when missing or
+        stale; None when it cannot be written (a full disk)."""
+        fh = self._open_answer(meta)
+        if fh is not None:
+            return fh
+        target = self.answer_file()
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        fresh = self._fresh
+        try:
+            with open(tmp, "wb") as out:
+                out.write(f"{meta['uuid']} {meta['revision']}\n".encode())
+                if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
+                    out.write(fresh.answer(light=False))
+                else:
+                    self._write_answer(con, out)
+            tmp.replace(target)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return self._open_answer(meta)
+
+    def _write_answer(self, con: sqlite3.Connection, out: IO[bytes]) -> None:
+        """The whole answer from the index, one series at a time, each checked to be JSON
+        (a damaged or planted fragment raises DamagedIndex before the file is used)."""
+        links, carry = self._versions(con)
+        out.write(b"[")
+        first = True
+        for sid, state_tag, fragment in con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC"):
+            part = _assemble(fragment, state_tag, links.get(sid), carry.get(sid)).encode("utf-8")
+            try:
+                _check_value(part)
+            except msgspec.DecodeError as e:
+                raise DamagedIndex(f"series {sid}: {e}") from e
+            out.write(part if first else b",\n" + part)
+            first = False
+        out.write(b"]")
+
+    def _open_answer(self, meta: dict[str, str]) -> IO[bytes] | None:
+        """The stored answer open after its header when it is current and one JSON array."""
+        try:
+            fh = open(self.answer_file(), "rb")  # noqa: SIM115 - handed to the caller
+        except OSError:
+            return None
+        try:
+            head = fh.readline()
+            if head != f"{meta.get('uuid')} {meta.get('revision')}\n".encode():
+                fh.close()
+                return None
+            start = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+            if size <= start:
+                fh.close()
+                return None
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm, memoryview(mm) as view:
+                try:
+                    _check_array(view[start:])
+                except msgspec.DecodeError:
+                    fh.close()
+                    return None  # made again from the index
+            fh.seek(start)
+            return fh
+        except (OSError, ValueError):
+            fh.close()
+            return None
 
     def series_json_bytes(self, query: str = "*") -> bytes:
         """As :meth:`series_json`, UTF-8 encoded; the warm whole list is never decoded."""
