@@ -315,3 +315,19 @@ def test_an_index_that_cannot_be_written_is_a_clear_error(make_store, tmp_path: 
     index = SeriesIndex(store, path=blocker / "index.sqlite")
     with pytest.raises(StoreError, match=r"series index .*not-a-directory/index\.sqlite could not be written"):
         index.refresh()
+
+
+def test_a_stored_answer_of_other_settings_is_not_used(make_store) -> None:
+    """The whole answer is kept in a file keyed by the database's revision and the index's
+    settings: a new identity rebuilds the index, and the answer with it ("replied")."""
+    store = make_store(mbox(
+        mail("p@x", "[PATCH] widget: x", patch_body()),
+        mail("r@x", "Re: [PATCH] widget: x", "looks fine\n", minutes=5, parent="p@x", sender="Ann <ann@example.org>"),
+    ))
+    plain = SeriesIndex(store)
+    plain.refresh()
+    assert [r["replied"] for r in plain.series()] == [False]
+    as_ann = SeriesIndex(store, identities=["ann@example.org"])
+    assert as_ann.refresh().kind == "cold"
+    assert [r["replied"] for r in as_ann.series()] == [True]
+    assert json.loads(as_ann.series_json_bytes())[0]["replied"] is True

@@ -315,3 +315,74 @@ def test_incremental_relinking_gives_the_list_a_cold_build_gives(make_store, tmp
     session.set_state(session.series("a2@x"), "accepted")
     assert index.refresh().kind == "incremental"
     check()
+
+
+def _queue_from_threads(session: Session, today: str) -> dict[str, list[str]]:
+    """The queue as it was computed before its facts were kept in the index: from every
+    series' whole JSON and the records of its threads (the reference)."""
+    from triage.cache.queuefacts import deferred_until
+    from triage.mail.query import quoted
+    from triage.queue import FINAL, file_matches, members, touched
+
+    index, store = session.index, session.store
+    me = session.all_identities()
+    prefix = store.config.tag_prefix
+    to_me = store.matching_ids(" OR ".join(f"to:{quoted(a)}" for a in sorted(me)))
+    watched = set().union(*(store.matching_ids(q) for q in session.settings.queue_watch))
+    rows = index.series()
+    by_id = {r["id"]: r for r in rows}
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        if not row["current"] or row["state"] in FINAL:
+            continue
+        records = index.thread_records(row["id"])
+        ids = members(row)
+        reasons = []
+        if row["state"] == "deferred":
+            until = deferred_until({t for r in records if r.message_id in ids for t in r.tags}, prefix)
+            if until is None or until > today:
+                continue
+            reasons.append("deferred-until-passed")
+        if records and max(records, key=lambda r: (r.date, r.message_id)).from_email.lower() in me:
+            continue
+        if ids & to_me:
+            reasons.append("to-me")
+        if any(by_id.get(p, {}).get("replied") for p in row["previous_versions"]):
+            reasons.append("new-version")
+        mine = {r.message_id for r in records if r.from_email.lower() in me}
+        if any("unread" in r.tags and r.parent_id in mine and r.from_email.lower() not in me for r in records):
+            reasons.append("reply-to-me")
+        if ids & watched or any(file_matches(f, p) for f in touched(row) for p in session.settings.queue_files):
+            reasons.append("watched")
+        if reasons:
+            out[row["id"]] = reasons
+    return out
+
+
+@pytest.mark.skipif(not PWM.is_dir(), reason="../shared/corpus is absent")
+def test_the_queue_from_index_facts_is_the_queue_from_threads(make_store) -> None:
+    """The queue reads facts the index keeps per series; on the linux-pwm threads, as a
+    maintainer who reviewed there, after a deferral and a state change, it is the queue
+    computed from the threads themselves; and each series' whole JSON from its own rows
+    is that of the whole answer."""
+    from triage.config import Settings
+
+    store = make_store(*sorted(PWM.iterdir()))
+    setup = Session(store, Settings())
+    setup.refresh()
+    heads = [r for r in setup.index.series() if r["current"]]
+    setup.defer(setup.series(heads[0]["id"]), "2026-01-01")
+    setup.defer(setup.series(heads[1]["id"]), "2099-01-01")
+    setup.set_state(setup.series(heads[2]["id"]), "accepted")
+    # An author (mail to them, their threads) and the maintainer who often has the last word.
+    for me in ("dima.fedrau@gmail.com", "ukleinek@kernel.org"):
+        session = Session(store, Settings(identity_email=me, queue_watch=["subject:pwm"],
+                                          queue_files=["drivers/pwm/pwm-ir-tx.c"]))
+        session.refresh()
+        got = {i.row["id"]: i.reasons for i in session.todo(today="2026-06-01")}
+        assert got == _queue_from_threads(session, "2026-06-01"), me
+        if me.startswith("dima"):
+            reasons = {r for rs in got.values() for r in rs}
+            assert {"watched", "deferred-until-passed"} <= reasons, reasons  # each reason alone: test_queue.py
+    for row in session.index.series():
+        assert session.index.full_row(row["id"]) == row

@@ -260,9 +260,12 @@ def _cmd_apply(store: Store, args: argparse.Namespace, settings: Settings) -> in
 
 
 def _cmd_todo(store: Store, args: argparse.Namespace, settings: Settings) -> int:
-    items = _session(store, settings).todo()
+    session = _session(store, settings)
+    items = session.todo()
     if args.json:
-        sys.stdout.write(json_safe(json.dumps([i.to_json() for i in items], ensure_ascii=False)) + "\n")
+        # The queue holds list rows; the JSON gives each series whole, as series --json does.
+        full = [{**(session.index.full_row(i.row["id"]) or i.row), "reasons": i.reasons} for i in items]
+        sys.stdout.write(json_safe(json.dumps(full, ensure_ascii=False)) + "\n")
         return 0
     for i in items:
         r = i.row

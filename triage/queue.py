@@ -26,7 +26,6 @@ from triage.mail.query import quoted
 from triage.mail.store import Store
 
 FINAL = {"accepted", "rejected", "superseded"}
-UNTIL = "until/"  # a series deferred until a date carries the tag <prefix>until/YYYY-MM-DD
 
 
 @dataclass
@@ -71,11 +70,6 @@ def touches_any(row: dict[str, Any], paths: list[str]) -> bool:
     return all(any(file_matches(f, p) for f in files) for p in paths)
 
 
-def deferred_until(tags: Iterable[str], prefix: str) -> str | None:
-    dates = [t[len(prefix) + len(UNTIL):] for t in tags if t.startswith(prefix + UNTIL)]
-    return max(dates) if dates else None
-
-
 def todo(
     store: Store,
     index: SeriesIndex,
@@ -88,7 +82,6 @@ def todo(
     """The queue, newest first; ``today`` (YYYY-MM-DD) decides which deferrals have passed."""
     me = {e.lower() for e in identities if e}
     today = today or time.strftime("%Y-%m-%d")
-    prefix = store.config.tag_prefix
     to_me = store.matching_ids(" OR ".join(f"to:{quoted(a)}" for a in sorted(me))) if me else set()
     watched_ids: set[str] = set()
     for q in watch:
@@ -97,27 +90,20 @@ def todo(
     out: list[QueueItem] = []
     # SQLite hands over only current series in an open state, one at a time with their threads.
     replied = index.replied_ids()
-    for row, records in index.open_series(skip_states=FINAL):
-        ids = members(row)
-        tags = {t for r in records if r.message_id in ids for t in r.tags}
+    for row, own, until, reply_to_me, files in index.queue_candidates(skip_states=FINAL):
+        ids = set(own)
         reasons: list[str] = []
         if row["state"] == "deferred":
-            until = deferred_until(tags, prefix)
             if until is None or until > today:
                 continue
             reasons.append("deferred-until-passed")
-        if records:
-            newest = max(records, key=lambda r: (r.date, r.message_id))
-            if newest.from_email.lower() in me:
-                continue  # the user spoke last: the ball is in the others' court
         if ids & to_me:
             reasons.append("to-me")
         if any(p in replied for p in row.get("previous_versions", ())):
             reasons.append("new-version")
-        mine = {r.message_id for r in records if r.from_email.lower() in me}
-        if any("unread" in r.tags and r.parent_id in mine and r.from_email.lower() not in me for r in records):
+        if reply_to_me:
             reasons.append("reply-to-me")
-        if ids & watched_ids or any(file_matches(f, p) for f in touched(row) for p in patterns):
+        if ids & watched_ids or any(file_matches(f, p) for f in files for p in patterns):
             reasons.append("watched")
         if reasons:
             out.append(QueueItem(row, reasons))

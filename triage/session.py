@@ -16,11 +16,12 @@ from typing import Any
 
 from triage.cache.index import Refresh, SeriesIndex
 from triage.cache.listing import ListView
+from triage.cache.queuefacts import UNTIL
 from triage.config import Settings
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store
 from triage.model.series import STATES, Series
-from triage.queue import UNTIL, QueueItem, split_touches, todo, touches_any
+from triage.queue import QueueItem, split_touches, todo, touches_any
 from triage.remote.fetch import FetchReport, fetch
 from triage.remote.sync import Conflict, Sync, SyncReport
 from triage.reply.comments import Comment, CommentStore

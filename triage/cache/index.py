@@ -28,7 +28,7 @@ from typing import IO, Any, BinaryIO, TypeVar
 import msgspec
 
 from triage import forked, paths
-from triage.cache import listing
+from triage.cache import listing, queuefacts
 from triage.mail.store import Store, StoreError
 from triage.model.records import BodyFacts
 from triage.model.series import STATES, MessageRecord, Series
@@ -43,7 +43,7 @@ from triage.series.grouping import (
 from triage.series.records import records_in_stages, records_of_threads
 from triage.textsafe import json_safe
 
-SCHEMA = "19"
+SCHEMA = "20"
 T = TypeVar("T")
 
 
@@ -258,6 +258,13 @@ def _write_link_keys(con: sqlite3.Connection, infos: list[LinkInfo]) -> None:
     con.executemany("INSERT INTO refers VALUES (?, ?)", _refers_rows(infos))
 
 
+def _answer_key(meta: dict[str, str]) -> bytes:
+    """What a stored answer must have been made from: the database (UUID, revision) and
+    the settings the index was built with (the user's identities change "replied")."""
+    settings = hashlib.sha1(str(meta.get("settings")).encode()).hexdigest()[:16]
+    return f"{meta.get('uuid')} {meta.get('revision')} {settings}".encode()
+
+
 def _remove(path: Path) -> None:
     try:
         if path.is_dir() and not path.is_symlink():
@@ -379,6 +386,7 @@ class SeriesIndex:
             DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS threads; DROP TABLE IF EXISTS msg_thread;
             DROP TABLE IF EXISTS series; DROP TABLE IF EXISTS series_threads; DROP TABLE IF EXISTS list;
             DROP TABLE IF EXISTS link_keys; DROP TABLE IF EXISTS refers;
+            DROP TABLE IF EXISTS queue_facts;
             CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE threads(thread_id TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
             CREATE TABLE msg_thread(msgid TEXT PRIMARY KEY, thread_id TEXT) WITHOUT ROWID;
@@ -392,6 +400,7 @@ class SeriesIndex:
             CREATE TABLE refers(msgid TEXT, series_id TEXT);
             """
             + listing.CREATE
+            + queuefacts.CREATE
         )
 
     @staticmethod
@@ -510,6 +519,7 @@ class SeriesIndex:
             if writer is not None:
                 fresh.prepare()  # while the copy writes: the answer is nearly always asked for next
             series_rows = list(_series_rows(series, infos, fragments))
+            facts = queuefacts.rows(series, _by_thread(records), self._me, self.store.config.tag_prefix)
             list_rows = [
                 _list_entry(s.id, s.date, row[3], s.state_tag, light, links)
                 for s, (_, light), row in zip(series, fragments, series_rows, strict=True)
@@ -531,6 +541,7 @@ class SeriesIndex:
                 self._write_series(c, series, series_rows)
                 listing.write(c, list_rows, replace_all=False)
                 _write_link_keys(c, infos)
+                c.executemany("INSERT OR REPLACE INTO queue_facts VALUES (?, ?, ?, ?, ?, ?)", facts)
                 # Indexed once filled: building an index at the end is cheaper than keeping it.
                 _index_link_keys(c)
                 self._finish(c, uuid, rev, len(records))
@@ -596,6 +607,7 @@ class SeriesIndex:
         con.executemany("DELETE FROM series_threads WHERE series_id=?", ((sid,) for sid in stale))
         con.executemany("DELETE FROM link_keys WHERE series_id=?", ((sid,) for sid in stale))
         con.executemany("DELETE FROM refers WHERE series_id=?", ((sid,) for sid in stale))
+        con.executemany("DELETE FROM queue_facts WHERE series_id=?", ((sid,) for sid in stale))
         # Threads that lost messages to a merge are stored again without them.
         for tid in threads - fresh_by_thread.keys():
             if tid in old:
@@ -606,6 +618,8 @@ class SeriesIndex:
         infos = [link_info(x) for x in series]
         self._write_series(con, series, _series_rows(series, infos, map(_fragments, series)))
         _write_link_keys(con, infos)
+        con.executemany("INSERT OR REPLACE INTO queue_facts VALUES (?, ?, ?, ?, ?, ?)",
+                        queuefacts.rows(series, _by_thread(records), self._me, self.store.config.tag_prefix))
         (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
         if count != self.store.count("*"):
             # Messages were removed (notmuch new after a delete): lastmod cannot say which.
@@ -794,7 +808,7 @@ class SeriesIndex:
         tmp = target.with_suffix(f".tmp{os.getpid()}")
         try:
             with open(tmp, "wb") as fh:  # two writes: no copy of the payload to prepend the key
-                fh.write(f"{meta['uuid']} {meta['revision']}\n".encode())
+                fh.write(_answer_key(meta) + b"\n")
                 fh.write(payload)
             tmp.replace(target)
         except OSError:
@@ -842,7 +856,7 @@ class SeriesIndex:
         except OSError:
             return None
         head, _, payload = data.partition(b"\n")
-        if head != f"{meta.get('uuid')} {meta.get('revision')}".encode():
+        if head != _answer_key(meta):
             return None
         try:
             return _valid_json(payload, str(self.answer_file(light)))
@@ -896,7 +910,7 @@ class SeriesIndex:
         fresh = self._fresh
         try:
             with open(tmp, "wb") as out:
-                out.write(f"{meta['uuid']} {meta['revision']}\n".encode())
+                out.write(_answer_key(meta) + b"\n")
                 if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
                     out.write(fresh.answer(light=False))
                 else:
@@ -934,7 +948,7 @@ class SeriesIndex:
             return None
         try:
             head = fh.readline()
-            if head != f"{meta.get('uuid')} {meta.get('revision')}\n".encode():
+            if head != _answer_key(meta) + b"\n":
                 fh.close()
                 return None
             start = fh.tell()
@@ -1038,22 +1052,38 @@ class SeriesIndex:
 
         return self._read(titles)
 
-    def open_series(self, *, skip_states: Iterable[str] = ()) -> Iterator[tuple[dict[str, Any], list[MessageRecord]]]:
-        """Each current series not in ``skip_states``, newest first, as ``series --json``
-        gives it, with the messages of its threads: one at a time, from one connection
-        (the queue reads these; a store ten times linux-pwm never holds them all at once)."""
+    def queue_candidates(self, *, skip_states: Iterable[str] = ()) -> Iterator[tuple[dict[str, Any], list[str], str | None, bool, list[str]]]:
+        """For each current series not in ``skip_states`` whose newest message is not the
+        user's, newest first: (its list row, its cover and patch ids, deferred until, an
+        unread reply answers the user, the files it touches), from SQL alone."""
         skip = sorted(set(skip_states))
         with self._db() as con:
-            meta = self._meta(con)
-            if not meta:
+            if not self._meta(con):
                 raise StoreError(f"series index {self.path} is empty; refresh it first")
-            links, carry = self._versions(con)
-            q = ("SELECT s.id, s.state_tag, s.fragment FROM list l JOIN series s ON s.id = l.id "
-                 f"WHERE l.head = 1 AND l.state NOT IN ({','.join('?' * len(skip))}) ORDER BY l.date DESC, l.id DESC")
-            for sid, state_tag, fragment in con.execute(q, skip):
-                row = json.loads(_assemble(fragment, state_tag, links.get(sid), carry.get(sid)))
-                tids = [t for (t,) in con.execute("SELECT thread_id FROM series_threads WHERE series_id=?", (sid,))]
-                yield row, [r for tid in tids for r in self._thread(con, tid)]
+            q = ("SELECT l.row, q.own, q.until, q.reply_to_me, q.files FROM list l JOIN queue_facts q ON q.series_id = l.id "
+                 f"WHERE l.head = 1 AND l.state NOT IN ({','.join('?' * len(skip))}) AND q.spoke_last = 0 "
+                 "ORDER BY l.date DESC, l.id DESC")
+            for row, own, until, reply, files in con.execute(q, skip).fetchall():
+                yield json.loads(row), own.split("\n"), until, bool(reply), files.split("\n") if files else []
+
+    def full_row(self, series_id: str) -> dict[str, Any] | None:
+        """One series as ``series --json`` gives it, from its own rows (not the whole answer)."""
+
+        def full() -> dict[str, Any] | None:
+            with self._db() as con:
+                got = con.execute("SELECT s.state_tag, s.fragment, l.row FROM series s JOIN list l ON l.id = s.id "
+                                  "WHERE s.id = ?", (series_id,)).fetchone()
+            if got is None:
+                return None
+            state_tag, fragment, row = got
+            light = json.loads(row)
+            links = (list(light["previous_versions"]), list(light["newer_versions"]))
+            has_links = bool(links[0] or links[1])
+            out: dict[str, Any] = json.loads(_assemble(fragment, state_tag, links if has_links else None,
+                                                       self.carried(series_id) if has_links else None))
+            return out
+
+        return self._read(full)
 
     def carried(self, series_id: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         """(reviews carried from the previous version, reviews lost to changed patches) of
