@@ -155,7 +155,7 @@ def _synthetic_index(path: Path, n: int) -> None:
             yield listing.entry(row["id"], base - i, f"author {i % 97}", state, False, json.dumps(row))
 
     with con:
-        listing.write(con, rows(), replace_all=False)
+        listing.write(con, rows())
     con.close()
 
 

@@ -539,7 +539,7 @@ class SeriesIndex:
                 else:
                     write_threads(c)
                 self._write_series(c, series, series_rows)
-                listing.write(c, list_rows, replace_all=False)
+                listing.write(c, list_rows)
                 _write_link_keys(c, infos)
                 c.executemany("INSERT OR REPLACE INTO queue_facts VALUES (?, ?, ?, ?, ?, ?)", facts)
                 # Indexed once filled: building an index at the end is cheaper than keeping it.
@@ -755,7 +755,7 @@ class SeriesIndex:
         entries = [_list_entry(sid, date, name, st, light, links) for sid, date, name, st, light in rows]
         # Most rows are as they were: only changed, new and gone ones are written.
         con.executemany("DELETE FROM list WHERE id=?", ((sid,) for sid in have.keys() - {e[0] for e in entries}))
-        listing.write(con, (e for e in entries if have.get(e[0]) != e[-1]), replace_all=False)
+        listing.write(con, (e for e in entries if have.get(e[0]) != e[-1]))
 
     def _finish(self, con: sqlite3.Connection, uuid: str, rev: int, count: int) -> None:
         con.execute("DELETE FROM meta")

@@ -10,7 +10,7 @@ nothing reads or decodes the whole list.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +58,7 @@ def entry(sid: str, date: int, name_key: str, state_tag: str | None, newer: bool
     return (sid, 0 if newer else 1, date, name_key, state, state_rank(state), row)
 
 
-def write(con: sqlite3.Connection, entries: Iterable[tuple], *, replace_all: bool) -> None:
-    if replace_all:
-        con.execute("DELETE FROM list")
+def write(con: sqlite3.Connection, entries: Iterable[tuple]) -> None:
     con.executemany("INSERT OR REPLACE INTO list VALUES (?, ?, ?, ?, ?, ?, ?)", entries)
 
 
@@ -119,11 +117,6 @@ class ListView:
             return []
         q = f"SELECT row FROM list WHERE {self._where} ORDER BY {_ORDER[self.sort]} LIMIT :n OFFSET :start"
         return [_decode_row(r) for (r,) in self._con.execute(q, {**self._args, "n": n, "start": start})]
-
-    def ids(self) -> Iterator[str]:
-        """Every id of the list in order (for tests and marks, not for drawing)."""
-        q = f"SELECT id FROM list WHERE {self._where} ORDER BY {_ORDER[self.sort]}"
-        return (i for (i,) in self._con.execute(q, self._args))
 
     def get(self, series_id: str) -> Row | None:
         """Any series' row, shown in this list or not (an older version, say)."""

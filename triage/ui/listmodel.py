@@ -9,7 +9,6 @@ The model asks a source only for the rows on screen, in chunks it keeps a few of
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -31,7 +30,6 @@ class Source(Protocol):
     def get(self, series_id: str) -> Row | None: ...
     def position(self, series_id: str) -> int | None: ...
     def counts(self) -> dict[str, int]: ...
-    def ids(self) -> Iterable[str]: ...
     def with_(self, *, sort: str, state: str | None) -> Source: ...
     def close(self) -> None: ...
 
@@ -77,9 +75,6 @@ class MemoryRows:
         for r in self._all_heads:
             out[r["state"]] = out.get(r["state"], 0) + 1
         return out
-
-    def ids(self) -> Iterable[str]:
-        return (r["id"] for r in self._heads)
 
     def close(self) -> None:
         pass
