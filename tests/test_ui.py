@@ -150,6 +150,7 @@ async def test_state_keys_tag_the_series_and_undo_restores(store) -> None:
         await wait_for(pilot, lambda: "triage/reviewed" in _tags(store, "p2-2@x"), "tagged reviewed")
         assert all("triage/reviewed" in _tags(store, m) for m in ("c2@x", "p2-1@x", "r2@x"))
         await wait_for(pilot, lambda: str(app.query_one(SeriesList).cell("c2@x", "state")) == "reviewed", "row updated")
+        assert "new:2 reviewed:1" in app.query_one(StatusLine).left  # the counts follow at once
         await pilot.press("a")
         await wait_for(pilot, lambda: "triage/accepted" in _tags(store, "c2@x"), "accepted")
         assert "triage/reviewed" not in _tags(store, "c2@x")

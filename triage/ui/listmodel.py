@@ -226,7 +226,15 @@ class ListModel:
         return self._fresh(row) if row is not None else None
 
     def counts(self) -> dict[str, int]:
-        return self.source.counts()
+        """Current series by state, with the states set since the rows were read."""
+        out = self.source.counts()
+        for sid, changed in self._changed.items():
+            row = self.source.get(sid) if "state" in changed else None
+            if row is None or row["newer_versions"] or row["state"] == changed["state"]:
+                continue
+            out[row["state"]] = max(0, out.get(row["state"], 0) - 1)
+            out[changed["state"]] = out.get(changed["state"], 0) + 1
+        return out
 
     # -- what the screen sets ---------------------------------------------------------------------------
     def set_state(self, series_id: str, state: str) -> None:
