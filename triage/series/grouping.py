@@ -656,22 +656,28 @@ def _patch_keys(info: LinkInfo) -> tuple[set[str], set[str]]:
     return titles, pids
 
 
-def _shared(new: LinkInfo, old: LinkInfo) -> float:
-    """The share of ``new``'s patches found in ``old``, by title or by patch-id."""
-    if not new.reviews:
+def _share_found(info: LinkInfo, titles: set[str], pids: set[str]) -> float:
+    """The share of ``info``'s patches whose title or patch-id is among these."""
+    if not info.reviews:
         return 0.0
-    titles, pids = _patch_keys(old)
-    hits = sum(1 for _, title, pid, _ in new.reviews if (title and title in titles) or (pid and pid in pids))
-    return hits / len(new.reviews)
+    hits = sum(1 for _, title, pid, _ in info.reviews if (title and title in titles) or (pid and pid in pids))
+    return hits / len(info.reviews)
+
+
+def _names(info: LinkInfo) -> set[str]:
+    return {k[1] for k in info.keys if k[0] == "name"}
+
+
+def _authors(info: LinkInfo) -> set[str]:
+    """The author's address (when a person's) and display names."""
+    return ({info.person} | _names(info)) - {""}
 
 
 def _same_author(a: LinkInfo, b: LinkInfo) -> bool:
     """By address; a name only through a relay or list (as the key links, above)."""
     if a.person and a.person == b.person:
         return True
-    names_a = {k[1] for k in a.keys if k[0] == "name"}
-    names_b = {k[1] for k in b.keys if k[0] == "name"}
-    return bool(names_a & names_b) and (not a.person or not b.person)
+    return bool(_names(a) & _names(b)) and (not a.person or not b.person)
 
 
 def _renamed_or_split(chains: list[list[LinkInfo]]) -> dict[tuple[LinkInfo, ...], list[list[LinkInfo]]]:
@@ -681,22 +687,20 @@ def _renamed_or_split(chains: list[list[LinkInfo]]) -> dict[tuple[LinkInfo, ...]
     several newer ones."""
     heads_by_author: dict[str, list[list[LinkInfo]]] = defaultdict(list)
     for chain in chains:
-        head = chain[-1]
-        for who in {head.person, *(k[1] for k in head.keys if k[0] == "name")} - {""}:
+        for who in _authors(chain[-1]):
             heads_by_author[who].append(chain)
     out: dict[tuple[LinkInfo, ...], list[list[LinkInfo]]] = {}
     for chain in chains:
         first = chain[0]
         if first.version < 2 or not first.reviews:
             continue
-        candidates = {id(c): c for who in {first.person, *(k[1] for k in first.keys if k[0] == "name")} - {""}
-                      for c in heads_by_author.get(who, ())}
+        candidates = {id(c): c for who in _authors(first) for c in heads_by_author.get(who, ())}
         best: tuple[tuple[float, int, int], list[LinkInfo]] | None = None
         for older in candidates.values():
             head = older[-1]
             if older is chain or head.date >= first.date or head.version >= first.version or not _same_author(first, head):
                 continue
-            share = _shared(first, head)
+            share = _share_found(first, *_patch_keys(head))
             # The most shared, then the closest version before it, then the latest.
             rank = (share, head.version, head.date)
             if share > MOSTLY and (best is None or rank > best[0]):
@@ -715,8 +719,7 @@ def _covered(old: LinkInfo, parts: list[list[LinkInfo]]) -> bool:
         t, p = _patch_keys(part[0])
         titles |= t
         pids |= p
-    hits = sum(1 for _, title, pid, _ in old.reviews if (title and title in titles) or (pid and pid in pids))
-    return hits / len(old.reviews) >= COVERED
+    return _share_found(old, titles, pids) >= COVERED
 
 
 def apply_links(series_list: list[Series], links: dict[str, tuple[list[str], list[str]]]) -> None:
