@@ -166,17 +166,22 @@ def _join(
     """The answer from (id, state tag, fragment) rows, newest first, in UTF-8. Each series is
     encoded on its own: one title with an emoji would otherwise widen the whole 7.5 MB text
     to four bytes a character before encoding it."""
-    links, carry = versions
-    parts = [
-        _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light).encode("utf-8")
-        for sid, st, f in rows
-        if wanted is None or sid in wanted
-    ]
+    parts = [part for _, part in _parts(rows, versions, light, wanted)]
     if not parts:
         return b"[]"
     parts[0] = b"[" + parts[0]
     parts[-1] += b"]"
     return b",\n".join(parts)
+
+
+def _parts(
+    rows: Iterable[tuple[str, str | None, str]], versions: tuple[dict, dict], light: bool, wanted: set[str] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """(id, its JSON in UTF-8) of each series of (id, state tag, fragment) rows."""
+    links, carry = versions
+    for sid, st, f in rows:
+        if wanted is None or sid in wanted:
+            yield sid, _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light).encode("utf-8")
 
 
 def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[str, int, bytes]]:
@@ -496,11 +501,12 @@ class SeriesIndex:
         fragments = [_fragments(s) for s in series]
         # Only version links read patch-ids; the body helper makes them while this groups.
         patch_ids_known()
+        by_thread = _by_thread(records)  # the threads' rows, and the queue's facts
 
         def write_threads(c: sqlite3.Connection) -> None:
             self._create(c)  # executescript commits on its own, so before BEGIN
             c.execute("BEGIN")
-            self._write_threads(c, _by_thread(records))
+            self._write_threads(c, by_thread)
 
         def threads_in_new_file() -> None:
             with self._db(fresh=True, more_to_come=True) as c:
@@ -519,7 +525,7 @@ class SeriesIndex:
             if writer is not None:
                 fresh.prepare()  # while the copy writes: the answer is nearly always asked for next
             series_rows = list(_series_rows(series, infos, fragments))
-            facts = queuefacts.rows(series, _by_thread(records), self._me, self.store.config.tag_prefix)
+            facts = queuefacts.rows(series, by_thread, self._me, self.store.config.tag_prefix)
             list_rows = [
                 _list_entry(s.id, s.date, row[3], s.state_tag, light, links)
                 for s, (_, light), row in zip(series, fragments, series_rows, strict=True)
@@ -541,7 +547,7 @@ class SeriesIndex:
                 self._write_series(c, series, series_rows)
                 listing.write(c, list_rows)
                 _write_link_keys(c, infos)
-                c.executemany("INSERT OR REPLACE INTO queue_facts VALUES (?, ?, ?, ?, ?, ?)", facts)
+                queuefacts.write(c, facts)
                 # Indexed once filled: building an index at the end is cheaper than keeping it.
                 _index_link_keys(c)
                 self._finish(c, uuid, rev, len(records))
@@ -578,8 +584,7 @@ class SeriesIndex:
         threads = {tid for _, tid in changed}
         # A message may have moved to another thread (notmuch merges threads).
         ids = [m for m, _ in changed]
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
+        for chunk in _chunks(ids, 500):
             q = f"SELECT thread_id FROM msg_thread WHERE msgid IN ({','.join('?' * len(chunk))})"
             threads.update(tid for (tid,) in con.execute(q, chunk))
         old = {tid: self._thread(con, tid) for tid in threads}
@@ -596,8 +601,7 @@ class SeriesIndex:
         con.execute("BEGIN")
         tlist = sorted(threads)
         stale: set[str] = set()
-        for i in range(0, len(tlist), 500):
-            chunk = tlist[i : i + 500]
+        for chunk in _chunks(tlist, 500):
             q = f"SELECT series_id FROM series_threads WHERE thread_id IN ({','.join('?' * len(chunk))})"
             stale.update(sid for (sid,) in con.execute(q, chunk))
         # The families the stale series were in before the change (from the list's settled
@@ -618,8 +622,7 @@ class SeriesIndex:
         infos = [link_info(x) for x in series]
         self._write_series(con, series, _series_rows(series, infos, map(_fragments, series)))
         _write_link_keys(con, infos)
-        con.executemany("INSERT OR REPLACE INTO queue_facts VALUES (?, ?, ?, ?, ?, ?)",
-                        queuefacts.rows(series, _by_thread(records), self._me, self.store.config.tag_prefix))
+        queuefacts.write(con, queuefacts.rows(series, _by_thread(records), self._me, self.store.config.tag_prefix))
         (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
         if count != self.store.count("*"):
             # Messages were removed (notmuch new after a delete): lastmod cannot say which.
@@ -665,8 +668,7 @@ class SeriesIndex:
             batch = sorted(todo - seen)
             seen.update(batch)
             todo = set()
-            for i in range(0, len(batch), 500):
-                chunk = batch[i : i + 500]
+            for chunk in _chunks(batch, 500):
                 rows = con.execute(
                     "SELECT DISTINCT b.thread_id FROM series_threads a JOIN series_threads b ON a.series_id = b.series_id "
                     f"WHERE a.thread_id IN ({','.join('?' * len(chunk))})",
@@ -729,29 +731,20 @@ class SeriesIndex:
         return seen
 
     @classmethod
-    def _relist(cls, con: sqlite3.Connection, changed: set[str] | None = None) -> None:
+    def _relist(cls, con: sqlite3.Connection, changed: set[str]) -> None:
         """The list's rows again after series changed. A change can link or unlink only
         series sharing a link key with it (see :func:`_link_keys`): those are relinked
-        and their rows written where they changed (``changed`` None: every series)."""
-        if changed is None:
-            ids = None
-            links, _ = cls._versions(con, carry=False)
-        else:
-            ids = cls._reachable(con, changed)
-            infos: list[LinkInfo] = []
-            for chunk in _chunks(sorted(ids)):
-                q = f"SELECT link FROM series WHERE id IN ({','.join('?' * len(chunk))})"
-                infos.extend(_unpack_link(b) for (b,) in con.execute(q, chunk))
-            links = link_versions(infos)
-        if ids is None:
-            rows = con.execute("SELECT id, date, sort_name, state_tag, light FROM series").fetchall()
-            have = dict(con.execute("SELECT id, row FROM list"))
-        else:
-            rows, have = [], {}
-            for chunk in _chunks(sorted(ids)):
-                marks = ",".join("?" * len(chunk))
-                rows += con.execute(f"SELECT id, date, sort_name, state_tag, light FROM series WHERE id IN ({marks})", chunk)
-                have.update(con.execute(f"SELECT id, row FROM list WHERE id IN ({marks})", chunk))
+        and their rows written where they changed."""
+        ids = sorted(cls._reachable(con, changed))
+        infos: list[LinkInfo] = []
+        rows: list[tuple] = []
+        have: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            infos.extend(_unpack_link(b) for (b,) in con.execute(f"SELECT link FROM series WHERE id IN ({marks})", chunk))
+            rows += con.execute(f"SELECT id, date, sort_name, state_tag, light FROM series WHERE id IN ({marks})", chunk)
+            have.update(con.execute(f"SELECT id, row FROM list WHERE id IN ({marks})", chunk))
+        links = link_versions(infos)
         entries = [_list_entry(sid, date, name, st, light, links) for sid, date, name, st, light in rows]
         # Most rows are as they were: only changed, new and gone ones are written.
         con.executemany("DELETE FROM list WHERE id=?", ((sid,) for sid in have.keys() - {e[0] for e in entries}))
@@ -792,18 +785,14 @@ class SeriesIndex:
         after a change, so a refresh never builds an answer nobody reads."""
         if not light:
             stored = self._stored_answer(con, meta)
-            if stored is not None:
-                with stored:
-                    return stored.read()
-        else:
-            cached = self._cached_answer(meta, light)
-            if cached is not None:
-                return cached
-        fresh = self._fresh
-        if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
-            payload = fresh.answer(light)
-        else:
-            payload = self._payload(con, light=light)
+            if stored is None:  # it cannot be kept (a full disk): answered all the same
+                return self._made_answer(con, meta, light)
+            with stored:
+                return stored.read()
+        cached = self._cached_answer(meta, light)
+        if cached is not None:
+            return cached
+        payload = self._made_answer(con, meta, light)
         target = self.answer_file(light)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
         try:
@@ -816,6 +805,17 @@ class SeriesIndex:
             # made again next time.
             tmp.unlink(missing_ok=True)
         return payload
+
+    def _fresh_for(self, meta: dict[str, str]) -> _Fresh | None:
+        """What this process's cold build made, when it is of the index's revision."""
+        fresh = self._fresh
+        if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
+            return fresh
+        return None
+
+    def _made_answer(self, con: sqlite3.Connection, meta: dict[str, str], light: bool) -> bytes:
+        fresh = self._fresh_for(meta)
+        return fresh.answer(light) if fresh is not None else self._payload(con, light=light)
 
     def known_facts(self, series_id: str) -> dict[str, BodyFacts]:
         """Body facts the index holds for the threads of a series (empty when it has none)."""
@@ -907,11 +907,11 @@ class SeriesIndex:
             return fh
         target = self.answer_file()
         tmp = target.with_suffix(f".tmp{os.getpid()}")
-        fresh = self._fresh
+        fresh = self._fresh_for(meta)
         try:
             with open(tmp, "wb") as out:
                 out.write(_answer_key(meta) + b"\n")
-                if fresh is not None and (fresh.uuid, fresh.revision) == (meta.get("uuid"), meta.get("revision")):
+                if fresh is not None:
                     out.write(fresh.answer(light=False))
                 else:
                     self._write_answer(con, out)
@@ -927,11 +927,10 @@ class SeriesIndex:
     def _write_answer(self, con: sqlite3.Connection, out: IO[bytes]) -> None:
         """The whole answer from the index, one series at a time, each checked to be JSON
         (a damaged or planted fragment raises DamagedIndex before the file is used)."""
-        links, carry = self._versions(con)
+        rows = con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC")
         out.write(b"[")
         first = True
-        for sid, state_tag, fragment in con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC"):
-            part = _assemble(fragment, state_tag, links.get(sid), carry.get(sid)).encode("utf-8")
+        for sid, part in _parts(rows, self._versions(con), light=False):
             try:
                 _check_value(part)
             except msgspec.DecodeError as e:
@@ -988,20 +987,26 @@ class SeriesIndex:
         ``light`` gives only what the series list shows (no patches or trailers)."""
         return self._read(lambda: self._series_json(query, light))
 
+    def _built_meta(self, con: sqlite3.Connection) -> dict[str, str]:
+        """The meta row of an index that has been built; a StoreError for an empty one."""
+        meta = self._meta(con)
+        if not meta:
+            raise StoreError(f"series index {self.path} is empty; refresh it first")
+        return meta
+
+    def _matching_series(self, con: sqlite3.Connection, query: str) -> set[str]:
+        """The series with a message that ``query`` (notmuch) matches."""
+        matched = self.store.matching_ids(query)
+        return {sid for sid, members in con.execute("SELECT id, members FROM series")
+                if not matched.isdisjoint(members.split("\n"))}
+
     def _series_json(self, query: str, light: bool) -> str:
         q = query.strip() or "*"
         with self._db() as con:
-            meta = self._meta(con)
-            if not meta:
-                raise StoreError(f"series index {self.path} is empty; refresh it first")
+            meta = self._built_meta(con)
             if q == "*":
                 return self._answer(con, meta, light).decode("utf-8")
-            matched = self.store.matching_ids(q)
-            wanted = {
-                sid
-                for sid, members in con.execute("SELECT id, members FROM series")
-                if not matched.isdisjoint(members.split("\n"))
-            }
+            wanted = self._matching_series(con, q)
             return self._payload(con, wanted, light=light).decode("utf-8") if wanted else "[]"
 
     def list_view(self, query: str = "*", *, sort: str = "date", state: str | None = None,
@@ -1011,16 +1016,10 @@ class SeriesIndex:
 
         def view() -> listing.ListView:
             with self._db() as con:
-                if not self._meta(con):
-                    raise StoreError(f"series index {self.path} is empty; refresh it first")
+                self._built_meta(con)
                 chosen = None if wanted is None else set(wanted)
                 if chosen is None and (query.strip() or "*") != "*":
-                    matched = self.store.matching_ids(query)
-                    chosen = {
-                        sid
-                        for sid, members in con.execute("SELECT id, members FROM series")
-                        if not matched.isdisjoint(members.split("\n"))
-                    }
+                    chosen = self._matching_series(con, query)
             return listing.ListView(self.path, sort=sort, state=state, wanted=chosen)
 
         return self._read(view)
@@ -1058,8 +1057,7 @@ class SeriesIndex:
         unread reply answers the user, the files it touches), from SQL alone."""
         skip = sorted(set(skip_states))
         with self._db() as con:
-            if not self._meta(con):
-                raise StoreError(f"series index {self.path} is empty; refresh it first")
+            self._built_meta(con)
             q = ("SELECT l.row, q.own, q.until, q.reply_to_me, q.files FROM list l JOIN queue_facts q ON q.series_id = l.id "
                  f"WHERE l.head = 1 AND l.state NOT IN ({','.join('?' * len(skip))}) AND q.spoke_last = 0 "
                  "ORDER BY l.date DESC, l.id DESC")
@@ -1091,8 +1089,7 @@ class SeriesIndex:
 
         def carried() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
             with self._db() as con:
-                if not self._meta(con):
-                    raise StoreError(f"series index {self.path} is empty; refresh it first")
+                self._built_meta(con)
                 got = con.execute("SELECT row FROM list WHERE id=?", (series_id,)).fetchone()
                 if got is None:
                     return [], []

@@ -9,6 +9,7 @@ hand then), so the queue is one SQL query over current series plus two notmuch q
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 
 from triage.model.series import MessageRecord, Series
@@ -49,3 +50,7 @@ def queue_facts(s: Series, threads: list[MessageRecord], me: set[str], prefix: s
 
 def rows(series: Iterable[Series], by_thread: dict[str, list[MessageRecord]], me: set[str], prefix: str) -> list[tuple]:
     return [queue_facts(s, [r for t in sorted(s.thread_ids) for r in by_thread.get(t, ())], me, prefix) for s in series]
+
+
+def write(con: sqlite3.Connection, facts: Iterable[tuple]) -> None:
+    con.executemany("INSERT OR REPLACE INTO queue_facts VALUES (?, ?, ?, ?, ?, ?)", facts)
