@@ -306,7 +306,7 @@ def _cmd_fetch(store: Store, args: argparse.Namespace, settings: Settings) -> in
     report = Session(store, settings).fetch(list(args.queries) or None, progress=_say)
     for r in report.results:
         print(f"{safe_line(r.query)}: {r.written} written to {r.folder}" + (f"; FAILED: {safe_line(r.error)}" if r.error else ""))
-    print(report.summary().split("; failed:")[0])
+    print(report.counts())
     return 1 if report.errors else 0
 
 
@@ -315,7 +315,7 @@ def _cmd_sync(store: Store, settings: Settings) -> int:
 
     session = Session(store, settings)
     report = session.sync(progress=_say)
-    print(safe_line(report.summary().split("; ")[0] if report.conflicts else report.summary()))
+    print(safe_line(report.outcome()))  # the conflicts follow, one line per series
     for line in session.conflict_lines(report):
         print(safe_line(line))
     for note in report.notes:

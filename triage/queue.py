@@ -88,7 +88,7 @@ def todo(
         watched_ids |= store.matching_ids(q)
     patterns = list(files)
     out: list[QueueItem] = []
-    # SQLite hands over only current series in an open state, one at a time with their threads.
+    # SQLite hands over the current series in an open state, with the facts kept for the queue.
     replied = index.replied_ids()
     for row, own, until, reply_to_me, files in index.queue_candidates(skip_states=FINAL):
         ids = set(own)

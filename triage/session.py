@@ -112,7 +112,7 @@ class Session:
             grouped.setdefault(key, []).append(c.message_id)
         lines = []
         for (title, kind, here, remote), ids in grouped.items():
-            what = Conflict(ids[0], kind, here, remote).describe().split(">: ", 1)[1]
+            what = Conflict(ids[0], kind, here, remote).what()
             lines.append(f"conflict: {title}: {what} ({len(ids)} messages, e.g. <{ids[0]}>)")
         return lines
 

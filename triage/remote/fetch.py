@@ -43,10 +43,14 @@ class FetchReport:
     def errors(self) -> list[QueryResult]:
         return [r for r in self.results if r.error]
 
-    def summary(self) -> str:
+    def counts(self) -> str:
+        """What came in, failures left out."""
         done = len(self.results) - len(self.errors)
-        text = (f"fetched {done} of {len(self.results)} queries: {self.new_messages} new messages, "
+        return (f"fetched {done} of {len(self.results)} queries: {self.new_messages} new messages, "
                 f"{len(self.new_series)} new series")
+
+    def summary(self) -> str:
+        text = self.counts()
         if self.errors:
             text += "; failed: " + "; ".join(f"{r.query!r}: {r.error}" for r in self.errors)
         return text

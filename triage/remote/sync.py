@@ -35,11 +35,14 @@ class Conflict:
     here: tuple[str, ...]  # what this store had set
     remote: tuple[str, ...]  # what the merge brought
 
-    def describe(self) -> str:
+    def what(self) -> str:
+        """What each side set (the message left out)."""
         if not self.remote:  # both were here before this sync: a conflict an earlier sync found
-            return f"<{self.message_id}>: {self.kind} {', '.join(self.here)} still both set"
-        return (f"<{self.message_id}>: {self.kind} {', '.join(self.here) or '(none)'} here, "
-                f"{', '.join(self.remote)} from the remote")
+            return f"{self.kind} {', '.join(self.here)} still both set"
+        return f"{self.kind} {', '.join(self.here) or '(none)'} here, {', '.join(self.remote)} from the remote"
+
+    def describe(self) -> str:
+        return f"<{self.message_id}>: {self.what()}"
 
 
 @dataclass
@@ -50,11 +53,15 @@ class SyncReport:
     conflicts: list[Conflict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def outcome(self) -> str:
+        """What the sync did, conflicts left out."""
         parts = [("committed local states" if self.committed else "no local changes"),
                  f"{self.changed_here} tags changed from the remote",
                  "pushed" if self.pushed else "not pushed"]
-        text = "sync: " + ", ".join(parts)
+        return "sync: " + ", ".join(parts)
+
+    def summary(self) -> str:
+        text = self.outcome()
         if self.conflicts:
             text += f"; {len(self.conflicts)} conflicts (both kept; set one state and sync again): " + "; ".join(
                 c.describe() for c in self.conflicts[:5]) + (" ..." if len(self.conflicts) > 5 else "")

@@ -938,7 +938,7 @@ class MainScreen(Screen[None]):
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
-        self.post_message(msg.SeriesChanged(report.summary().split("; failed:")[0],
+        self.post_message(msg.SeriesChanged(report.counts(),
                                             [f"{r.query!r}: {r.error}" for r in report.errors]))
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
@@ -949,7 +949,7 @@ class MainScreen(Screen[None]):
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
-        self.post_message(msg.SeriesChanged(report.summary().split("; ")[0] if problems else report.summary(),
+        self.post_message(msg.SeriesChanged(report.outcome(),
                                             problems + report.notes))
 
     def action_undo(self) -> None:
