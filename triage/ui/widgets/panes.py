@@ -61,19 +61,16 @@ class SeriesList(ScrollView, can_focus=True):
     COMPACT_DROP = ("author", "date")
     PADDING = 1  # cells each side of a column
 
-    class Highlighted(Message):
+    class _About(Message):
+        def __init__(self, series_id: str) -> None:
+            super().__init__()
+            self.series_id = series_id
+
+    class Highlighted(_About):
         """The cursor is on another series."""
 
-        def __init__(self, series_id: str) -> None:
-            super().__init__()
-            self.series_id = series_id
-
-    class Selected(Message):
+    class Selected(_About):
         """Enter (or a second click) on a series."""
-
-        def __init__(self, series_id: str) -> None:
-            super().__init__()
-            self.series_id = series_id
 
     def __init__(self, model: ListModel | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -129,7 +126,7 @@ class SeriesList(ScrollView, can_focus=True):
         self._announced = None
         self._set_cursor(at if at is not None else min(self.cursor, max(0, self._count - 1)), scroll_center=at is not None)
 
-    def update_row(self, r: dict[str, Any] | None = None) -> None:
+    def update_row(self) -> None:
         """Rows' values changed in the model: draw what is on screen again."""
         self._strips.clear()
         self.refresh()
@@ -242,7 +239,7 @@ class SeriesList(ScrollView, can_focus=True):
             header = Text(style=self.get_component_rich_style("serieslist--header"))
             for col, w in self._shown():
                 header.append(" " * self.PADDING + col.ljust(w)[:w] + " " * self.PADDING)
-            return self._strip(header, scroll_x, width)
+            return self._strip(header).crop_extend(scroll_x, scroll_x + width, self.rich_style)
         index = scroll_y + y - 1
         if index >= self._count:
             return Strip.blank(width, self.rich_style)
@@ -258,7 +255,7 @@ class SeriesList(ScrollView, can_focus=True):
                 line.append(" " * self.PADDING)
                 line.append_text(cell)
                 line.append(" " * self.PADDING)
-            strip = self._strip(line, 0, None)
+            strip = self._strip(line)
             self._strips[key] = strip
         strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
         if index == self.cursor:
@@ -267,10 +264,8 @@ class SeriesList(ScrollView, can_focus=True):
             )
         return strip
 
-    def _strip(self, text: Text, scroll_x: int, width: int | None) -> Strip:
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments)
-        return strip if width is None else strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+    def _strip(self, text: Text) -> Strip:
+        return Strip(list(text.render(self.app.console)))
 
     def _cells(self, r: dict[str, Any], depth: int = 0) -> list[Text]:
         cells = self.cells(r, depth)
