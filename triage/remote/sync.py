@@ -111,8 +111,14 @@ class Sync:
         done = run_tool(["git", "--git-dir", str(self.repo), *args], what=what, env=env, timeout=TIMEOUT, ok=ok)
         return done.stdout.strip()
 
-    def _tags(self) -> list[str]:
-        return [self.prefix + s for s in STATES] + [self.prefix + PATCH_TAG + m for m in PATCH_MARKS]
+    def _groups(self) -> tuple[tuple[str, str, set[str]], ...]:
+        """(kind, tag prefix, tags) of the tags of which a message carries one at a time."""
+        marks = self.prefix + PATCH_TAG
+        return (("state", self.prefix, {self.prefix + s for s in STATES}),
+                ("patch mark", marks, {marks + m for m in PATCH_MARKS}))
+
+    def _tags(self) -> set[str]:
+        return {t for _, _, tags in self._groups() for t in tags}
 
     # -- the steps ---------------------------------------------------------------------------
     def _ensure_repository(self) -> None:
@@ -183,14 +189,12 @@ class Sync:
         return report
 
     def _conflicts(self, before: dict[str, set[str]], after: dict[str, set[str]]) -> list[Conflict]:
-        states = {self.prefix + s for s in STATES}
-        marks = {self.prefix + PATCH_TAG + m for m in PATCH_MARKS}
         out = []
         for mid in sorted(after):
-            for kind, group, cut in (("state", states, len(self.prefix)), ("patch mark", marks, len(self.prefix + PATCH_TAG))):
+            for kind, prefix, group in self._groups():
                 now = after[mid] & group
                 if len(now) > 1:
                     had = before.get(mid, set()) & now
-                    out.append(Conflict(mid, kind, tuple(sorted(t[cut:] for t in had)),
-                                        tuple(sorted(t[cut:] for t in now - had))))
+                    out.append(Conflict(mid, kind, tuple(sorted(t[len(prefix):] for t in had)),
+                                        tuple(sorted(t[len(prefix):] for t in now - had))))
         return out

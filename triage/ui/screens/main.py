@@ -704,7 +704,7 @@ class MainScreen(Screen[None]):
             if self.opened is not None and self.opened.id == change.series_id:
                 self.opened.state_tag = change.state
             self.model.marked.discard(change.series_id)
-            self.query_one(SeriesList).update_row()
+        self.query_one(SeriesList).update_row()
         self._show_context()
         verb = "undone: " if not event.undoable else ""
         if len(event.changes) == 1:
