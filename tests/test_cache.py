@@ -331,3 +331,20 @@ def test_a_stored_answer_of_other_settings_is_not_used(make_store) -> None:
     assert as_ann.refresh().kind == "cold"
     assert [r["replied"] for r in as_ann.series()] == [True]
     assert json.loads(as_ann.series_json_bytes())[0]["replied"] is True
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_a_cold_build_says_how_many_messages_it_has_read(make_store, monkeypatch, raw: bool) -> None:
+    """Progress every PROGRESS_EVERY messages (made 2 here), on both walks."""
+    import triage.mail.store as store_module
+
+    monkeypatch.setattr(store_module, "PROGRESS_EVERY", 2)
+    if not raw:
+        monkeypatch.setenv("TRIAGE_NO_RAWWALK", "1")
+    store = make_store(mbox(*_v(1, 0), *_v(2, 100)))
+    said: list[str] = []
+    SeriesIndex(store).refresh(progress=said.append)
+    assert said[0] == "building the series index: reading 6 messages"
+    read = [s for s in said if s.endswith("messages read")]
+    assert read and all(s.startswith("building the series index: ") and " of 6 " in s for s in read)
+    assert any("grouping 6 messages into series" in s for s in said)

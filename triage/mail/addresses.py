@@ -103,6 +103,11 @@ def sender_of_raw(raw: str | None, *, decode: bool = True) -> tuple[str, str] | 
     return pairs[0] if pairs else None
 
 
+def fold_name(name: str) -> str:
+    """A display name as names are compared: lower case, runs of spaces as one."""
+    return " ".join(name.lower().split())
+
+
 def decoded_name(name: str) -> str:
     """A display name as parsed from a raw header, decoded once."""
     return one_line(decode_words(name)) if "=?" in name else name

@@ -24,12 +24,28 @@ import notmuch2
 from triage import paths
 from triage.errors import UserError
 from triage.mail import rawwalk
-from triage.mail.query import quoted
+from triage.mail.query import from_query, quoted
 from triage.model.records import BodyFacts
 from triage.model.series import DEFAULT_TAG_PREFIX, STATES, MessageRecord
 
 LOCK_WAIT_SECONDS = 10.0
 PROGRESS_EVERY = 5000  # messages between two progress reports of a walk
+
+
+class _Every:
+    """Tells ``progress`` how many messages a walk has read, each time another
+    PROGRESS_EVERY of them have been."""
+
+    __slots__ = ("progress", "next")
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.progress = progress
+        self.next = PROGRESS_EVERY
+
+    def __call__(self, read: int) -> None:
+        if self.progress is not None and read >= self.next:
+            self.progress(read)
+            self.next += PROGRESS_EVERY
 
 
 class StoreError(UserError):
@@ -254,17 +270,15 @@ class Store:
         hears how many messages were read, every PROGRESS_EVERY of them."""
         out: list[MessageRecord] = []
         q = query or "*"
-        next_report = PROGRESS_EVERY
+        every = _Every(progress)
         with self.read() as db:
             try:
                 if rawwalk.available():
-                    self._raw_records(db, q, out, sink, known, progress)
+                    self._raw_records(db, q, out, sink, known, every)
                 else:
                     for thread in db.threads(q):
                         tid = str(thread.threadid)
-                        if progress is not None and len(out) >= next_report:
-                            progress(len(out))
-                            next_report += PROGRESS_EVERY
+                        every(len(out))
                         for msg, parent in walk_thread(thread):
                             r = record_from(msg, tid, parent)
                             out.append(r)
@@ -287,14 +301,11 @@ class Store:
         out: list[MessageRecord],
         reader: BodySink | None,
         known: dict[str, BodyFacts] | None,
-        progress: Callable[[int], None] | None = None,
+        every: _Every,
     ) -> None:
         tag_sets: dict[tuple[str, ...], frozenset[str]] = {}  # a list has a handful of tag sets
-        next_report = PROGRESS_EVERY
         for tid, rows in rawwalk.walk(db.threads(q), paths=reader is not None):
-            if progress is not None and len(out) >= next_report:
-                progress(len(out))
-                next_report += PROGRESS_EVERY
+            every(len(out))
             for mid, parent, subject, sender, date, tags, path in rows:
                 name, email = _sender(sender)
                 tag_set = tag_sets.get(tags)
@@ -310,17 +321,17 @@ class Store:
     def names_at(self, address: str, limit: int = 200) -> set[str]:
         """The display names (lower case, spaces folded) the store's mail from ``address``
         carries, from up to ``limit`` messages."""
-        from triage.mail.addresses import sender_of_decoded
+        from triage.mail.addresses import fold_name, sender_of_decoded
 
         out: set[str] = set()
         with self.read() as db:
             try:
-                for i, m in enumerate(db.messages(f"from:{quoted(address)}")):
+                for i, m in enumerate(db.messages(from_query(address))):
                     if i >= limit:
                         break
                     name, addr = sender_of_decoded(m.header("from"))
                     if addr.lower() == address.lower() and name:
-                        out.add(" ".join(name.lower().split()))
+                        out.add(fold_name(name))
             except (notmuch2.NotmuchError, LookupError):
                 return out
         return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from triage.mail.addresses import sender_of_decoded
+from triage.mail.addresses import fold_name, sender_of_decoded
 from triage.mail.query import thread_query
 from triage.mail.store import Store, StoreError
 from triage.model.series import Series
@@ -78,5 +78,5 @@ def confirm_names(store: Store, s: Series) -> None:
                 continue
             if address not in asked:
                 asked[address] = store.names_at(address)
-            if " ".join(name.lower().split()) in asked[address]:
+            if fold_name(name) in asked[address]:
                 s.name_confirmed.add(t.value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from triage.mail.addresses import fold_name
 from triage.model.records import (  # noqa: F401 - the trailer vocabulary, re-exported
     _ADDR_RE,
     FOLLOWUP_OTHER,
@@ -216,7 +217,7 @@ def name_matches(value: str, sender_name: str) -> bool:
     sender = sender_name.strip().strip('"').strip()
     if not name or not sender or "@" in name or "@" in sender or "<" in sender:
         return False
-    return " ".join(name.lower().split()) == " ".join(sender.lower().split())
+    return fold_name(name) == fold_name(sender)
 
 
 MENTION_RE = re.compile(r"\b(?:acked|reviewed|tested|nacked)[- ]by\b|\bnak\b", re.IGNORECASE)
