@@ -101,8 +101,7 @@ class SeriesList(ScrollView, can_focus=True):
             return
         self._fitted = width
         self.compact = width < self.COMPACT_BELOW
-        others = [w for c, w in zip(self.COLUMNS, self.WIDTHS, strict=True)
-                  if c != "title" and not (self.compact and c in self.COMPACT_DROP)]
+        others = [w for c, w in self._shown() if c != "title"]
         padding = 2 * self.PADDING * (len(others) + 1)
         self._title_width = max(self.MIN_TITLE, width - sum(others) - padding)
         self._reset()
