@@ -31,7 +31,7 @@ from triage import forked, paths
 from triage.cache import listing, queuefacts
 from triage.mail.store import Store, StoreError
 from triage.model.records import BodyFacts
-from triage.model.series import STATES, MessageRecord, Series
+from triage.model.series import STATES, MessageRecord, Series, state_read
 from triage.series.grouping import (
     LOOSE_WINDOW_SECONDS,
     LinkInfo,
@@ -152,7 +152,7 @@ def _assemble(
         state = _STATE_JSON.get(state_tag or "new") or json.dumps(state_tag)
         return f"{fragment[:-1]}, \"state\": {state}{_LONE_TAIL}"
     previous, newer = links or ([], [])
-    state = state_tag or ("superseded" if newer else "new")
+    state = state_read(state_tag, superseded=bool(newer))
     tail: dict[str, object] = {"state": state, "current": not newer, "previous_versions": previous, "newer_versions": newer}
     if not light:
         carried, lost = carry or ([], [])

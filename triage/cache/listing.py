@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from triage.model.series import STATES
+from triage.model.series import STATES, state_read
 
 SORTS = ("date", "author", "state")
 Row = dict[str, Any]
@@ -54,7 +54,7 @@ def sort_name(author_name: str, author_email: str) -> str:
 
 def entry(sid: str, date: int, name_key: str, state_tag: str | None, newer: bool, row: str) -> tuple:
     """A ``list`` table row. ``row`` is the series' light JSON with its state and links."""
-    state = state_tag or ("superseded" if newer else "new")
+    state = state_read(state_tag, superseded=newer)
     return (sid, 0 if newer else 1, date, name_key, state, state_rank(state), row)
 
 

@@ -86,6 +86,12 @@ class Patch:
         }
 
 
+def state_read(state_tag: str | None, *, superseded: bool) -> str:
+    """The state a series reads: its tag; untagged, "superseded" when a newer version
+    exists, else "new"."""
+    return state_tag or ("superseded" if superseded else "new")
+
+
 @dataclass(slots=True)
 class Series:
     id: str
@@ -144,9 +150,7 @@ class Series:
 
     @property
     def state(self) -> str:
-        if self.state_tag:
-            return self.state_tag
-        return "superseded" if self.newer_versions else "new"
+        return state_read(self.state_tag, superseded=bool(self.newer_versions))
 
     @property
     def current(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from triage.cache.listing import SORTS, state_rank
+from triage.cache.listing import SORTS, sort_name, state_rank
 from triage.model.series import STATES
 
 Row = dict[str, Any]
@@ -50,7 +50,7 @@ class MemoryRows:
 
     def _key(self, r: Row) -> tuple:
         if self.sort == "author":
-            return ((r["author"]["name"] or r["author"]["email"]).lower(), -_ts(r))
+            return (sort_name(r["author"]["name"], r["author"]["email"]), -_ts(r))
         if self.sort == "state":
             return (state_rank(r["state"]), -_ts(r))
         return (-_ts(r),)

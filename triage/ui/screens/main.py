@@ -29,7 +29,7 @@ from textual.worker import Worker, get_current_worker
 
 from triage.dates import until_date
 from triage.errors import UserError
-from triage.model.series import Series
+from triage.model.series import Series, state_read
 from triage.reply.comments import Comment
 from triage.series.patchdoc import parse_patch
 from triage.session import OtherComment, Session, StateChange
@@ -699,7 +699,7 @@ class MainScreen(Screen[None]):
         new_state = "new"
         for change in event.changes:
             row = self.model.get(change.series_id)
-            new_state = change.state or ("superseded" if row and row["newer_versions"] else "new")
+            new_state = state_read(change.state, superseded=bool(row and row["newer_versions"]))
             self.model.set_state(change.series_id, new_state)
             if self.opened is not None and self.opened.id == change.series_id:
                 self.opened.state_tag = change.state
