@@ -37,7 +37,21 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.delenv("NOTMUCH_CONFIG", raising=False)
     monkeypatch.delenv("NOTMUCH_PROFILE", raising=False)
+    # No test asks the network for a DKIM key: those that check signatures serve their own (dns_keys).
+    monkeypatch.setenv("TRIAGE_NO_DNS", "1")
     return home
+
+
+@pytest.fixture
+def dns_keys(monkeypatch: pytest.MonkeyPatch):
+    """DKIM/ARC keys made in the test and served as DNS answers (see tests/dkimkeys.py)."""
+    import triage.mail.dns as dns
+    from tests.dkimkeys import Keys
+
+    keys = Keys()
+    monkeypatch.delenv("TRIAGE_NO_DNS", raising=False)
+    monkeypatch.setattr(dns, "_resolve", keys.lookup)
+    return keys
 
 
 def create_store(root: Path, *, name: str = "Test Maintainer", email: str = "maint@example.org") -> Store:

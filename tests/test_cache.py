@@ -327,7 +327,9 @@ def test_a_stored_answer_of_other_settings_is_not_used(make_store) -> None:
     plain = SeriesIndex(store)
     plain.refresh()
     assert [r["replied"] for r in plain.series()] == [False]
-    as_ann = SeriesIndex(store, identities=["ann@example.org"])
+    from triage.series.service import policy_for
+
+    as_ann = SeriesIndex(store, policy=policy_for(store, identities=["ann@example.org"]))
     assert as_ann.refresh().kind == "cold"
     assert [r["replied"] for r in as_ann.series()] == [True]
     assert json.loads(as_ann.series_json_bytes())[0]["replied"] is True

@@ -143,7 +143,10 @@ def test_nack_and_mismatched_sender_and_bot_ignore(make_store) -> None:
     # The same name from another address is the same person (issue 19, rule 5): counted, marked.
     assert by_name["Reviewed-by"].sender_match == "name" and s.counts()["reviewed_by"] == 1
     assert "Reported-by" in by_name
-    (s2,) = load_series(store, ignore_from=["lkp@intel.com"])
+    from triage.config import Settings
+    from triage.series.service import policy_for
+
+    (s2,) = load_series(store, policy=policy_for(store, Settings(trailers_ignore_from=["lkp@intel.com"])))
     assert "Reported-by" not in {t.name for t in s2.patches[0].trailers}
 
 

@@ -8,7 +8,7 @@ from tests.mailgen import T0, patch_body, raw_mail
 from triage.cli import main
 from triage.mail.query import id_query
 from triage.series.service import find_series
-from triage.take.service import versions
+from triage.session import Session
 
 DATE = T0.strftime("%a, %d %b %Y %H:%M:%S +0000")
 HOSTILE_IDS = ["id:victim@x", "a(b)c@x", 'q"uote@x', "star*@x", "sp ace@x", "esc\x1b[31m@x", "brace}{@x"]
@@ -46,7 +46,7 @@ def test_state_and_versions_work_on_hostile_ids(make_store, mid: str) -> None:
     assert s.id == stored
     store.set_state(s.message_ids(), "deferred")
     assert _tags(store, stored) == {"triage/deferred"}
-    got = versions(store, stored)  # no Xapian error
-    assert stored in {v.id for v in got}
+    got = Session(store).versions(stored)  # no Xapian error
+    assert stored in {v.id for v, _ in got}
     with store.read() as db:
         assert [m.messageid for m in db.messages(id_query(stored))] == [stored]

@@ -278,7 +278,7 @@ def test_incremental_relinking_gives_the_list_a_cold_build_gives(make_store, tmp
               sender="Cy <cy@example.com>"),
          mail("c2@x", "[PATCH] thing: reworded", "x\n\nchange-id: 20260101-thing-1234\n" + d("t2"), minutes=400,
               sender="Cy <cy@example.com>")],
-        # Another maintainer's series supersedes Bob's posting.
+        # Another author's series claims to supersede Bob's posting (a claim: not linked).
         [mail("s2@x", "[PATCH] other: new approach", "Supersedes: <o1@x>\n\n" + d("o2"), minutes=500,
               sender="Carl <carl@example.net>"),
          # It supersedes a posting the store does not have yet ...
@@ -309,12 +309,21 @@ def test_incremental_relinking_gives_the_list_a_cold_build_gives(make_store, tmp
         check()
     rows = {r["id"]: r for r in index.series(light=True)}
     assert rows["a3@x"]["previous_versions"] == ["a1@x", "a2@x"]
-    assert rows["c1@x"]["newer_versions"] == ["c2@x"] and rows["o1@x"]["newer_versions"] == ["s2@x"]
-    assert rows["late@x"]["newer_versions"] == ["n2@x"] and rows["r1@x"]["newer_versions"] == ["r2@x"]
+    assert rows["c1@x"]["newer_versions"] == ["c2@x"] and rows["r1@x"]["newer_versions"] == ["r2@x"]
+    # Claims of other authors: on both rows, and nothing hidden.
+    assert rows["o1@x"]["newer_versions"] == [] and rows["late@x"]["newer_versions"] == []
+    assert [c["id"] for c in rows["o1@x"]["claims"]] == ["s2@x"] and rows["s2@x"]["claims"][0]["id"] == "o1@x"
+    assert [c["id"] for c in rows["late@x"]["claims"]] == ["n2@x"]
     session = Session(store)
     session.set_state(session.series("a2@x"), "accepted")
     assert index.refresh().kind == "incremental"
     check()
+    # The user accepts Carl's claim: from then on it links, the same incrementally as from scratch.
+    session.accept_claim(session.series("s2@x"))
+    assert index.refresh().kind == "incremental"
+    check()
+    rows = {r["id"]: r for r in index.series(light=True)}
+    assert rows["o1@x"]["newer_versions"] == ["s2@x"] and rows["o1@x"]["state"] == "superseded"
 
 
 def _queue_from_threads(session: Session, today: str) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import CORPUS, FIXTURES, create_store, needs_corpus
 from tests.gitrepo import commit, git, msgid, new_repo, series_repo
 from tests.mailgen import mail, mbox, patch_body
+from triage.cache.index import SeriesIndex
 from triage.cli import main
 from triage.config import Settings
 from triage.mail.importer import import_paths, split_mbox
@@ -167,7 +168,7 @@ def _two_versions() -> bytes:
 def test_range_diff_pairs_patches_and_shows_what_changed(make_store, capsys: pytest.CaptureFixture[str]) -> None:
     store = make_store(_two_versions())
     (v2,) = [s for s in load_series(store) if s.version == 2]
-    v1 = previous_version(store, v2)
+    v1 = previous_version(SeriesIndex(store), v2)
     assert v1 is not None and v1.version == 1
     lines = compare_versions(store, v1, v2)
     heads = [(line.kind, line.text.split(" ", 1)[0]) for line in lines if line.kind in ("same", "changed", "added", "removed")]
@@ -178,7 +179,9 @@ def test_range_diff_pairs_patches_and_shows_what_changed(make_store, capsys: pyt
     out = capsys.readouterr().out
     assert "range-diff v1 -> v2" in out and "    +second, reworded" in out
     assert main(["--config", store.config.config_path, "versions", "c1@x"]) == 0
-    assert re.search(r"\* v1 .*c1@x.*\n  v2 .*c2@x", capsys.readouterr().out)
+    got = capsys.readouterr().out
+    assert re.search(r"\* v1 .*c1@x.*\n(.*\n)*  v2 .*c2@x", got)
+    assert "linked to <c1@x>: same author, title (in <c2@x>)" in got
 
 
 def test_normalize_ignores_line_numbers_and_index_lines() -> None:

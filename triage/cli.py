@@ -40,6 +40,16 @@ if TYPE_CHECKING:
     from triage.session import Session
 
 
+def out(line: str = "") -> None:
+    """One line of output: every line the CLI prints goes through here or :func:`err`, so
+    no mail text (a title, a Message-ID, an author) reaches the terminal raw."""
+    print(safe_line(line))
+
+
+def err(line: str) -> None:
+    print(safe_line(line), file=sys.stderr, flush=True)
+
+
 def _user_notmuch_config_exists() -> bool:
     env = os.environ.get("NOTMUCH_CONFIG")
     if env:
@@ -154,21 +164,20 @@ def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> i
             sys.stdout.write(json_safe(json.dumps(rows, ensure_ascii=False)) + "\n")
         else:
             if rows:
-                print(format_table(rows))
-            print(f"{len(rows)} series", file=sys.stderr)
+                out(format_table(rows))
+            err(f"{len(rows)} series")
         return 0
     if args.no_cache:
-        from triage.series.service import load_series
+        from triage.series.service import load_series, policy_for
 
-        data = [s.to_json() for s in load_series(store, query, ignore_from=settings.trailers_ignore_from,
-                                                 identities=settings.identities)]
+        data = [s.to_json() for s in load_series(store, query, policy=policy_for(store, settings))]
         payload = json_safe(json.dumps(data, ensure_ascii=False))
     else:
         from triage.cache.index import SeriesIndex
+        from triage.series.service import policy_for
 
-        index = SeriesIndex(store, ignore_from=settings.trailers_ignore_from,
-                            identities=settings.identities)
-        index.refresh(progress=lambda msg: print(f"triage: {msg}...", file=sys.stderr) if sys.stderr.isatty() else None)
+        index = SeriesIndex(store, policy=policy_for(store, settings))
+        index.refresh(progress=lambda msg: err(f"triage: {msg}...") if sys.stderr.isatty() else None)
         if args.json:
             sys.stdout.flush()
             index.write_series_json(sys.stdout.buffer, query)
@@ -181,18 +190,18 @@ def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> i
         return 0
     data = json.loads(payload)
     if data:
-        print(format_table(data))
-    print(f"{len(data)} series", file=sys.stderr)
+        out(format_table(data))
+    err(f"{len(data)} series")
     return 0
 
 
 def _cmd_import(store: Store, args: argparse.Namespace) -> int:
     from triage.mail.importer import import_paths
 
-    report = import_paths(store, args.paths, progress=lambda n: print(f"  {n} messages...", file=sys.stderr))
+    report = import_paths(store, args.paths, progress=lambda n: err(f"  {n} messages..."))
     for b in report.broken:
-        print(f"triage: broken: {safe_line(b)}", file=sys.stderr)
-    print(report.summary())
+        err(f"triage: broken: {safe_line(b)}")
+    out(report.summary())
     return 1 if report.broken and not report.added and not report.duplicates else 0
 
 
@@ -209,7 +218,7 @@ def _cmd_state(store: Store, args: argparse.Namespace, settings: Settings) -> in
             raise UserError("give a series id or --query, not both")
         changes = session.set_state_by_query(args.query, args.state)
         count = sum(len(c.message_ids) for c in changes)
-        print(f"{len(changes)} series to {args.state} ({count} messages tagged {store.config.tag_prefix}{args.state})")
+        out(f"{len(changes)} series to {args.state} ({count} messages tagged {store.config.tag_prefix}{args.state})")
         return 0
     if not args.series_id:
         raise UserError("give a series id, or --query QUERY")
@@ -221,41 +230,44 @@ def _cmd_state(store: Store, args: argparse.Namespace, settings: Settings) -> in
 
         when = until_date(args.until)
         session.defer(s, when)
-        print(f"{safe_line(s.title)}: deferred until {when}")
+        out(f"{safe_line(s.title)}: deferred until {when}")
         return 0
     n = len(session.set_state(s, args.state).message_ids)
-    print(f"{safe_line(s.title)}: {args.state} ({n} messages tagged {store.config.tag_prefix}{args.state})")
+    out(f"{safe_line(s.title)}: {args.state} ({n} messages tagged {store.config.tag_prefix}{args.state})")
     return 0
 
 
 def _cmd_export(store: Store, args: argparse.Namespace, settings: Settings) -> int:
     result = _session(store, settings).export(args.series_id, force=args.force)
     for note in result.notes:
-        print(f"triage: {safe_line(note)}", file=sys.stderr)
+        err(f"triage: {safe_line(note)}")
     if args.output:
         args.output.write_bytes(result.mbox)
         where = str(args.output)
     else:
+        if sys.stdout.isatty():
+            # For reading, not for git am: the patches' text is shown, its control characters escaped.
+            from triage.textsafe import safe_text
+
+            sys.stdout.write(safe_text(result.mbox.decode("utf-8", "replace")))
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(result.mbox)
         sys.stdout.flush()
-        sys.stdout.buffer.write(result.mbox)
-        sys.stdout.buffer.flush()
         where = "standard output"
     added = sum(len(p.added) for p in result.patches)
-    print(
-        f"triage: {len(result.patches)} patch(es) to {where}, {added} trailer line(s) added; "
-        f"apply with: git am --patch-format=mboxrd",
-        file=sys.stderr,
-    )
+    err(f"triage: {len(result.patches)} patch(es) to {where}, {added} trailer line(s) added; "
+        f"apply with: git am --patch-format=mboxrd")
     return 0
 
 
 def _cmd_apply(store: Store, args: argparse.Namespace, settings: Settings) -> int:
     applied, exported, problems = _session(store, settings).apply(args.series_id, args.repo, base=args.base, force=args.force)
     for note in exported.notes + problems:
-        print(f"triage: {safe_line(note)}", file=sys.stderr)
-    print(f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}:")
+        err(f"triage: {safe_line(note)}")
+    out(f"applied {len(applied.commits)} commit(s) to {applied.branch} in {applied.repo}:")
     for sha, title in applied.commits:
-        print(f"  {sha[:12]} {safe_line(title)}")
+        out(f"  {sha[:12]} {safe_line(title)}")
     return 0
 
 
@@ -269,35 +281,49 @@ def _cmd_todo(store: Store, args: argparse.Namespace, settings: Settings) -> int
         return 0
     for i in items:
         r = i.row
-        print(f"{r['date'][:10]}  {r['state']:<17} v{r['version']:<3} {','.join(i.reasons):<28} {safe_line(r['title'])}")
-    print(f"{len(items)} series need you", file=sys.stderr)
+        out(f"{r['date'][:10]}  {r['state']:<17} v{r['version']:<3} {','.join(i.reasons):<28} {safe_line(r['title'])}")
+    err(f"{len(items)} series need you")
     return 0
 
 
 def _cmd_versions(store: Store, args: argparse.Namespace, settings: Settings) -> int:
-    for s in _session(store, settings).versions(args.series_id):
-        mark = "*" if s.id == args.series_id.strip("<>") else " "
-        print(f"{mark} v{s.version:<3} {s.received}/{s.total:<3} {s.state:<17} {s.id}  {safe_line(s.title)}")
+    """Each version as the list links it, with its state there and the rule that linked it."""
+    session = _session(store, settings)
+    family = session.versions(args.series_id)
+    wanted = args.series_id.strip().strip("<>")
+    ids = {s.id for s, _ in family}
+    for s, why in family:
+        row = session.index.full_row(s.id) or {}
+        state = str(row.get("state", s.state))
+        mark = "*" if s.id == wanted or wanted in s.message_ids() else " "
+        out(f"{mark} v{s.version:<3} {s.received}/{s.total:<3} {state:<17} <{s.id}>  {s.title}")
+        for other, rule, via in why:
+            if other in ids:
+                out(f"        linked to <{other}>: {rule} (in <{via}>)")
+        for claim in row.get("claims") or ():
+            verb = "claims to supersede" if claim.get("claims") == "supersedes" else "is claimed superseded by"
+            out(f"        {verb} <{claim.get('id')}>: {claim.get('rule')} (not linked; accept with triage.accept_claim)")
     return 0
 
 
-def _cmd_range_diff(store: Store, args: argparse.Namespace) -> int:
+def _cmd_range_diff(store: Store, args: argparse.Namespace, settings: Settings) -> int:
     from triage.series.service import find_series
     from triage.take.service import compare_versions, previous_version
 
-    newer = find_series(store, args.series_id)
-    older = find_series(store, args.older) if args.older else previous_version(store, newer)
+    session = _session(store, settings)
+    newer = find_series(store, args.series_id, policy=session.policy)
+    older = find_series(store, args.older, policy=session.policy) if args.older else previous_version(session.index, newer)
     if older is None:
-        print(f"triage: {safe_line(newer.title)} v{newer.version} has no earlier version in the store", file=sys.stderr)
+        err(f"triage: {safe_line(newer.title)} v{newer.version} has no earlier version in the store")
         return 1
-    print(f"range-diff v{older.version} -> v{newer.version}: {safe_line(newer.title)}")
+    out(f"range-diff v{older.version} -> v{newer.version}: {safe_line(newer.title)}")
     for line in compare_versions(store, older, newer):
-        print(safe_line(line.text))
+        out(safe_line(line.text))
     return 0
 
 
 def _say(text: str) -> None:
-    print(f"triage: {safe_line(text)}", file=sys.stderr, flush=True)
+    err(f"triage: {safe_line(text)}")
 
 
 def _cmd_fetch(store: Store, args: argparse.Namespace, settings: Settings) -> int:
@@ -305,8 +331,8 @@ def _cmd_fetch(store: Store, args: argparse.Namespace, settings: Settings) -> in
 
     report = Session(store, settings).fetch(list(args.queries) or None, progress=_say)
     for r in report.results:
-        print(f"{safe_line(r.query)}: {r.written} written to {r.folder}" + (f"; FAILED: {safe_line(r.error)}" if r.error else ""))
-    print(report.counts())
+        out(f"{safe_line(r.query)}: {r.written} written to {r.folder}" + (f"; FAILED: {safe_line(r.error)}" if r.error else ""))
+    out(report.counts())
     return 1 if report.errors else 0
 
 
@@ -315,11 +341,11 @@ def _cmd_sync(store: Store, settings: Settings) -> int:
 
     session = Session(store, settings)
     report = session.sync(progress=_say)
-    print(safe_line(report.outcome()))  # the conflicts follow, one line per series
+    out(safe_line(report.outcome()))  # the conflicts follow, one line per series
     for line in session.conflict_lines(report):
         print(safe_line(line))
     for note in report.notes:
-        print(f"note: {safe_line(note)}")
+        out(f"note: {safe_line(note)}")
     return 2 if report.conflicts else (0 if report.pushed else 1)
 
 
@@ -327,16 +353,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings(Path(args.settings) if args.settings else None)
     for problem in settings.problems:
-        print(f"triage: {safe_line(problem)}", file=sys.stderr)
+        err(f"triage: {safe_line(problem)}")
     try:
         if args.command == "demo":
             from triage.demo.build import demo_config
 
-            print(demo_config(rebuild=args.rebuild))
+            out(str(demo_config(rebuild=args.rebuild)))
             return 0
         store, note = _store(args, settings)
         if note:
-            print(f"triage: {note}", file=sys.stderr)
+            err(f"triage: {note}")
         if args.command == "series":
             return _cmd_series(store, args, settings)
         if args.command == "import":
@@ -352,14 +378,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "versions":
             return _cmd_versions(store, args, settings)
         if args.command == "range-diff":
-            return _cmd_range_diff(store, args)
+            return _cmd_range_diff(store, args, settings)
         if args.command == "fetch":
             return _cmd_fetch(store, args, settings)
         if args.command == "sync":
             return _cmd_sync(store, settings)
         return _run_app(store, settings)
     except (StoreError, UserError) as e:
-        print(f"triage: {safe_line(str(e))}", file=sys.stderr)
+        err(f"triage: {safe_line(str(e))}")
         return 1
     except KeyboardInterrupt:
         return 130

@@ -52,6 +52,9 @@ class Settings:
     fetch_folder: str = "lei"
     sync_remote: str | None = None
     sync_repository: str | None = None
+    trust_dns: bool = True  # DKIM/ARC keys may be asked of DNS
+    trust_relays: list[str] | None = None  # None: the default (B4 Relay's address)
+    trust_lists: list[str] = field(default_factory=list)  # list domains that vouch for rewritten senders
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -145,6 +148,16 @@ class SyncTable(_Table):
     repository: NonEmpty | None = None  # the notmuch-git repository (default: in the XDG data dir)
 
 
+class TrustTable(_Table):
+    dns: bool = True  # false: no DKIM/ARC key is asked of DNS (signatures read "not checked")
+    # Relays whose display names stand for a person (B4 Relay's address by default).
+    relays: Annotated[list[Address], msgspec.Meta(max_length=100)] | None = None
+    # List domains whose ARC seal or DKIM signature vouches for the sender of a From they
+    # rewrote wherever it sits in the chain (else only the list that delivered the message).
+    lists: Annotated[list[Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$", max_length=253)]],
+                     msgspec.Meta(max_length=100)] = []
+
+
 class ApplyTable(_Table):
     repo: NonEmpty | None = None
     base: Literal["auto", "head"] = "head"
@@ -162,6 +175,7 @@ TABLES: dict[str, type[_Table]] = {
     "view": ViewTable,
     "fetch": FetchTable,
     "sync": SyncTable,
+    "trust": TrustTable,
 }
 TOP_KEYS = {"tag_prefix": Prefix, "keymap": NonEmpty}
 
@@ -334,6 +348,9 @@ def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
     s.fetch_queries, s.fetch_folder = list(fetch.queries), fetch.folder
     sync: SyncTable = t.get("sync", SyncTable())
     s.sync_remote, s.sync_repository = sync.remote, sync.repository
+    trust: TrustTable = t.get("trust", TrustTable())
+    s.trust_dns, s.trust_relays = trust.dns, (list(trust.relays) if trust.relays is not None else None)
+    s.trust_lists = list(trust.lists)
     app: ApplyTable = t.get("apply", ApplyTable())
     s.apply_repo, s.apply_base = app.repo, ("auto" if app.base == "auto" else None)
     if "send" in t:

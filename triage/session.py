@@ -18,6 +18,7 @@ from triage.cache.index import Refresh, SeriesIndex
 from triage.cache.listing import ListView
 from triage.cache.queuefacts import UNTIL
 from triage.config import Settings
+from triage.mail.dkimcheck import Verdict
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store
 from triage.model.series import STATES, Series
@@ -28,7 +29,7 @@ from triage.reply.comments import Comment, CommentStore
 from triage.reply.draft import Built, Draft, DraftStore, build_message
 from triage.reply.outbox import Sent, identity, mark_patch, send_draft, start_reply
 from triage.series.anchors import anchor_comments
-from triage.series.service import find_series
+from triage.series.service import find_series, policy_for
 from triage.take import service as take
 from triage.take.apply import Applied, branch_name
 from triage.take.export import Export
@@ -62,7 +63,8 @@ class Session:
         self.settings = settings or Settings()
         # The user is every identity: config.toml's [identity] and notmuch's user.*_email.
         self.identities = self.settings.identities
-        self.index = SeriesIndex(store, ignore_from=self.settings.trailers_ignore_from, identities=self.identities)
+        self.policy = policy_for(store, self.settings)
+        self.index = SeriesIndex(store, policy=self.policy)
         self.drafts = drafts or DraftStore()
         self.comments = CommentStore()
 
@@ -102,6 +104,10 @@ class Session:
         self.index.refresh()
         return report
 
+    def recheck_senders(self) -> int:
+        """List-rewritten senders indexed without DNS, checked again (see SeriesIndex.recheck_rewrites)."""
+        return self.index.recheck_rewrites() if self.policy.dns else 0
+
     def conflict_lines(self, report: SyncReport) -> list[str]:
         """One line per series and conflict: its title, what each side set, how many of
         its messages carry both (a state is set on every message of a series)."""
@@ -118,16 +124,24 @@ class Session:
 
     # -- one series --------------------------------------------------------------------------
     def series(self, series_id: str) -> Series:
-        return find_series(
-            self.store,
-            series_id,
-            known=self.index.known_facts(series_id),
-            ignore_from=self.settings.trailers_ignore_from,
-            identities=self.identities,
-        )
+        verifier = self.index.verifier()
+        s = find_series(self.store, series_id, policy=self.policy, known=self.index.known_facts(series_id),
+                        verifier=verifier)
+        self.index.keep_verdicts(verifier)
+        return s
 
     def message(self, message_id: str) -> MessageText:
-        return read_message(message_id, self.store.message_path(message_id))
+        """A message to show, with what its signatures prove."""
+        m = read_message(message_id, self.store.message_path(message_id))
+        m.signatures = self.verdict(message_id).summary()
+        return m
+
+    def verdict(self, message_id: str) -> Verdict:
+        """What a message's DKIM and ARC signatures show: kept in the index once DNS answered."""
+        verifier = self.index.verifier()
+        got = verifier.verdicts([message_id], recheck=True)[message_id]
+        self.index.keep_verdicts(verifier)
+        return got
 
     def messages(self, message_ids: list[str]) -> list[MessageText]:
         paths = self.store.message_paths(message_ids)
@@ -149,6 +163,20 @@ class Session:
             self.store.tag(ids, remove=[prefix + x for x in STATES])
         else:
             self.store.set_state(ids, state)
+
+    def accept_claim(self, series: Series, accept: bool = True) -> bool:
+        """Accept (or take back) what ``series``, from another author, claims to supersede: a
+        tag on its root message, so the claim links like any version. Returns whether the
+        series claims anything at all."""
+        from triage.series.linking import CLAIM_ACCEPTED
+
+        root = series.cover.message_id if series.cover else series.patches[0].message_id
+        tag = self.store.config.tag_prefix + CLAIM_ACCEPTED
+        if accept:
+            self.store.tag([root], add=[tag])
+        else:
+            self.store.tag([root], remove=[tag])
+        return True
 
     def mark_read(self, series: Series) -> int:
         return self.store.tag(series.message_ids(), remove=["unread"])
@@ -198,7 +226,7 @@ class Session:
         """Every series that ``query`` reaches to ``state``, in one transaction."""
         from triage.series.service import load_series
 
-        series = load_series(self.store, query, ignore_from=self.settings.trailers_ignore_from, identities=self.identities)
+        series = load_series(self.store, query, policy=self.policy)
         ids = [mid for s in series for mid in s.message_ids()]
         changes = [StateChange(s.id, s.message_ids(), s.state_tag, state) for s in series]
         if ids:
@@ -287,7 +315,7 @@ class Session:
 
     # -- take-in -----------------------------------------------------------------------------
     def export(self, series_id: str, *, force: bool = False) -> Export:
-        return take.export(self.store, self.settings, series_id, force=force)
+        return take.export(self.store, self.settings, series_id, force=force, index=self.index)
 
     def export_to_folder(self, series_id: str, *, force: bool = False) -> tuple[Export, Path]:
         """Export into ``[export] dir`` (the current directory by default), named after the series."""
@@ -301,14 +329,15 @@ class Session:
     def apply(
         self, series_id: str, repo: str | None = None, *, base: str | None = None, force: bool = False
     ) -> tuple[Applied, Export, list[str]]:
-        return take.apply(self.store, self.settings, series_id, repo, base=base, force=force)
+        return take.apply(self.store, self.settings, series_id, repo, base=base, force=force, index=self.index)
 
     def range_diff(self, series: Series, steps: int = 1) -> tuple[Series, list[RangeLine]] | None:
         """(the older version, the range-diff lines), or None when there is no such version."""
-        older = take.previous_version(self.store, series, steps)
+        older = take.previous_version(self.index, series, steps)
         if older is None:
             return None
         return older, take.compare_versions(self.store, older, series)
 
-    def versions(self, series_id: str) -> list[Series]:
-        return take.versions(self.store, series_id)
+    def versions(self, series_id: str) -> list[tuple[Series, list[tuple[str, str, str]]]]:
+        """The versions the list links a series to, oldest first, each with why it is linked."""
+        return take.versions(self.index, series_id)

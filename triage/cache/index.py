@@ -23,27 +23,25 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO, TypeVar
+from typing import IO, Any, BinaryIO, NamedTuple, TypeVar
 
 import msgspec
 
 from triage import forked, paths
 from triage.cache import listing, queuefacts
+from triage.mail.dkimcheck import Verdict, list_vouches
 from triage.mail.store import Store, StoreError
+from triage.model.policy import Policy
 from triage.model.records import BodyFacts
 from triage.model.series import STATES, MessageRecord, Series, state_read
-from triage.series.grouping import (
-    LOOSE_WINDOW_SECONDS,
-    LinkInfo,
-    carry_reviews,
-    group_series,
-    link_info,
-    link_versions,
-)
+from triage.series.grouping import LOOSE_WINDOW_SECONDS, group_series
+from triage.series.linking import LinkInfo, LinkNotes, carry_reviews, link_info, link_versions
 from triage.series.records import records_in_stages, records_of_threads
+from triage.series.service import policy_for, verifier_for
+from triage.series.trust import Verifier, rewrite_candidates
 from triage.textsafe import json_safe
 
-SCHEMA = "20"
+SCHEMA = "21"
 T = TypeVar("T")
 
 
@@ -66,12 +64,13 @@ def default_path(store: Store) -> Path:
 _Trailers = tuple[tuple[str, str], ...]
 _FactsRow = tuple[
     bool, _Trailers, _Trailers, str | None, tuple[str, ...], bool, tuple[str, ...], tuple[str, ...], tuple[str, str] | None,
-    str | None,
+    tuple[str, str] | None, str | None,
 ]
 _MessageRow = tuple[str, str, str, str, int, str | None, tuple[str, ...], _FactsRow | None]
 _encode_blob = msgspec.msgpack.Encoder().encode
 _decode_thread = msgspec.msgpack.Decoder(list[_MessageRow]).decode
 _decode_link = msgspec.msgpack.Decoder(LinkInfo).decode
+_decode_verdict = msgspec.msgpack.Decoder(Verdict).decode
 # Everything reading a damaged index can raise besides sqlite3's own errors.
 DAMAGE = (sqlite3.DatabaseError, msgspec.DecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError)
 
@@ -136,7 +135,22 @@ _encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 _STATE_JSON = {state: json.dumps(state) for state in STATES}
-_LONE_TAIL = ', "current": true, "previous_versions": [], "newer_versions": [], "carried_trailers": [], "review_lost": []}'
+_LONE_TAIL = (', "current": true, "previous_versions": [], "newer_versions": [], "carried_trailers": [], "review_lost": [], '
+              '"claims": []}')
+
+
+class Versions(NamedTuple):
+    """What depends on a series' other versions, over a set of series."""
+
+    links: dict[str, tuple[list[str], list[str]]]
+    carry: dict[str, tuple[list[dict[str, object]], list[dict[str, object]]]]
+    claims: dict[str, list[dict[str, str]]]
+
+
+def _versions_of(infos: list[LinkInfo], *, carry: bool = True) -> Versions:
+    notes = LinkNotes()
+    links = link_versions(infos, notes)
+    return Versions(links, carry_reviews(infos, links) if carry else {}, dict(notes.claims))
 
 
 def _assemble(
@@ -146,9 +160,10 @@ def _assemble(
     carry: tuple[list[dict[str, object]], list[dict[str, object]]] | None = None,
     *,
     light: bool = False,
+    claims: list[dict[str, str]] | None = None,
 ) -> str:
     """A series' JSON: its stored fragment plus the keys that depend on its other versions."""
-    if links is None and not light:
+    if links is None and not light and not claims:
         state = _STATE_JSON.get(state_tag or "new") or json.dumps(state_tag)
         return f"{fragment[:-1]}, \"state\": {state}{_LONE_TAIL}"
     previous, newer = links or ([], [])
@@ -157,11 +172,12 @@ def _assemble(
     if not light:
         carried, lost = carry or ([], [])
         tail |= {"carried_trailers": carried, "review_lost": lost}
+    tail["claims"] = claims or []
     return fragment[:-1] + ", " + json_safe(json.dumps(tail, ensure_ascii=False))[1:]
 
 
 def _join(
-    rows: Iterable[tuple[str, str | None, str]], versions: tuple[dict, dict], light: bool, wanted: set[str] | None = None
+    rows: Iterable[tuple[str, str | None, str]], versions: Versions, light: bool, wanted: set[str] | None = None
 ) -> bytes:
     """The answer from (id, state tag, fragment) rows, newest first, in UTF-8. Each series is
     encoded on its own: one title with an emoji would otherwise widen the whole 7.5 MB text
@@ -175,13 +191,14 @@ def _join(
 
 
 def _parts(
-    rows: Iterable[tuple[str, str | None, str]], versions: tuple[dict, dict], light: bool, wanted: set[str] | None = None
+    rows: Iterable[tuple[str, str | None, str]], versions: Versions, light: bool, wanted: set[str] | None = None
 ) -> Iterator[tuple[str, bytes]]:
     """(id, its JSON in UTF-8) of each series of (id, state tag, fragment) rows."""
-    links, carry = versions
+    links, carry, claims = versions
     for sid, st, f in rows:
         if wanted is None or sid in wanted:
-            yield sid, _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light).encode("utf-8")
+            yield sid, _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light,
+                                 claims=claims.get(sid)).encode("utf-8")
 
 
 def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[str, int, bytes]]:
@@ -196,9 +213,10 @@ def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments:
                members, full, light)
 
 
-def _list_entry(sid: str, date: int, name: str, state_tag: str | None, light: str, links: dict) -> tuple:
-    got = links.get(sid)
-    return listing.entry(sid, date, name, state_tag, bool(got and got[1]), _assemble(light, state_tag, got, light=True))
+def _list_entry(sid: str, date: int, name: str, state_tag: str | None, light: str, versions: Versions) -> tuple:
+    got = versions.links.get(sid)
+    return listing.entry(sid, date, name, state_tag, bool(got and got[1]),
+                         _assemble(light, state_tag, got, light=True, claims=versions.claims.get(sid)))
 
 
 def _key_hash(key: str) -> int:
@@ -263,6 +281,70 @@ def _write_link_keys(con: sqlite3.Connection, infos: list[LinkInfo]) -> None:
     con.executemany("INSERT INTO refers VALUES (?, ?)", _refers_rows(infos))
 
 
+VERDICTS = "CREATE TABLE IF NOT EXISTS verdicts(msgid TEXT PRIMARY KEY, final INTEGER, data BLOB) WITHOUT ROWID"
+
+
+def _read_verdicts(con: sqlite3.Connection | None, ids: Iterable[str] | None = None) -> dict[str, Verdict]:
+    """Verdicts kept in the index (of ``ids``, or all); a damaged one is checked again."""
+    if con is None:
+        return {}
+    out: dict[str, Verdict] = {}
+    try:
+        con.execute(VERDICTS)
+        if ids is None:
+            rows = con.execute("SELECT msgid, data FROM verdicts").fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(list(ids)):
+                rows += con.execute(f"SELECT msgid, data FROM verdicts WHERE msgid IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall()
+    except sqlite3.DatabaseError:
+        return {}
+    for mid, blob in rows:
+        try:
+            out[mid] = _decode_verdict(blob)
+        except (msgspec.DecodeError, TypeError):
+            continue
+    return out
+
+
+def _vouched(verifier: Verifier, r: MessageRecord) -> bool:
+    claimed = r.facts.claimed
+    return claimed is not None and list_vouches(verifier.known.get(r.message_id), r.from_email, claimed[1],
+                                                verifier.trusted_lists)
+
+
+def _keep_verdicts(con: sqlite3.Connection, verifier: Verifier) -> None:
+    """What ``verifier`` checked for good (DNS answered), kept in the caller's transaction so
+    it is checked once."""
+    final = [(mid, v) for mid, v in verifier.fresh.items() if v.final]
+    verifier.fresh.clear()
+    if final:
+        con.execute(VERDICTS)
+        con.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
+                        ((mid, 1, _encode_blob(v)) for mid, v in final))
+
+
+PENDING = "CREATE TABLE IF NOT EXISTS pending(msgid TEXT PRIMARY KEY, thread_id TEXT) WITHOUT ROWID"
+
+
+def _write_pending(con: sqlite3.Connection, records: list[MessageRecord], verifier: Verifier,
+                   replace: Iterable[str] | None = None) -> None:
+    """List-rewritten senders whose signatures could not be checked (no DNS): a later
+    :meth:`SeriesIndex.recheck_rewrites` checks them again. ``replace``: the threads whose
+    entries these records replace (all when None)."""
+    con.execute(PENDING)
+    if replace is None:
+        con.execute("DELETE FROM pending")
+    else:
+        con.executemany("DELETE FROM pending WHERE thread_id=?", ((t,) for t in replace))
+    candidates = rewrite_candidates(records)
+    if candidates:
+        verdicts = verifier.verdicts(r.message_id for r in candidates)
+        con.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)",
+                        ((r.message_id, r.thread_id) for r in candidates if not verdicts[r.message_id].final))
+
+
 def _answer_key(meta: dict[str, str]) -> bytes:
     """What a stored answer must have been made from: the database (UUID, revision) and
     the settings the index was built with (the user's identities change "replied")."""
@@ -302,7 +384,7 @@ class _Fresh:
     uuid: str
     revision: str
     rows: list[tuple[str, str | None, str, str]]  # (id, state tag, fragment, light) newest first
-    versions: tuple[dict, dict]
+    versions: Versions
     payload: bytes | None = None  # the whole answer, once made by prepare()
 
     def answer(self, light: bool) -> bytes:
@@ -336,24 +418,25 @@ class SeriesIndex:
         store: Store,
         *,
         path: Path | None = None,
-        ignore_from: Iterable[str] = (),
+        policy: Policy | None = None,
         write_in_copy: bool = True,
-        identities: Iterable[str] = (),
     ) -> None:
         self.store = store
         # A new index is written by a forked copy of this process when it can be (see _cold).
         self.write_in_copy = write_in_copy
         self.path = path or default_path(store)
-        self.ignore_from = tuple(sorted(e.lower() for e in ignore_from))
-        self._me_cache: set[str] | None = None
-        self._extra_me = {e.lower() for e in identities if e}  # config.toml's [identity] email
+        self._policy = policy
         self._fresh: _Fresh | None = None
 
     @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            self._policy = policy_for(self.store)
+        return self._policy
+
+    @property
     def _me(self) -> set[str]:
-        if self._me_cache is None:
-            self._me_cache = self.store.identities() | self._extra_me
-        return self._me_cache
+        return set(self.policy.me)
 
     # -- database ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -406,6 +489,8 @@ class SeriesIndex:
             """
             + listing.CREATE
             + queuefacts.CREATE
+            + VERDICTS + ";"  # kept across rebuilds: a verdict costs DNS questions, and never changes
+            + PENDING + ";"
         )
 
     @staticmethod
@@ -415,8 +500,12 @@ class SeriesIndex:
         except sqlite3.DatabaseError:
             return {}
 
+    def _verifier(self, con: sqlite3.Connection | None) -> Verifier:
+        """Checks signatures where a sender matters, knowing the verdicts the index keeps."""
+        return verifier_for(self.store, self.policy, kept=None if con is None else lambda ids: _read_verdicts(con, ids))
+
     def _settings_key(self) -> str:
-        return f"{SCHEMA}|{self.store.config.tag_prefix}|{','.join(self.ignore_from)}|{','.join(sorted(self._me))}"
+        return f"{SCHEMA}|{self.policy.key()}"
 
     # -- keeping up to date -----------------------------------------------------------
     def refresh(self, progress: Callable[[str], None] | None = None, built: Callable[[], None] | None = None) -> Refresh:
@@ -492,10 +581,11 @@ class SeriesIndex:
             progress(f"building the series index: reading {total} messages")
             say = progress
             walked = lambda n: say(f"building the series index: {n} of {total} messages read")  # noqa: E731
-        records, patch_ids_known = records_in_stages(self.store, "*", progress=walked)
+        verifier = self._verifier(con)
+        records, patch_ids_known = records_in_stages(self.store, "*", progress=walked, verifier=verifier)
         if progress:
             progress(f"building the series index: grouping {len(records)} messages into series")
-        series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False, me=self._me)
+        series = group_series(records, policy=self.policy, link=False)
         if progress:
             progress(f"building the series index: {len(series)} series of {len(records)} messages; writing it")
         fragments = [_fragments(s) for s in series]
@@ -515,9 +605,8 @@ class SeriesIndex:
 
         writer = forked.ForkedWork(threads_in_new_file) if con is None and self.write_in_copy and forked.possible() else None
         try:
-            infos = [link_info(s) for s in series]
-            links = link_versions(infos)
-            versions = (links, carry_reviews(infos, links))
+            infos = [link_info(s, self.policy) for s in series]
+            versions = _versions_of(infos)
             rows = [(s.id, s.state_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
             self._fresh = fresh = _Fresh(uuid, str(rev), rows, versions)
             if built is not None:
@@ -527,7 +616,7 @@ class SeriesIndex:
             series_rows = list(_series_rows(series, infos, fragments))
             facts = queuefacts.rows(series, by_thread, self._me, self.store.config.tag_prefix)
             list_rows = [
-                _list_entry(s.id, s.date, row[3], s.state_tag, light, links)
+                _list_entry(s.id, s.date, row[3], s.state_tag, light, versions)
                 for s, (_, light), row in zip(series, fragments, series_rows, strict=True)
             ]
             threads_written = False
@@ -548,6 +637,8 @@ class SeriesIndex:
                 listing.write(c, list_rows)
                 _write_link_keys(c, infos)
                 queuefacts.write(c, facts)
+                _write_pending(c, records, verifier)
+                _keep_verdicts(c, verifier)
                 # Indexed once filled: building an index at the end is cheaper than keeping it.
                 _index_link_keys(c)
                 self._finish(c, uuid, rev, len(records))
@@ -571,17 +662,20 @@ class SeriesIndex:
         rev: int,
         t0: float,
         progress: Callable[[str], None] | None,
+        regroup: Iterable[str] = (),
     ) -> Refresh:
+        """Regroup the threads of messages changed since ``cached`` and the threads ``regroup``."""
         changed = self.store.changed_since(cached + 1)
         if progress is not None and changed:
             progress(f"updating the series index: {len(changed)} messages changed")
-        if not changed:
+        extra = set(regroup)
+        if not changed and not extra:
             meta = self._meta(con)
             if meta.get("messages") != str(self.store.count("*")):
                 return self._cold(con, uuid, rev, t0, "messages were removed", progress)
             con.execute("UPDATE meta SET value=? WHERE key='revision'", (str(rev),))
             return Refresh("warm", 0, time.perf_counter() - t0)
-        threads = {tid for _, tid in changed}
+        threads = {tid for _, tid in changed} | extra
         # A message may have moved to another thread (notmuch merges threads).
         ids = [m for m, _ in changed]
         for chunk in _chunks(ids, 500):
@@ -589,7 +683,8 @@ class SeriesIndex:
             threads.update(tid for (tid,) in con.execute(q, chunk))
         old = {tid: self._thread(con, tid) for tid in threads}
         known = {r.message_id: r.facts for rs in old.values() for r in rs}
-        fresh = records_of_threads(self.store, sorted({tid for _, tid in changed}), known=known)
+        verifier = self._verifier(con)
+        fresh = records_of_threads(self.store, sorted({tid for _, tid in changed} | extra), known=known, verifier=verifier)
         fresh_by_thread = _by_thread(fresh)
         threads = self._expand(con, threads, fresh)
         fresh_ids = {r.message_id for r in fresh}
@@ -597,8 +692,10 @@ class SeriesIndex:
         for tid in sorted(threads - fresh_by_thread.keys()):
             rs = old[tid] if tid in old else self._thread(con, tid)
             records.extend(r for r in rs if r.message_id not in fresh_ids)
-        series = group_series(records, tag_prefix=self.store.config.tag_prefix, ignore_from=self.ignore_from, link=False, me=self._me)
+        series = group_series(records, policy=self.policy, link=False)
         con.execute("BEGIN")
+        _keep_verdicts(con, verifier)
+        _write_pending(con, records, verifier, replace=threads)
         tlist = sorted(threads)
         stale: set[str] = set()
         for chunk in _chunks(tlist, 500):
@@ -619,7 +716,7 @@ class SeriesIndex:
                 if len(kept) != len(old[tid]):
                     fresh_by_thread[tid] = kept
         self._write_threads(con, fresh_by_thread)
-        infos = [link_info(x) for x in series]
+        infos = [link_info(x, self.policy) for x in series]
         self._write_series(con, series, _series_rows(series, infos, map(_fragments, series)))
         _write_link_keys(con, infos)
         queuefacts.write(con, queuefacts.rows(series, _by_thread(records), self._me, self.store.config.tag_prefix))
@@ -744,8 +841,8 @@ class SeriesIndex:
             infos.extend(_unpack_link(b) for (b,) in con.execute(f"SELECT link FROM series WHERE id IN ({marks})", chunk))
             rows += con.execute(f"SELECT id, date, sort_name, state_tag, light FROM series WHERE id IN ({marks})", chunk)
             have.update(con.execute(f"SELECT id, row FROM list WHERE id IN ({marks})", chunk))
-        links = link_versions(infos)
-        entries = [_list_entry(sid, date, name, st, light, links) for sid, date, name, st, light in rows]
+        versions = _versions_of(infos, carry=False)
+        entries = [_list_entry(sid, date, name, st, light, versions) for sid, date, name, st, light in rows]
         # Most rows are as they were: only changed, new and gone ones are written.
         con.executemany("DELETE FROM list WHERE id=?", ((sid,) for sid in have.keys() - {e[0] for e in entries}))
         listing.write(con, (e for e in entries if have.get(e[0]) != e[-1]))
@@ -758,11 +855,9 @@ class SeriesIndex:
         )
 
     @staticmethod
-    def _versions(con: sqlite3.Connection, *, carry: bool = True) -> tuple[dict, dict]:
-        """Version links, and carried reviews (the light rows show none), over every series."""
-        infos = [_unpack_link(b) for (b,) in con.execute("SELECT link FROM series")]
-        links = link_versions(infos)
-        return links, carry_reviews(infos, links) if carry else {}
+    def _versions(con: sqlite3.Connection, *, carry: bool = True) -> Versions:
+        """Version links, claims, and carried reviews (the light rows show none), over every series."""
+        return _versions_of([_unpack_link(b) for (b,) in con.execute("SELECT link FROM series")], carry=carry)
 
     @classmethod
     def _payload(
@@ -1078,7 +1173,8 @@ class SeriesIndex:
             links = (list(light["previous_versions"]), list(light["newer_versions"]))
             has_links = bool(links[0] or links[1])
             out: dict[str, Any] = json.loads(_assemble(fragment, state_tag, links if has_links else None,
-                                                       self.carried(series_id) if has_links else None))
+                                                       self.carried(series_id) if has_links else None,
+                                                       claims=light.get("claims")))
             return out
 
         return self._read(full)
@@ -1106,6 +1202,89 @@ class SeriesIndex:
                 return carry_reviews(infos, {series_id: (previous, newer)}).get(series_id, ([], []))
 
         return self._read(carried)
+
+    def version_family(self, series_id: str) -> tuple[list[str], dict[str, list[tuple[str, str, str]]]]:
+        """The versions the list links ``series_id`` to, oldest first (it included), and why
+        each is linked: (the other version, the rule, the message holding the evidence)."""
+
+        def family() -> tuple[list[str], dict[str, list[tuple[str, str, str]]]]:
+            with self._db() as con:
+                self._built_meta(con)
+                got = con.execute("SELECT row FROM list WHERE id=?", (series_id,)).fetchone()
+                if got is None:
+                    return [series_id], {}
+                row = json.loads(got[0])
+                ids = [*row["previous_versions"], series_id, *row["newer_versions"]]
+                infos = []
+                for sid in ids:
+                    blob = con.execute("SELECT link FROM series WHERE id=?", (sid,)).fetchone()
+                    if blob is not None:
+                        infos.append(_unpack_link(blob[0]))
+            notes = LinkNotes()
+            link_versions(infos, notes)
+            return ids, {sid: list(notes.why.get(sid, ())) for sid in ids}
+
+        return self._read(family)
+
+    def verifier(self) -> Verifier:
+        """A verifier that knows the verdicts the index keeps (:meth:`keep_verdicts` keeps new ones)."""
+
+        def kept(ids: list[str]) -> dict[str, Verdict]:
+            if not self.path.exists():
+                return {}
+            try:
+                with self._db() as con:
+                    return _read_verdicts(con, ids)
+            except (sqlite3.DatabaseError, StoreError):
+                return {}  # being written (a first build): checked again, which costs only time
+
+        return verifier_for(self.store, self.policy, kept=kept)
+
+    def recheck_rewrites(self) -> int:
+        """Check again the list-rewritten senders that were indexed without DNS, and regroup
+        the threads of those their list now vouches for. Returns how many it vouches for."""
+        if not self.path.exists():
+            return 0
+        with self._db() as con:
+            meta = self._meta(con)
+            if not meta:
+                return 0
+            con.execute(PENDING)
+            pending = dict(con.execute("SELECT msgid, thread_id FROM pending").fetchall())
+            if not pending:
+                return 0
+            verifier = self._verifier(con)
+            verifier.verdicts(pending, recheck=True)
+            if not verifier.fresh:
+                return 0
+            records = [r for tid in set(pending.values()) for r in self._thread(con, tid)]
+            vouched = [r.thread_id for r in rewrite_candidates(records)
+                       if r.message_id in pending and _vouched(verifier, r)]
+            con.execute("BEGIN")
+            _keep_verdicts(con, verifier)
+            con.executemany("DELETE FROM pending WHERE msgid=?",
+                            ((mid,) for mid, v in verifier.known.items() if mid in pending and v.final))
+            con.execute("COMMIT")
+            if vouched:
+                uuid, rev = self.store.revision()
+                with _gc_paused():
+                    self._incremental(con, uuid, int(meta["revision"]), rev, time.perf_counter(), None, regroup=vouched)
+                # The stored answers are keyed by the database's revision, which did not move.
+                self._fresh = None
+                for light in (False, True):
+                    self.answer_file(light).unlink(missing_ok=True)
+            return len(vouched)
+
+    def keep_verdicts(self, verifier: Verifier) -> None:
+        """Keep what ``verifier`` checked for good; a busy index (a first build) keeps nothing
+        (a verdict is made again next time)."""
+        if not any(v.final for v in verifier.fresh.values()) or not self.path.exists():
+            verifier.fresh.clear()
+            return
+        with contextlib.suppress(sqlite3.DatabaseError, StoreError), self._db() as con:
+            con.execute("BEGIN")
+            _keep_verdicts(con, verifier)
+            con.execute("COMMIT")
 
     def replied_ids(self) -> set[str]:
         """The series the user has answered in. The rows are this module's own JSON, where

@@ -113,34 +113,23 @@ def decoded_name(name: str) -> str:
     return one_line(decode_words(name)) if "=?" in name else name
 
 
-# Addresses that stand for a relay or a list, not a person: B4 Relay sends as
-# devnull@kernel.org, DMARC-munged list mail carries the list's address.
-_RELAY_LOCAL = {"devnull", "noreply", "no-reply", "nobody", "donotreply", "do-not-reply"}
+def claimed_sender(data: bytes, sender: tuple[str, str]) -> tuple[str, str] | None:
+    """The sender a list-rewritten From claims (DMARC): for a From of "Name via LIST" at the
+    list's own address (the one its List-Post or List-Id names), X-Original-From, else a
+    single Reply-To address; None for any other From. Names stay encoded.
 
-
-def person_address(email: str, name: str = "") -> str:
-    """``email`` (lower case) when it is a person's own address; "" for a relay or list."""
-    local, _, domain = email.lower().rpartition("@")
-    if not local or local.split("+", 1)[0] in _RELAY_LOCAL or local.endswith(("-bounces", "+bounces")) or " via " in name:
-        return ""
-    return email.lower()
-
-
-def original_sender(data: bytes, sender: tuple[str, str]) -> tuple[str, str]:
-    """The real sender of list-munged mail (DMARC): a From of "Name via LIST" at the list's
-    own address (the one its List-Post names) gives way to X-Original-From, else to a
-    single Reply-To address; anything else is ``sender`` as it was. Names stay encoded.
-
-    Only the list's address is replaced: a From at a person's address, or a relay's
-    (B4 Relay's devnull@), is never overridden by a header the sender wrote."""
+    Every header here is the sender's to write: the claim replaces the From only where the
+    list's own signature vouches for it (see triage.mail.dkimcheck.list_vouches)."""
     name, address = sender
-    if " via " not in name or not address or not person_address(address):
-        return sender
-    post = raw_header(data, b"list-post") or ""
-    if f"mailto:{address.lower()}" not in post.lower():
-        return sender
+    if " via " not in name or "@" not in address:
+        return None
+    local, _, domain = address.lower().rpartition("@")
+    post = (raw_header(data, b"list-post") or "").lower()
+    list_id = (raw_header(data, b"list-id") or "").lower()
+    if f"mailto:{address.lower()}" not in post and f"<{local}.{domain}>" not in list_id:
+        return None
     for header in (b"x-original-from", b"reply-to"):
         pairs = parse_list(raw_header(data, header))
-        if len(pairs) == 1:
+        if len(pairs) == 1 and pairs[0][1].lower() != address.lower():
             return pairs[0]
-    return sender
+    return None

@@ -32,6 +32,8 @@ class MessageText:
     # Address headers as they arrived (encoded words intact): a decoded display name
     # may hold commas, colons or line breaks that would change how the list parses.
     raw_addresses: dict[str, str] = field(default_factory=dict)
+    # What its DKIM and ARC signatures show ("DKIM ✓ kernel.org"), when checked.
+    signatures: list[str] = field(default_factory=list)
 
 
 def _addresses(raw: str | None) -> list[str]:

@@ -79,6 +79,10 @@ class BodyFacts(NamedTuple):
     unreadable: bool = False
     mentions: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # the paths a patch's diff touches (its diff headers)
+    # A list that rewrote the From ("Name via LIST" <list@...>, DMARC) names the real sender
+    # in X-Original-From or Reply-To: (name, address), names still encoded. A claim: it
+    # replaces the sender only where the list's own ARC or DKIM signature vouches for it.
+    claimed: tuple[str, str] | None = None
     # (name, address) of the From as the file has it, parsed before the name was decoded
     # (the name is still encoded: mail.addresses.decoded_name decodes it once); ("", "")
     # when it holds no usable address. None: the file was not read.
@@ -99,6 +103,7 @@ class BodyFacts(NamedTuple):
             self.unreadable,
             self.mentions,
             self.files,
+            self.claimed,
             self.sender,
             self.patch_id,
         )
@@ -107,7 +112,7 @@ class BodyFacts(NamedTuple):
     def from_tuple(t: tuple | None) -> BodyFacts:
         if t is None:
             return NO_FACTS
-        has_diff, own, fup, change_id, supersedes, unreadable, mentions, files, sender, pid = t
+        has_diff, own, fup, change_id, supersedes, unreadable, mentions, files, claimed, sender, pid = t
         return BodyFacts(
             has_diff,
             tuple(map(RawTrailer._make, own)) if own else (),
@@ -117,6 +122,7 @@ class BodyFacts(NamedTuple):
             unreadable,
             mentions,
             tuple(files),
+            (claimed[0], claimed[1]) if claimed is not None else None,
             (sender[0], sender[1]) if sender is not None else None,
             pid,
         )

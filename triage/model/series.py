@@ -121,9 +121,13 @@ class Series:
     carried_trailers: list[dict[str, Any]] = field(default_factory=list)
     review_lost: list[dict[str, Any]] = field(default_factory=list)
     link_to: list[str] = field(default_factory=list)
-    # Values of trailers counted by name whose named address the store shows that name
-    # sending from (set when one series is opened; not in the list's JSON).
-    name_confirmed: set[str] = field(default_factory=set)
+    # What other authors claim: {"id", "claims": "supersedes" | "superseded-by", "rule", "message_id"}
+    claims: list[dict[str, str]] = field(default_factory=list)
+    # Why it is linked to its other versions: (other series, rule, message with the evidence)
+    link_rules: list[tuple[str, str, str]] = field(default_factory=list)
+    # Values of trailers counted by name whose sending domain DKIM verifies as the domain of
+    # the address they name (set when one series is opened; not in the list's JSON).
+    name_verified: set[str] = field(default_factory=set)
 
     @property
     def received(self) -> int:
@@ -228,4 +232,5 @@ class Series:
             d["newer_versions"] = list(self.newer_versions)
             d["carried_trailers"] = list(self.carried_trailers)
             d["review_lost"] = list(self.review_lost)
+            d["claims"] = list(self.claims)
         return d

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from triage.mail.addresses import original_sender, sender_of_raw
+from triage.mail.addresses import claimed_sender, sender_of_raw
 from triage.mail.parse import body_and_from, read_bytes
 from triage.model.subject import parse_subject
 from triage.series.facts import BodyFacts, body_patch_id, facts_from_text
@@ -79,11 +79,10 @@ def _read(path: str | None, reply: bool | None, with_patch_id: bool = True) -> t
         text, raw_from = body_and_from(data)
         # The name stays encoded: it is decoded only where it replaces notmuch's (rare).
         sender = sender_of_raw(raw_from, decode=False) or sender
-        if " via " in sender[0]:
-            sender = original_sender(data, sender)
+        claimed = claimed_sender(data, sender) if " via " in sender[0] else None
         facts = facts_from_text(text, reply=reply, with_patch_id=with_patch_id)
-        # sender is the second-last field, patch_id the last (see BodyFacts)
-        return BodyFacts._make((*facts[:-2], sender, facts[-1])), text
+        # claimed, sender and patch_id are the last three fields (see BodyFacts)
+        return BodyFacts._make((*facts[:-3], claimed, sender, facts[-1])), text
     except Exception:  # noqa: BLE001 - nesting too deep for the parser, and whatever a fuzzer finds
         return BodyFacts(unreadable=True, sender=sender), None
 

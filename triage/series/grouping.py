@@ -9,15 +9,12 @@ noted where they are made.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from triage.mail.addresses import person_address
+from triage.model.policy import Policy
 from triage.model.series import (
-    DEFAULT_TAG_PREFIX,
     PATCH_MARKS,
     PATCH_TAG,
     STATES,
@@ -27,7 +24,18 @@ from triage.model.series import (
     Trailer,
 )
 from triage.model.subject import trailing_version
+from triage.series.linking import (
+    NO_POLICY,
+    LinkInfo,
+    LinkNotes,
+    apply_links,
+    author_identity,
+    link_info,
+    link_versions,
+)
 from triage.series.trailers import email_matches, name_matches, trailer_key
+
+__all__ = ["LinkInfo", "group_series", "link_info", "link_versions"]
 
 # Unthreaded patches of one series arrive within this window (b4 --rethread uses an hour).
 LOOSE_WINDOW_SECONDS = 3600
@@ -150,14 +158,7 @@ def _cover_draft(c: MessageRecord, children: dict[str, list[MessageRecord]], kin
     return _Draft(cover=c, version=version, total=total, author=c.from_email.lower(), start=c.date)
 
 
-def group_series(
-    messages: Iterable[MessageRecord],
-    *,
-    tag_prefix: str = DEFAULT_TAG_PREFIX,
-    ignore_from: Iterable[str] = (),
-    link: bool = True,
-    me: Iterable[str] = (),
-) -> list[Series]:
+def group_series(messages: Iterable[MessageRecord], *, policy: Policy = NO_POLICY, link: bool = True) -> list[Series]:
     """Build every series the messages hold, newest first."""
     records = {m.message_id: m for m in messages}
     kinds = _classify(records)
@@ -196,7 +197,7 @@ def group_series(
         owner[m.message_id] = target
         _index_draft(target, by_key)
 
-    rerolls = _find_rerolls(drafts, owner, records)
+    rerolls = _find_rerolls(drafts, owner, records, policy)
     built = {id(d): _build(d) for d in drafts if d.patches or d.cover is not None}
     series_list = list(built.values())
     by_msg: dict[str, Series] = {}
@@ -211,15 +212,17 @@ def group_series(
         m.message_id: (built[id(d)], m.parsed.index if m.parsed.index is not None else 1)
         for d in drafts if id(d) in built for m in d.extra
     }
-    _attribute(records, ordered, kinds, by_msg, series_list, {e.lower() for e in ignore_from}, replaced)
-    if link:
-        apply_links(series_list, link_versions(link_info(s) for s in series_list))
-    answered = _answered(records.values(), {e.lower() for e in me})
+    _attribute(records, ordered, kinds, by_msg, series_list, set(policy.ignore_from), replaced)
+    answered = _answered(records.values(), set(policy.me))
     for s in series_list:
-        s.state_tag = _state_from_tags(s, tag_prefix)
+        s.state_tag = _state_from_tags(s, policy.tag_prefix)
         for p in s.patches:
-            p.progress = _patch_progress(p.message.tags, tag_prefix)
+            p.progress = _patch_progress(p.message.tags, policy.tag_prefix)
         s.replied = not answered.isdisjoint(s.message_ids())
+    if link:
+        infos = [link_info(s, policy) for s in series_list]
+        notes = LinkNotes()
+        apply_links(series_list, infos, link_versions(infos, notes), notes)
     series_list.sort(key=lambda s: (s.date, s.id), reverse=True)
     return series_list
 
@@ -231,9 +234,10 @@ def _new_draft(m: MessageRecord, drafts: list[_Draft]) -> _Draft:
 
 
 def _find_rerolls(
-    drafts: list[_Draft], owner: dict[str, _Draft], records: dict[str, MessageRecord]
+    drafts: list[_Draft], owner: dict[str, _Draft], records: dict[str, MessageRecord], policy: Policy
 ) -> list[tuple[_Draft, _Draft]]:
-    """Partial re-rolls (G8): "[PATCH v3 2/2]" answering v2's 2/2 re-rolls only that patch."""
+    """Partial re-rolls (G8): "[PATCH v3 2/2]" answering v2's 2/2 re-rolls only that patch,
+    when its author posted that patch: a stranger's answer re-rolls nobody's series."""
     found = []
     for d in drafts:
         if d.cover is not None or not d.patches or d.total is None or len(d.patches) >= d.total:
@@ -248,7 +252,9 @@ def _find_rerolls(
                 or not m.parsed.version_explicit
                 or base.version >= d.version
                 or base.total != d.total
+                or parent is None
                 or base.patches.get(idx) is not parent
+                or author_identity(m, policy) != author_identity(parent, policy)
             ):
                 break
             bases[id(base)] = base
@@ -406,328 +412,6 @@ def _attribute(
                     seen.add(key)
                     merged.append(tr)
             p.trailers = merged
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
-
-
-class LinkInfo(NamedTuple):
-    """What version linking needs of a series; small enough to keep for every series in a cache
-    (a named tuple, like the other value objects: the index stores it as a plain tuple)."""
-
-    id: str
-    version: int
-    subversion: int
-    date: int
-    keys: tuple[tuple[str, str, str], ...]
-    supersedes: tuple[str, ...]
-    members: tuple[str, ...]
-    link_to: tuple[str, ...]
-    # Per patch: (index, normalized title, patch-id, review trailers (name, value, message id)).
-    reviews: tuple[tuple[int, str, str | None, tuple[tuple[str, str, str], ...]], ...] = ()
-    # The author's address, when it names a person (not a relay's or a list's address).
-    person: str = ""
-    rfc: bool = False
-    # "[PATCH v5.4 1/1]": "5.4", which may be the 5.4 stable tree rather than a respin of v5.
-    tree_reading: str = ""
-
-
-REVIEW_NAMES = {"reviewed-by", "acked-by", "tested-by"}
-
-
-_STABLE_RE = re.compile(r"^\d+\.\d+(?:\.\d+)?(?:\.y)?$|^autosel$", re.IGNORECASE | re.ASCII)
-
-
-def stable_tree(tree_tags: Iterable[str]) -> str:
-    """The stable tree(s) a posting names ("5.17", "AUTOSEL 4.9"), "" for none."""
-    return " ".join(sorted(t.lower() for t in tree_tags if _STABLE_RE.match(t)))
-
-
-def link_info(s: Series) -> LinkInfo:
-    root = s.cover or s.patches[0].message
-    title = root.parsed.normalized_title if s.cover else s.patches[0].message.parsed.normalized_title
-    if s.cover is not None and not s.cover.parsed.is_patch and (naked := trailing_version(title)):
-        title = naked[0]  # a naked cover's "... v2"
-    keys: list[tuple[str, str, str]] = []
-    if title:
-        # Postings of one fix for different stable trees (AUTOSEL 5.17, 4.19) are parallel,
-        # not versions of each other: the tree is part of what links them.
-        tree = stable_tree(s.tree_tags)
-        key = f"{title}\x00{tree}" if tree else title
-        keys.append(("addr", s.author_email.lower(), key))
-        if s.author_name.strip():
-            keys.append(("name", s.author_name.strip().lower(), key))
-    if root.facts.change_id:
-        keys.append(("change-id", root.facts.change_id, ""))
-    members = ([s.cover.message_id] if s.cover else []) + [p.message_id for p in s.patches]
-    reviews = tuple(
-        (
-            p.index,
-            p.message.parsed.normalized_title,
-            p.message.facts.patch_id,
-            tuple(
-                (t.name, t.value, t.message_id)
-                for t in p.trailers
-                if t.source != "patch" and t.sender_match and t.name.lower() in REVIEW_NAMES
-            ),
-        )
-        for p in s.patches
-    )
-    return LinkInfo(
-        s.id,
-        s.version,
-        s.subversion or 0,
-        s.date,
-        tuple(keys),
-        root.facts.supersedes,
-        tuple(members),
-        tuple(s.link_to),
-        reviews,
-        person_address(s.author_email, s.author_name),
-        s.rfc,
-        f"{s.version}.{s.subversion}" if s.subversion and not stable_tree(s.tree_tags) else "",
-    )
-
-
-def carry_reviews(
-    infos: Iterable[LinkInfo], links: dict[str, tuple[list[str], list[str]]]
-) -> dict[str, tuple[list[dict[str, object]], list[dict[str, object]]]]:
-    """T19: reviews of the previous version carry to a patch whose diff is unchanged (same
-    patch-id, as b4's trailer map); a reviewed patch that changed is flagged "review lost"."""
-    by_id = {i.id: i for i in infos}
-    out: dict[str, tuple[list[dict[str, object]], list[dict[str, object]]]] = {}
-    for sid, (previous, _) in links.items():
-        if not previous or sid not in by_id or previous[-1] not in by_id:
-            continue
-        old = by_id[previous[-1]]
-        by_pid: dict[str, list[tuple[int, tuple[tuple[str, str, str], ...]]]] = {}
-        for idx, _, pid, rev in old.reviews:
-            if pid and rev:
-                by_pid.setdefault(pid, []).append((idx, rev))
-        by_title = {title: (idx, rev) for idx, title, _, rev in old.reviews if rev}
-        carried: list[dict[str, object]] = []
-        lost: list[dict[str, object]] = []
-        for idx, title, pid, own in by_id[sid].reviews:
-            have = {(n.lower(), v.lower()) for n, v, _ in own}
-            if pid and pid in by_pid:
-                # Identical diffs at several places: the same position wins.
-                old_idx, rev = next((c for c in by_pid[pid] if c[0] == idx), by_pid[pid][0])
-                for name, value, mid in rev:
-                    if (name.lower(), value.lower()) not in have:
-                        carried.append({"patch": idx, "name": name, "value": value, "message_id": mid,
-                                        "from_version": old.version, "from_patch": old_idx})
-            elif title in by_title:
-                old_idx, rev = by_title[title]
-                # Lost only what the new version does not carry again (a Tested-by given on
-                # the cover of both versions is not lost).
-                missing = [(n, v) for n, v, _ in rev if (n.lower(), v.lower()) not in have]
-                if missing:
-                    lost.append({"patch": idx, "from_version": old.version, "from_patch": old_idx,
-                                 "trailers": [f"{n}: {v}" for n, v in missing]})
-        out[sid] = (carried, lost)
-    return out
-
-
-def link_versions(infos: Iterable[LinkInfo]) -> dict[str, tuple[list[str], list[str]]]:
-    """Link v1, v2, ... of one series: same sender and title, a change-id, or Supersedes:;
-    and a newer version whose patches (titles or patch-ids) are mostly an older
-    series' of the same author, under another cover title (renamed, or split in parts).
-
-    Returns, for every series with other versions, (previous ids, newer ids), each oldest first.
-    """
-    infos = list(infos)
-    uf = _UnionFind()
-    first_by_key: dict[tuple[str, str, str], str] = {}
-    # A name (and title) links two series only when one of them was sent through a relay or
-    # a list (its address names no one): a stranger using the author's display name from
-    # another address does not take over the author's series.
-    by_name: dict[tuple[str, str, str], list[LinkInfo]] = {}
-    by_member: dict[str, str] = {}
-    for info in infos:
-        for mid in info.members:
-            by_member.setdefault(mid, info.id)
-    keys, tree_read = _reading_of_numbers(infos)
-    for info in infos:
-        uf.find(info.id)
-        for k in keys[info.id]:
-            if k[0] == "name":
-                earlier = by_name.setdefault(k, [])
-                for other in earlier:
-                    if not info.person or not other.person or info.person == other.person:
-                        uf.union(other.id, info.id)
-                earlier.append(info)
-            elif k in first_by_key:
-                uf.union(first_by_key[k], info.id)
-            else:
-                first_by_key[k] = info.id
-        for sup in info.supersedes:
-            if sup in by_member:
-                uf.union(by_member[sup], info.id)
-        for older in info.link_to:
-            uf.union(older, info.id)
-    families: dict[str, list[LinkInfo]] = defaultdict(list)
-    for info in infos:
-        families[uf.find(info.id)].append(info)
-    chains = [_in_order(fam, tree_read) for fam in families.values()]
-    previous: dict[str, list[str]] = {}
-    newer: dict[str, list[str]] = {}
-    for chain in chains:
-        if len(chain) < 2:
-            continue
-        for i, info in enumerate(chain):
-            previous[info.id] = [x.id for x in chain[:i]]
-            newer[info.id] = [x.id for x in chain[i + 1 :]]
-    for older_chain, parts in _renamed_or_split(chains).items():
-        for part in parts:
-            for i, info in enumerate(part):
-                previous[info.id] = [x.id for x in older_chain] + [x.id for x in part[:i]]
-                newer.setdefault(info.id, [x.id for x in part[i + 1 :]])
-        if _covered(older_chain[-1], parts):
-            # Superseded once the newer parts hold (nearly) all its patches; a part
-            # alone leaves the rest of the older series current.
-            heads = [x.id for part in parts for x in part]
-            for info in older_chain:
-                newer[info.id] = newer.get(info.id, []) + heads
-    return {sid: (previous.get(sid, []), newer.get(sid, [])) for sid in previous.keys() | newer.keys()
-            if previous.get(sid) or newer.get(sid)}
-
-
-def _reading_of_numbers(infos: list[LinkInfo]) -> tuple[dict[str, tuple[tuple[str, str, str], ...]], set[str]]:
-    """Each series' link keys, and the series whose "vN.M" names a stable tree.
-
-    "[PATCH v5.4 1/1]" followed by "[PATCH 5.4 v2 1/1]": v5.4 was the 5.4 tree. It reads
-    as a respin only when the family has a vN (the same title at version N without a
-    tree); else, when postings for the N.M tree share its title, it is their first."""
-    keys = {i.id: i.keys for i in infos}
-    ambiguous = [i for i in infos if i.tree_reading]
-    if not ambiguous:
-        return keys, set()
-    holders: dict[tuple[str, str, str], list[LinkInfo]] = defaultdict(list)
-    for i in infos:
-        for k in i.keys:
-            holders[k].append(i)
-    tree_read: set[str] = set()
-    for info in ambiguous:
-        major = info.version
-        respin = any(o is not info and o.version == major for k in info.keys for o in holders[k])
-        tree_keys = tuple((kind, who, f"{key}\x00{info.tree_reading}") for kind, who, key in info.keys if kind != "change-id")
-        if not respin and any(holders.get(k) for k in tree_keys):
-            keys[info.id] = tree_keys + tuple(k for k in info.keys if k[0] == "change-id")
-            tree_read.add(info.id)
-    return keys, tree_read
-
-
-def _in_order(fam: list[LinkInfo], tree_read: set[str]) -> list[LinkInfo]:
-    """Oldest first: by version, except that a tree's "vN.M" is its first posting, and that
-    RFC postings before the first non-RFC one come before it whatever their numbers
-    ("[RFC v2 0/6]" then "[PATCH 0/7]": numbering restarts). A re-post of an older
-    version (RESEND) does not overtake a newer version."""
-    first_patch = min((x.date for x in fam if not x.rfc), default=None)
-
-    def key(x: LinkInfo) -> tuple[int, int, int, int, str]:
-        version, sub = (1, 0) if x.id in tree_read else (x.version, x.subversion)
-        epoch = 0 if x.rfc and first_patch is not None and x.date < first_patch else 1
-        return (epoch, version, sub, x.date, x.id)
-
-    return sorted(fam, key=key)
-
-
-MOSTLY = 0.5  # more than this share of a newer version's patches found in an older series
-COVERED = 0.75  # an older series is superseded once its newer parts hold this share of its patches
-
-
-def _patch_keys(info: LinkInfo) -> tuple[set[str], set[str]]:
-    titles = {title for _, title, _, _ in info.reviews if title}
-    pids = {pid for _, _, pid, _ in info.reviews if pid}
-    return titles, pids
-
-
-def _share_found(info: LinkInfo, titles: set[str], pids: set[str]) -> float:
-    """The share of ``info``'s patches whose title or patch-id is among these."""
-    if not info.reviews:
-        return 0.0
-    hits = sum(1 for _, title, pid, _ in info.reviews if (title and title in titles) or (pid and pid in pids))
-    return hits / len(info.reviews)
-
-
-def _names(info: LinkInfo) -> set[str]:
-    return {k[1] for k in info.keys if k[0] == "name"}
-
-
-def _authors(info: LinkInfo) -> set[str]:
-    """The author's address (when a person's) and display names."""
-    return ({info.person} | _names(info)) - {""}
-
-
-def _same_author(a: LinkInfo, b: LinkInfo) -> bool:
-    """By address; a name only through a relay or list (as the key links, above)."""
-    if a.person and a.person == b.person:
-        return True
-    return bool(_names(a) & _names(b)) and (not a.person or not b.person)
-
-
-def _renamed_or_split(chains: list[list[LinkInfo]]) -> dict[tuple[LinkInfo, ...], list[list[LinkInfo]]]:
-    """Newer versions under another cover title: a chain whose first posting says it is
-    v2 or later, with no older version of its own, whose patches are mostly those of
-    an older chain's newest posting by the same author. A split gives one older chain
-    several newer ones."""
-    heads_by_author: dict[str, list[list[LinkInfo]]] = defaultdict(list)
-    for chain in chains:
-        for who in _authors(chain[-1]):
-            heads_by_author[who].append(chain)
-    out: dict[tuple[LinkInfo, ...], list[list[LinkInfo]]] = {}
-    for chain in chains:
-        first = chain[0]
-        if first.version < 2 or not first.reviews:
-            continue
-        candidates = {id(c): c for who in _authors(first) for c in heads_by_author.get(who, ())}
-        best: tuple[tuple[float, int, int], list[LinkInfo]] | None = None
-        for older in candidates.values():
-            head = older[-1]
-            if older is chain or head.date >= first.date or head.version >= first.version or not _same_author(first, head):
-                continue
-            share = _share_found(first, *_patch_keys(head))
-            # The most shared, then the closest version before it, then the latest.
-            rank = (share, head.version, head.date)
-            if share > MOSTLY and (best is None or rank > best[0]):
-                best = (rank, older)
-        if best is not None:
-            out.setdefault(tuple(best[1]), []).append(chain)
-    return out
-
-
-def _covered(old: LinkInfo, parts: list[list[LinkInfo]]) -> bool:
-    if not old.reviews:
-        return True
-    titles: set[str] = set()
-    pids: set[str] = set()
-    for part in parts:
-        t, p = _patch_keys(part[0])
-        titles |= t
-        pids |= p
-    return _share_found(old, titles, pids) >= COVERED
-
-
-def apply_links(series_list: list[Series], links: dict[str, tuple[list[str], list[str]]]) -> None:
-    infos = [link_info(s) for s in series_list]
-    carry = carry_reviews(infos, links)
-    for s in series_list:
-        s.previous_versions, s.newer_versions = links.get(s.id, ([], []))
-        s.carried_trailers, s.review_lost = carry.get(s.id, ([], []))
 
 
 def _answered(records: Iterable[MessageRecord], mine: set[str]) -> set[str]:

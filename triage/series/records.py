@@ -13,17 +13,24 @@ from collections.abc import Callable
 from triage.mail.addresses import decoded_name
 from triage.mail.store import Store, author_name
 from triage.model.records import BodyFacts, MessageRecord
+from triage.series.trust import Verifier, vouched_senders
 
 
 def records(
-    store: Store, query: str = "*", *, with_facts: bool = True, known: dict[str, BodyFacts] | None = None
+    store: Store,
+    query: str = "*",
+    *,
+    with_facts: bool = True,
+    known: dict[str, BodyFacts] | None = None,
+    verifier: Verifier | None = None,
 ) -> list[MessageRecord]:
     """Every message of every thread that ``query`` reaches, with thread structure.
 
     With ``with_facts`` the bodies that matter are read (see ``facts_reader``);
-    ``known`` supplies facts already computed (bodies never change for a message).
+    ``known`` supplies facts already computed (bodies never change for a message);
+    ``verifier`` checks the signatures of list-rewritten senders (see ``trust``).
     """
-    out, complete = records_in_stages(store, query, with_facts=with_facts, known=known)
+    out, complete = records_in_stages(store, query, with_facts=with_facts, known=known, verifier=verifier)
     complete()
     return out
 
@@ -35,6 +42,7 @@ def records_in_stages(
     with_facts: bool = True,
     known: dict[str, BodyFacts] | None = None,
     progress: Callable[[int], None] | None = None,
+    verifier: Verifier | None = None,
 ) -> tuple[list[MessageRecord], Callable[[], None]]:
     """As :func:`records`, but the patch-ids in the facts may still be on their way: the
     returned function waits for them and puts them in. Only version linking reads
@@ -50,13 +58,13 @@ def records_in_stages(
         reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq) if many else None)
     out = store.walk_records(q, reader, known, progress)
     if reader is None:
-        _trust_file_senders(out)
+        _trust_file_senders(out, verifier)
         return out, lambda: None
     facts = reader.results()
     for r in out:
         if r.message_id in facts:
             r.facts = facts[r.message_id]
-    _trust_file_senders(out)
+    _trust_file_senders(out, verifier)
 
     def complete() -> None:
         pids = reader.patch_ids()
@@ -70,23 +78,29 @@ def records_in_stages(
 
 
 def records_of_threads(
-    store: Store, thread_ids: list[str], *, known: dict[str, BodyFacts] | None = None
+    store: Store,
+    thread_ids: list[str],
+    *,
+    known: dict[str, BodyFacts] | None = None,
+    verifier: Verifier | None = None,
 ) -> list[MessageRecord]:
     from triage.mail.query import thread_query
 
     out: list[MessageRecord] = []
     for i in range(0, len(thread_ids), 100):
         q = " OR ".join(thread_query(t) for t in thread_ids[i : i + 100])
-        out.extend(records(store, q, known=known))
+        out.extend(records(store, q, known=known, verifier=verifier))
     return out
 
 
-def _trust_file_senders(records: list[MessageRecord]) -> None:
+def _trust_file_senders(records: list[MessageRecord], verifier: Verifier | None) -> None:
     """Where a message's file was read, its sender is the From parsed from the file before
     its name was decoded: notmuch's decoded From can be forged by an encoded display name
-    (or an encoded word inside the angle brackets)."""
+    (or an encoded word inside the angle brackets). A list-rewritten From gives way to the
+    sender it names only where the list's signature vouches for it."""
     for r in records:
         sender = r.facts.sender
         if sender is not None and sender[1] != r.from_email:
             name = decoded_name(sender[0])
             r.from_name, r.from_email = author_name(name) if name else r.from_name, sender[1]
+    vouched_senders(records, verifier)

@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
-from triage.mail.addresses import fold_name, sender_of_decoded
+from triage.config import Settings
+from triage.mail.dkimcheck import Verdict
+from triage.mail.dns import DnsCache
 from triage.mail.query import thread_query
 from triage.mail.store import Store, StoreError
+from triage.model.policy import DEFAULT_RELAYS, Policy
 from triage.model.series import Series
 from triage.series.facts import BodyFacts
 from triage.series.grouping import group_series
 from triage.series.records import records as read_records
+from triage.series.trust import Verifier, dns_enabled, verify_names
+
+
+def policy_for(store: Store, settings: Settings | None = None, *, identities: Iterable[str] = ()) -> Policy:
+    """What the settings and the store's notmuch config say about whose mail is whose."""
+    settings = settings or Settings()
+    me = {e.lower() for e in (*store.identities(), *settings.identities, *identities) if e}
+    return Policy(
+        tag_prefix=store.config.tag_prefix,
+        me=frozenset(me),
+        ignore_from=frozenset(e.lower() for e in settings.trailers_ignore_from),
+        relays=frozenset(e.lower() for e in (settings.trust_relays if settings.trust_relays is not None else DEFAULT_RELAYS)),
+        dns=dns_enabled(settings.trust_dns),
+        lists=frozenset(d.lower() for d in settings.trust_lists),
+    )
+
+
+def verifier_for(
+    store: Store,
+    policy: Policy,
+    known: Mapping[str, Verdict] | None = None,
+    kept: Callable[[list[str]], Mapping[str, Verdict]] | None = None,
+) -> Verifier:
+    return Verifier(store, DnsCache(enabled=policy.dns), known, kept=kept, trusted_lists=policy.lists)
 
 
 def load_series(
     store: Store,
     query: str = "*",
     *,
-    ignore_from: Iterable[str] = (),
+    policy: Policy | None = None,
     known: dict[str, BodyFacts] | None = None,
-    identities: Iterable[str] = (),
+    verifier: Verifier | None = None,
 ) -> list[Series]:
     """Series reached by ``query`` (notmuch syntax), newest first.
 
@@ -27,8 +54,9 @@ def load_series(
     series is kept when any of its messages matches.
     """
     q = query.strip() or "*"
-    records = read_records(store, q, known=known)
-    series = group_series(records, tag_prefix=store.config.tag_prefix, ignore_from=ignore_from, me=store.identities() | {e.lower() for e in identities if e})
+    policy = policy or policy_for(store)
+    records = read_records(store, q, known=known, verifier=verifier or verifier_for(store, policy))
+    series = group_series(records, policy=policy)
     if q != "*":
         matched = store.matching_ids(q)
         series = [s for s in series if matched.intersection(s.message_ids())]
@@ -39,9 +67,9 @@ def find_series(
     store: Store,
     series_id: str,
     *,
+    policy: Policy | None = None,
     known: dict[str, BodyFacts] | None = None,
-    ignore_from: Iterable[str] = (),
-    identities: Iterable[str] = (),
+    verifier: Verifier | None = None,
 ) -> Series:
     """The series whose id (or any of whose message ids) is ``series_id``; ``known`` facts
     (from the index) spare reading bodies again.
@@ -53,30 +81,14 @@ def find_series(
     bare = given.strip("<>")
     if bare.startswith("id:"):
         candidates.append(bare[3:].strip("<>"))
+    policy = policy or policy_for(store)
+    verifier = verifier or verifier_for(store, policy)
     for sid in dict.fromkeys(c for c in candidates if c):
         thread = store.thread_of(sid)
         if thread is None:
             continue
-        for s in load_series(store, thread_query(thread), known=known, ignore_from=ignore_from, identities=identities):
+        for s in load_series(store, thread_query(thread), policy=policy, known=known, verifier=verifier):
             if s.id == sid or sid in s.message_ids():
-                confirm_names(store, s)
+                verify_names(s, verifier)
                 return s
     raise StoreError(f"no series with id {bare!r} in the database")
-
-
-def confirm_names(store: Store, s: Series) -> None:
-    """Trailers counted by the sender's name (sent from another address than they name)
-    are confirmed when the store holds mail from that name at the address they name:
-    the same person at both addresses. Their values go to ``s.name_confirmed``."""
-    asked: dict[str, set[str]] = {}
-    for p in s.patches:
-        for t in p.trailers:
-            if t.sender_match != "name" or t.value in s.name_confirmed:
-                continue
-            name, address = sender_of_decoded(t.value)
-            if not address:
-                continue
-            if address not in asked:
-                asked[address] = store.names_at(address)
-            if fold_name(name) in asked[address]:
-                s.name_confirmed.add(t.value)

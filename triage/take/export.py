@@ -96,7 +96,7 @@ def with_trailers(body: str, lines: list[str]) -> tuple[str, list[str]]:
     return head + joiner + "\n".join(added) + tail, added
 
 
-def _collected(patch: Patch, confirmed: set[str] | frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
+def _collected(patch: Patch, verified: set[str] | frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
     """(trailer lines to add, notes on those left out), in the series model's order."""
     lines, notes = [], []
     for t in patch.trailers:
@@ -109,9 +109,10 @@ def _collected(patch: Patch, confirmed: set[str] | frozenset[str] = frozenset())
             notes.append(f"patch {patch.index}: left out {line!r}: sent by {t.from_email or 'someone else'}")
             continue
         if t.sender_match == "name":
-            how = ("confirmed: the store has mail from that name at the address named" if t.value in confirmed
-                   else "unconfirmed: the store has no mail from that name at the address named")
-            notes.append(f"patch {patch.index}: {line!r} was sent from {t.from_email}, another address of that name ({how})")
+            how = ("verified: DKIM signs the mail in the named address's domain" if t.value in verified
+                   else "not verified")
+            notes.append(f"patch {patch.index}: {line!r} was sent from {t.from_email}: same name as the trailer, "
+                         f"other address ({how})")
         lines.append(line)
     return lines, notes
 
@@ -162,7 +163,7 @@ def export_series(store: Store, series: Series, options: ExportOptions) -> Expor
             raise ExportError(f"patch {patch.index} <{patch.message_id}>: {m.problem}")
         if not patch.message.facts.has_diff:
             out.notes.append(f"patch {patch.index} has no diff; git am will stop on it")
-        lines, notes = _collected(patch, series.name_confirmed)
+        lines, notes = _collected(patch, series.name_verified)
         out.notes.extend(notes)
         if options.carry:
             for c in series.carried_trailers:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from triage.cache.index import SeriesIndex
 from triage.config import Settings
 from triage.mail.message import read_message
-from triage.mail.query import from_query, id_query, thread_query
 from triage.mail.store import Store
 from triage.model.series import Series
 from triage.reply.outbox import identity
-from triage.series.service import find_series, load_series
+from triage.series.service import find_series, policy_for
 from triage.take.apply import Applied, ApplyError, apply_export, recorded
 from triage.take.export import Export, ExportError, ExportOptions, export_series
 from triage.take.rangediff import PatchText, RangeLine, normalize, range_diff
@@ -25,14 +25,14 @@ def export_options(store: Store, settings: Settings, *, force: bool = False) -> 
                          carry=settings.export_carry)
 
 
-def export(store: Store, settings: Settings, series_id: str, *, force: bool = False) -> Export:
-    series = find_series(store, series_id, ignore_from=settings.trailers_ignore_from)
+def export(store: Store, settings: Settings, series_id: str, *, force: bool = False,
+           index: SeriesIndex | None = None) -> Export:
+    index = index or SeriesIndex(store, policy=policy_for(store, settings))
+    series = find_series(store, series_id, policy=index.policy, verifier=index.verifier())
     if settings.export_carry:
-        # Reviews carried from earlier versions need the versions linked: read them too.
-        linked = next((s for s in versions(store, series.id) if s.id == series.id), None)
-        if linked is not None:
-            linked.name_confirmed = series.name_confirmed
-            series = linked
+        # Reviews carried from earlier versions, as the list links the versions.
+        index.refresh()
+        series.carried_trailers, series.review_lost = index.carried(series.id)
     return export_series(store, series, export_options(store, settings, force=force))
 
 
@@ -44,6 +44,7 @@ def apply(
     *,
     base: str | None = None,
     force: bool = False,
+    index: SeriesIndex | None = None,
 ) -> tuple[Applied, Export, list[str]]:
     """Export, ``git am -3`` on a new branch, then set the state ``accepted``.
 
@@ -52,7 +53,7 @@ def apply(
     target = repo or settings.apply_repo
     if not target:
         raise ApplyError("no repository: give --repo PATH or set [apply] repo in config.toml")
-    exported = export(store, settings, series_id, force=force)
+    exported = export(store, settings, series_id, force=force, index=index)
     applied = apply_export(exported, Path(target), base=base or settings.apply_base)
     problems = []
     try:
@@ -66,23 +67,18 @@ def apply(
     return applied, exported, problems
 
 
-def versions(store: Store, series_id: str) -> list[Series]:
-    """Every version of a series that the store holds, oldest first (this one included)."""
-    series = find_series(store, series_id)
-    # Versions are linked across threads by sender and title (or change-id): group all
-    # of this sender's mail (by address and by name), then keep the family of this series.
-    senders = {series.author_email, series.author_name}  # the name: versions sent from other addresses
-    first = series.cover or (series.patches[0].message if series.patches else None)
-    if first is not None:
-        senders.update((first.from_email, first.from_name))
-    query = " or ".join(from_query(e) for e in sorted(senders) if e) or id_query(series.id)
-    thread = store.thread_of(series.id)
-    if thread is not None:
-        query = f"({query}) or {thread_query(thread)}"
-    everything = {s.id: s for s in load_series(store, query)}
-    me = everything.get(series.id, series)
-    ids = set(me.previous_versions) | set(me.newer_versions) | {me.id}
-    return sorted((everything[i] for i in ids if i in everything), key=lambda s: (s.version, s.date))
+def versions(index: SeriesIndex, series_id: str) -> list[tuple[Series, list[tuple[str, str, str]]]]:
+    """Every version of a series the list links it to, oldest first (this one included), each
+    with why it is linked: (the other version, the rule, the message holding the evidence)."""
+    store = index.store
+    series = find_series(store, series_id, policy=index.policy)
+    index.refresh()
+    ids, why = index.version_family(series.id)
+    out = []
+    for sid in ids:
+        s = series if sid == series.id else find_series(store, sid, policy=index.policy)
+        out.append((s, why.get(sid, [])))
+    return out
 
 
 def patch_texts(store: Store, series: Series) -> list[PatchText]:
@@ -98,9 +94,11 @@ def compare_versions(store: Store, older: Series, newer: Series) -> list[RangeLi
     return range_diff(patch_texts(store, older), patch_texts(store, newer))
 
 
-def previous_version(store: Store, series: Series, steps: int = 1) -> Series | None:
+def previous_version(index: SeriesIndex, series: Series, steps: int = 1) -> Series | None:
     """The version ``steps`` before ``series`` (1: the one just before), or None."""
-    older = [s for s in versions(store, series.id) if (s.version, s.date) < (series.version, series.date)]
+    family = [s for s, _ in versions(index, series.id)]
+    at = next((i for i, s in enumerate(family) if s.id == series.id), len(family))
+    older = family[:at]
     return older[-steps] if 0 < steps <= len(older) else None
 
 

@@ -69,6 +69,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.export", "export", "Export the series as a git-am mbox (again: force)", "main", "E"),
     Action("triage.apply", "apply", "Apply the series to the configured tree (git am -3)", "main", "P"),
     Action("triage.thanks", "thanks", "Thank-you note for an applied series", "main", "Y"),
+    Action("triage.accept_claim", "accept_claim",
+           "Accept (again: take back) another author's claim to supersede this series", "main", "ctrl+k"),
     *(
         Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "main", k, show=s in ("reviewed", "accepted"))
         for s, k in _STATE_KEYS.items()

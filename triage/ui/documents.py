@@ -33,6 +33,7 @@ TRAILER = Style(bold=True, color="magenta")
 NEGATIVE = Style(bold=True, color="red")
 WARN = Style(bold=True, color="red")
 MENTION = Style(italic=True, color="yellow")
+SIGNED = Style(color="green")
 
 _TRAILER_LINE = re.compile(r"^\s*([A-Za-z-]+-by)\s*:", re.IGNORECASE)
 
@@ -103,7 +104,13 @@ def _headers(doc: Document, m: MessageText) -> None:
         ("Subject", m.subject),
     ):
         if value:
-            doc.add_parts([(f"{key}: ", HEADER_KEY), (value, TITLE if key == "Subject" else None)])
+            parts: list[tuple[str, Style | None]] = [(f"{key}: ", HEADER_KEY), (value, TITLE if key == "Subject" else None)]
+            if key == "From":
+                # What the signatures prove of the sender, on its line (a line of its own would
+                # push the diff down on a small screen).
+                for line in m.signatures:
+                    parts.append(("  [" + line + "]", SIGNED if "✓" in line else WARN if "✗" in line else META))
+            doc.add_parts(parts)
     if m.problem:
         doc.add(f"! {m.problem}", WARN)
     doc.blank()
@@ -295,6 +302,34 @@ def _marks(body: str) -> str:
             if key and key not in found:
                 found.append(key)
     return "".join(found)
+
+
+def trailer_basis(s: Series) -> list[tuple[str, Style | None]]:
+    """Each collected review trailer with what it rests on, for the cover letter's view:
+    = the sender's own address; ≈ the sender's name at another address (✓ where DKIM signs
+    it in the named domain); ✗ sent by someone else, neither counted nor exported."""
+    rows: list[tuple[str, Style | None]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for p in s.patches:
+        for t in p.trailers:
+            if t.source == "patch" or t.name.lower() not in ("reviewed-by", "acked-by", "tested-by", "nacked-by"):
+                continue
+            where = "all" if t.source == "cover" else f"{p.index}/{s.total}"
+            key = (where, t.name, t.value)
+            if key in seen:
+                continue
+            seen.add(key)
+            if t.sender_match is True:
+                basis, style = "= sent from that address", SIGNED
+            elif t.sender_match == "name":
+                verified = "verified by DKIM" if t.value in s.name_verified else "not verified"
+                basis, style = f"≈ same name, other address {t.from_email} ({verified})", MENTION
+            else:
+                basis, style = f"✗ sent by {t.from_email}: not counted, not exported", WARN
+            rows.append((f"  {where:>5}  {t.name}: {t.value}   {basis}", style))
+    if not rows:
+        return []
+    return [("Review trailers, and what each rests on:", TITLE), *rows]
 
 
 def series_summary(s: Series) -> str:

@@ -44,6 +44,7 @@ from triage.ui.documents import (
     quick_patch_document,
     range_diff_document,
     series_summary,
+    trailer_basis,
 )
 from triage.ui.failures import failure_text
 from triage.ui.listmodel import ListModel, MemoryRows
@@ -72,6 +73,7 @@ OWN_COMMENT = Style(color="bright_cyan", bold=True)
 HUNK_STYLE = Style(bold=True, color="cyan")
 QUOTE_STYLE = Style(color="bright_black")
 OTHER_COMMENT = Style(color="yellow", italic=True)
+WARN_STYLE = Style(bold=True, color="yellow")
 
 
 class MainScreen(Screen[None]):
@@ -296,6 +298,13 @@ class MainScreen(Screen[None]):
             m = self.session.message(message_id)
             if index is None and series.cover is not None:
                 doc = message_document(m)
+                basis = trailer_basis(series)
+                if basis:
+                    doc.blank()
+                    for text, style in basis:
+                        doc.add(text, style)
+                for line in self._claim_lines(series.id):
+                    doc.add(line, WARN_STYLE)
                 followup_ids = series.cover_followups
                 what = "the cover letter"
             else:
@@ -384,6 +393,26 @@ class MainScreen(Screen[None]):
             self.post_message(msg.Failed(str(e)))
             return
         self.post_message(msg.MarkedRead(series_id, count))
+
+    @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
+    def accept_claim(self, series_id: str) -> None:
+        """Accept (or take back) another author's claim to supersede, from either side."""
+        row = self.model.get(series_id) or {}
+        claims = list(row.get("claims") or ())
+        if not claims:
+            self.post_message(msg.Failed("no other author claims to supersede this series, or to be superseded by it"))
+            return
+        mine = [c for c in claims if c.get("claims") == "supersedes"]
+        claimant = series_id if mine else str(claims[0]["id"])
+        try:
+            s = self._series(claimant)
+            accepted = self.session.policy.tag_prefix + "claim-accepted" in (s.cover or s.patches[0].message).tags
+            self.session.accept_claim(s, accept=not accepted)
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        what = "taken back" if accepted else "accepted: linked as a newer version"
+        self.post_message(msg.SeriesChanged(f"claim of {s.title[:50]!r} {what}", []))
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def read_message(self, message_id: str) -> None:
@@ -962,6 +991,27 @@ class MainScreen(Screen[None]):
         sid = self._current_series_id()
         if sid:
             self.mark_read(sid)
+
+    def _claim_lines(self, series_id: str) -> list[str]:
+        """What other authors claim of this series, as the list has it (the claims are never
+        links until accepted)."""
+        row = self.model.get(series_id) or {}
+        lines = []
+        for c in row.get("claims") or ():
+            other = self.model.get(str(c.get("id"))) or {}
+            title = str(other.get("title") or f"<{c.get('id')}>")
+            if c.get("claims") == "supersedes":
+                lines.append(f"⚑ claims to supersede {title!r} ({c.get('rule')}): not linked; "
+                             "triage.accept_claim links it")
+            else:
+                lines.append(f"⚑ {title!r} claims to supersede this series ({c.get('rule')}): not linked; "
+                             "triage.accept_claim links it")
+        return lines
+
+    def action_accept_claim(self) -> None:
+        sid = self._current_series_id()
+        if sid:
+            self.accept_claim(sid)
 
     def action_show_versions(self) -> None:
         sid = self._current_series_id()

@@ -284,6 +284,8 @@ class SeriesList(ScrollView, can_focus=True):
         if progress.get("marked"):
             prefix += f"[{progress['reviewed']}/{progress['patches']}✓] "
         flags = ("RFC " if r["rfc"] else "") + ("RESEND " if r["resend"] else "")
+        if r.get("claims"):
+            flags = "⚑ " + flags  # another author claims to supersede it, or it claims so
         older = f" (+{len(r['previous_versions'])} older)" if r["previous_versions"] and not depth else ""
         author = r["author"]["name"] or r["author"]["email"]
         return [
@@ -330,9 +332,13 @@ class PatchList(OptionList):
                 label.append(f"  {marks}", style="green")
             by_name = [t for t in p.trailers if t.source != "patch" and t.sender_match == "name"]
             if by_name:
-                # Counted by the sender's name: sent from another address than the trailer names.
-                sure = all(t.value in s.name_confirmed for t in by_name)
-                label.append("  ≈" + ("" if sure else "?"), style="green" if sure else "yellow")
+                # Counted by the sender's name: sent from another address than the trailer names;
+                # ✓ where DKIM signs the mail in the named address's domain.
+                sure = all(t.value in s.name_verified for t in by_name)
+                label.append("  ≈" + ("✓" if sure else ""), style="green" if sure else "yellow")
+            flagged = [t for t in p.trailers if t.source != "patch" and not t.sender_match]
+            if flagged:
+                label.append(f"  ✗{len(flagged)}", style="bold red")  # sent by someone else: not counted
             carried = [c for c in s.carried_trailers if c["patch"] == p.index]
             if carried:
                 kinds_c = "".join(dict.fromkeys(str(c["name"])[0] for c in carried))
