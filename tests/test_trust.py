@@ -337,3 +337,37 @@ def test_no_command_prints_raw_escapes(make_store, tmp_path) -> None:
             continue
         assert b"\x1b" not in both and b"\x07" not in both, (args, both[:300])
         assert done.returncode in (0, 1), (args, both[:300])
+
+
+def test_an_encoded_word_in_a_reply_does_not_speak_as_me(make_store) -> None:
+    """A reply without a trailer is not otherwise read: its From as notmuch decodes it would
+    turn ``Maint <=?utf-8?q?maint=40example.org?=>`` into the user's address."""
+    from tests.mailgen import raw_mail
+
+    patch = _patch(to="maint@example.org")
+    for sender in ("Maint <=?utf-8?q?maint=40example=2Eorg?=>", "=?utf-8?q?Maint_=3Cmaint=40example=2Eorg=3E?="):
+        reply = raw_mail([("From", sender), ("Subject", "Re: [PATCH] pwm: fix the thing"), ("Message-ID", "<r@x>"),
+                          ("In-Reply-To", "<p@x>"), ("Date", "Mon, 05 Jan 2026 11:00:00 +0000")], "thanks\n")
+        store = make_store(mbox(patch, reply))
+        (s,) = load_series(store)
+        assert not s.replied, sender
+        assert [i.row["id"] for i in Session(store).todo()] == ["p@x"], sender
+    # My own reply still counts as mine.
+    store = make_store(mbox(patch, mail("r@x", "Re: [PATCH] pwm: fix the thing", "thanks\n", minutes=5, parent="p@x",
+                                        sender=ME)))
+    (s,) = load_series(store)
+    assert s.replied and Session(store).todo() == []
+
+
+def test_a_strangers_patch_in_a_thread_does_not_join_the_series(make_store) -> None:
+    """Eve's "[PATCH 2/2]" answering Alice's cover before Alice's own 2/2: Alice's series keeps
+    her own patch, and an export never carries Eve's."""
+    msgs = [
+        mail("c@x", "[PATCH 0/2] pwm: x", "cover\n"),
+        _patch("p1@x", "[PATCH 1/2] pwm: a", minutes=1, parent="c@x"),
+        _patch("e2@x", "[PATCH 2/2] pwm: b", minutes=2, parent="c@x", sender="Eve <eve@evil.example>"),
+        _patch("p2@x", "[PATCH 2/2] pwm: b", minutes=3, parent="c@x"),
+    ]
+    got = {s.id: s for s in load_series(make_store(mbox(*msgs)))}
+    assert [p.message_id for p in got["c@x"].patches] == ["p1@x", "p2@x"]
+    assert "e2@x" not in got["c@x"].message_ids()

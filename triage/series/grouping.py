@@ -179,14 +179,21 @@ def group_series(messages: Iterable[MessageRecord], *, policy: Policy = NO_POLIC
             owner[m.message_id] = d
             _index_draft(d, by_key)
 
+    own_patches = _covers_with_own_patches(records, kinds, policy)
     for m in ordered:
         if kinds[m.message_id] != PATCH:
             continue
         target: _Draft | None = None
         for a in _ancestors(m, records):
             found = owner.get(a.message_id)
-            if found is not None and kinds[a.message_id] in (COVER, PATCH) and found.compatible(m):
-                target = found
+            if found is not None and kinds[a.message_id] in (COVER, PATCH):
+                # A patch joins the series it answers from that series' author: a stranger's
+                # "[PATCH 2/3]" in reply to a cover is a posting of its own. (A cover whose
+                # sender sent none of the patches, as git format-patch writes a committer's
+                # cover for another author's patches, takes patches from anyone.)
+                root = found.cover or a
+                if found.compatible(m) and (_same_sender(root, m, policy) or root.message_id not in own_patches):
+                    target = found
                 break
         if target is None or not target.add(m):
             # Unthreaded, a second posting inside a thread, or threaded under something
@@ -225,6 +232,29 @@ def group_series(messages: Iterable[MessageRecord], *, policy: Policy = NO_POLIC
         apply_links(series_list, infos, link_versions(infos, notes), notes)
     series_list.sort(key=lambda s: (s.date, s.id), reverse=True)
     return series_list
+
+
+def _covers_with_own_patches(records: dict[str, MessageRecord], kinds: dict[str, str], policy: Policy) -> set[str]:
+    """Covers (and patches) that a patch from the same sender answers."""
+    out: set[str] = set()
+    for m in records.values():
+        if kinds[m.message_id] != PATCH:
+            continue
+        for a in _ancestors(m, records):
+            if kinds[a.message_id] in (COVER, PATCH):
+                if _same_sender(a, m, policy):
+                    out.add(a.message_id)
+                if kinds[a.message_id] == COVER:
+                    break
+    return out
+
+
+def _same_sender(a: MessageRecord, b: MessageRecord, policy: Policy) -> bool:
+    """One author (as b4 compares addresses: case, +tag, subdomain); through a relay, the
+    relay's address and the display name."""
+    if policy.is_relay(a.from_email) or policy.is_relay(b.from_email):
+        return author_identity(a, policy) == author_identity(b, policy)
+    return email_matches(a.from_email, b.from_email)
 
 
 def _new_draft(m: MessageRecord, drafts: list[_Draft]) -> _Draft:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from triage.mail.addresses import decoded_name
 from triage.mail.store import Store, author_name
 from triage.model.records import BodyFacts, MessageRecord
-from triage.series.trust import Verifier, vouched_senders
+from triage.series.trust import Verifier, own_senders, vouched_senders
 
 
 def records(
@@ -104,3 +104,4 @@ def _trust_file_senders(records: list[MessageRecord], verifier: Verifier | None)
             name = decoded_name(sender[0])
             r.from_name, r.from_email = author_name(name) if name else r.from_name, sender[1]
     vouched_senders(records, verifier)
+    own_senders(records, verifier)

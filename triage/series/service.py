@@ -37,7 +37,7 @@ def verifier_for(
     known: Mapping[str, Verdict] | None = None,
     kept: Callable[[list[str]], Mapping[str, Verdict]] | None = None,
 ) -> Verifier:
-    return Verifier(store, DnsCache(enabled=policy.dns), known, kept=kept, trusted_lists=policy.lists)
+    return Verifier(store, DnsCache(enabled=policy.dns), known, kept=kept, trusted_lists=policy.lists, me=policy.me)
 
 
 def load_series(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 
-from triage.mail.addresses import decoded_name, sender_of_decoded
+from triage.mail.addresses import decoded_name, raw_sender, sender_of_decoded
 from triage.mail.dkimcheck import Verdict, domain_signed, list_vouches, verify
 from triage.mail.dns import DnsCache
 from triage.mail.parse import read_bytes
@@ -40,9 +40,11 @@ class Verifier:
         *,
         kept: Callable[[list[str]], Mapping[str, Verdict]] | None = None,
         trusted_lists: Iterable[str] = (),
+        me: Iterable[str] = (),
     ) -> None:
         self.store = store
         self.trusted_lists = tuple(trusted_lists)  # [trust] lists
+        self.me = frozenset(e.lower() for e in me)  # the user's addresses
         self.dns = dns or DnsCache(enabled=dns_enabled())
         self.known = dict(known or {})
         self.kept = kept  # reads verdicts kept elsewhere (the index), by id
@@ -71,6 +73,29 @@ class Verifier:
         except OSError:
             return Verdict(0, "unreadable")
         return verify(data, self.dns)
+
+
+def own_senders(records: list[MessageRecord], verifier: Verifier | None) -> None:
+    """A message that seems to be the user's, whose file was not read (a reply without a
+    trailer), is read for its From as it arrived: notmuch's decoded From turns an encoded
+    word (``Maint <=?utf-8?q?maint=40example.org?=>``) into the user's address."""
+    if verifier is None or not verifier.me:
+        return
+    mine = [r for r in records if r.facts.sender is None and r.from_email.lower() in verifier.me]
+    if not mine:
+        return
+    paths = verifier.store.message_paths(r.message_id for r in mine)
+    for r in mine:
+        sender: tuple[str, str] | None = None
+        path = paths.get(r.message_id)
+        if path:
+            try:
+                sender = raw_sender(read_bytes(path))
+            except OSError:
+                sender = None
+        name, address = sender or ("", "")
+        if address.lower() != r.from_email.lower():
+            r.from_name, r.from_email = (author_name(name) if name else r.from_name), address
 
 
 def rewrite_candidates(records: Iterable[MessageRecord]) -> list[MessageRecord]:

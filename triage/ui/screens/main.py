@@ -249,6 +249,15 @@ class MainScreen(Screen[None]):
         if not worker.is_cancelled:
             how = {"cold": "index built", "incremental": f"{refresh.changed} changed", "warm": "up to date"}[refresh.kind]
             self.post_message(msg.SeriesLoaded(view, query, how))
+        # Senders a list rewrote, indexed while DNS did not answer: checked again now, after the
+        # list is on screen; those their list vouches for regroup their threads.
+        try:
+            vouched = self.session.recheck_senders()
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        if vouched and not worker.is_cancelled:
+            self.post_message(msg.SeriesChanged(f"{vouched} rewritten sender(s) now vouched for by their list", []))
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_series(self, series_id: str) -> None:
