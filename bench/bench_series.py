@@ -14,7 +14,10 @@ refresh, timed in process):
    in process; the whole ``triage series --json`` command after the import / cold is
    printed beside it (start-up and the 7.5 MB answer are most of it; no goal);
 4. scaling: cold seconds per message on the whole list / on its first quarter;
-5. peak RSS of each process.
+5. peak RSS of each process;
+6. with ``--baseline DIR`` (a checkout of another commit, e.g. ``git worktree add /tmp/base
+   HEAD~5``): cold ``series --json`` of this tree / of that one, interleaved, so that a
+   change's cost is a ratio measured in one run (``TRIAGE_NO_DNS`` set for both).
 """
 
 from __future__ import annotations
@@ -92,10 +95,13 @@ class Bench:
     def floor(self, store: Store) -> tuple[float, int]:
         return run([sys.executable, "-c", FLOOR, str(store.config.config_path)], self.env)
 
-    def series(self, store: Store, *, cold: bool) -> tuple[float, int]:
+    def series(self, store: Store, *, cold: bool, code: Path | None = None) -> tuple[float, int]:
         if cold:
             self.clear_cache()
-        return run([*self.triage, "--config", str(store.config.config_path), "series", "--json"], self.env)
+        env = dict(self.env, TRIAGE_NO_DNS="1")  # the machine's own DNS never times a run
+        if code is not None:
+            env["PYTHONPATH"] = str(code)
+        return run([*self.triage, "--config", str(store.config.config_path), "series", "--json"], env)
 
     def notmuch_search(self, store: Store) -> tuple[float, int]:
         env = dict(self.env, NOTMUCH_CONFIG=str(store.config.config_path))
@@ -167,7 +173,8 @@ def incremental(bench: Bench, store: Store) -> tuple[float, float, float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", choices=("cold", "warm", "incremental", "scaling"), help="measure one figure")
+    ap.add_argument("--only", choices=("cold", "warm", "incremental", "scaling", "baseline"), help="measure one figure")
+    ap.add_argument("--baseline", type=Path, help="a checkout of another commit: cold series --json against it")
     args = ap.parse_args()
     st = stores()
     bench = Bench(args.repeat)
@@ -204,6 +211,15 @@ def main() -> None:
             f"scaling      {per_full * 1e6:7.1f}us/msg whole list vs {per_quarter * 1e6:7.1f}us/msg quarter"
             f"  ratio {per_full / per_quarter:6.3f}  goal <= 1.2   peak RSS {scale['full'][1]} MB / {scale['quarter'][1]} MB (goal < 250)"
         )
+    if args.baseline is not None and want("baseline"):
+        import compileall
+
+        compileall.compile_dir(args.baseline / "triage", quiet=1)
+        ab = bench.median({"base": lambda: bench.series(full, cold=True, code=args.baseline.resolve()),
+                           "this": lambda: bench.series(full, cold=True, code=HERE.parent)})
+        row("vs baseline", ab["this"][0], f"cold at {args.baseline.name}", ab["base"][0], ab["this"][0] / ab["base"][0],
+            "<= 1.05", ab["this"][1])
+        print(f"baseline peak RSS {ab['base'][1]} MB")
     shutil.rmtree(bench.cache, ignore_errors=True)
 
 

@@ -31,6 +31,8 @@ commands:
   range-diff SERIES-ID [OLD]  what changed since the previous version (or OLD)
   fetch [QUERY...]            new list mail through lei (lei q / lei up), indexed into the store
   sync                        share states with [sync] remote through notmuch-git
+  merged [--repo P] [--branch REF] [--since DATE]
+                              the series whose patches are commits of a branch (git patch-id)
   demo [--rebuild]            build the demo store and print its notmuch config path
 
 states: """ + ", ".join(STATES)
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
     td = sub.add_parser("todo", help="the series that need you, with the reasons")
     td.add_argument("--json", action="store_true", help="one JSON array, each series with its reasons")
+    td.add_argument("--all", action="store_true", help="with the series [queue] stale_after leaves out (reason: stale)")
 
     e = sub.add_parser("export", help="git-am-ready mbox of a series")
     e.add_argument("series_id")
@@ -118,6 +121,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="a lei query, e.g. 'l:linux-pwm.vger.kernel.org AND d:2.weeks.ago..' (default: [fetch] queries)")
 
     sub.add_parser("sync", help="share series states with [sync] remote through notmuch-git")
+
+    mg = sub.add_parser("merged", help="find the series whose patches are commits of a branch (git patch-id)")
+    mg.add_argument("--repo", help="git tree (default: [apply] repo in config.toml)")
+    mg.add_argument("--branch", default="HEAD", help="the branch (or any commit-ish) to look in (default: HEAD)")
+    mg.add_argument("--since", metavar="DATE", help="only commits after DATE (git log --since)")
 
     d = sub.add_parser("demo", help="build the demo store")
     d.add_argument("--rebuild", action="store_true")
@@ -273,7 +281,7 @@ def _cmd_apply(store: Store, args: argparse.Namespace, settings: Settings) -> in
 
 def _cmd_todo(store: Store, args: argparse.Namespace, settings: Settings) -> int:
     session = _session(store, settings)
-    items = session.todo()
+    items = session.todo(include_stale=args.all)
     if args.json:
         # The queue holds list rows; the JSON gives each series whole, as series --json does.
         full = [{**(session.index.full_row(i.row["id"]) or i.row), "reasons": i.reasons} for i in items]
@@ -383,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_fetch(store, args, settings)
         if args.command == "sync":
             return _cmd_sync(store, settings)
+        if args.command == "merged":
+            report = _session(store, settings).merged(args.repo, args.branch, args.since)
+            out(report.summary())
+            return 0
         return _run_app(store, settings)
     except (StoreError, UserError) as e:
         err(f"triage: {safe_line(str(e))}")

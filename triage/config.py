@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from triage import paths
+from triage.model.policy import Section
 from triage.model.series import DEFAULT_TAG_PREFIX, STATES
 from triage.sendconfig import SendSettings
 
@@ -55,6 +56,11 @@ class Settings:
     trust_dns: bool = True  # DKIM/ARC keys may be asked of DNS
     trust_relays: list[str] | None = None  # None: the default (B4 Relay's address)
     trust_lists: list[str] = field(default_factory=list)  # list domains that vouch for rewritten senders
+    outcome_maintainers: list[str] = field(default_factory=list)  # whose "Applied" decides
+    outcome_maintainers_file: str | None = None
+    outcome_sections: tuple[Section, ...] = ()  # the MAINTAINERS file's sections, read
+    outcome_bots: list[str] | None = None  # None: the default robots
+    queue_stale_after: str | None = None  # "180d": series silent that long leave the queue
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -132,6 +138,8 @@ class QueueTable(_Table):
     watch: Annotated[list[NonEmpty], msgspec.Meta(max_length=200)] = []  # notmuch queries
     files: Annotated[list[NonEmpty], msgspec.Meta(max_length=2000)] = []  # MAINTAINERS F: patterns
     start: bool = False  # open the screen on the queue
+    # Series with no message for this long leave the queue ("180d", "26w"); unset: never.
+    stale_after: Annotated[str, msgspec.Meta(pattern=r"^\d{1,5}[dw]$")] | None = None
 
 
 class ViewTable(_Table):
@@ -158,6 +166,12 @@ class TrustTable(_Table):
                      msgspec.Meta(max_length=100)] = []
 
 
+class OutcomeTable(_Table):
+    maintainers: Annotated[list[Address], msgspec.Meta(max_length=1000)] = []  # whose "Applied" decides
+    maintainers_file: NonEmpty | None = None  # a MAINTAINERS file: M: of sections whose F: match decide
+    bots: Annotated[list[Address], msgspec.Meta(max_length=100)] | None = None  # robots whose reports are read
+
+
 class ApplyTable(_Table):
     repo: NonEmpty | None = None
     base: Literal["auto", "head"] = "head"
@@ -176,8 +190,53 @@ TABLES: dict[str, type[_Table]] = {
     "fetch": FetchTable,
     "sync": SyncTable,
     "trust": TrustTable,
+    "outcome": OutcomeTable,
 }
 TOP_KEYS = {"tag_prefix": Prefix, "keymap": NonEmpty}
+
+
+MAX_MAINTAINERS_BYTES = 8 * 1024 * 1024  # the kernel's is under 1 MB
+_ADDR_RE = re.compile(r"<([^<>\s]+@[^<>\s]+)>|(\S+@\S+)")
+
+
+def read_maintainers(path: Path) -> tuple[Section, ...]:
+    """The sections of a MAINTAINERS file: each one's F: and X: patterns, N: regexes and M:
+    addresses. Raises OSError when it cannot be read."""
+    if path.stat().st_size > MAX_MAINTAINERS_BYTES:
+        raise OSError(f"{path} is larger than {MAX_MAINTAINERS_BYTES // 1024 // 1024} MB: not a MAINTAINERS file")
+    sections: list[Section] = []
+    files: list[str] = []
+    excludes: list[str] = []
+    regexes: list[str] = []
+    people: list[str] = []
+
+    def close() -> None:
+        if people and (files or regexes):
+            sections.append(Section(tuple(files), tuple(excludes), tuple(regexes), tuple(people)))
+        for gathered in (files, excludes, regexes, people):
+            gathered.clear()
+
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = raw.rstrip()
+        if not line.strip():
+            close()
+            continue
+        m = re.match(r"^([A-Z]):\s*(.*)$", line)
+        if not m:
+            continue
+        tag, value = m[1], m[2].strip()
+        if tag == "M":
+            a = _ADDR_RE.search(value)
+            if a:
+                people.append((a[1] or a[2]).lower())
+        elif tag == "F":
+            files.append(value)
+        elif tag == "X":
+            excludes.append(value)
+        elif tag == "N":
+            regexes.append(value)
+    close()
+    return tuple(sections)
 
 
 def config_file() -> Path:
@@ -343,6 +402,18 @@ def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
     s.export_carry = exp.carry
     queue: QueueTable = t.get("queue", QueueTable())
     s.queue_watch, s.queue_files, s.queue_start = list(queue.watch), list(queue.files), queue.start
+    s.queue_stale_after = queue.stale_after
+    outcome: OutcomeTable = t.get("outcome", OutcomeTable())
+    s.outcome_maintainers = [a.lower() for a in outcome.maintainers]
+    s.outcome_bots = [a.lower() for a in outcome.bots] if outcome.bots is not None else None
+    s.outcome_maintainers_file = outcome.maintainers_file
+    if outcome.maintainers_file:
+        where = Path(outcome.maintainers_file).expanduser()
+        try:
+            s.outcome_sections = read_maintainers(where)
+        except (OSError, UnicodeError) as e:
+            s.problems.append(f"{path}: [outcome] maintainers_file {where}: cannot be read ({e}); "
+                              "its maintainers decide nothing")
     s.view_mark_read = t.get("view", ViewTable()).mark_read
     fetch: FetchTable = t.get("fetch", FetchTable())
     s.fetch_queries, s.fetch_folder = list(fetch.queries), fetch.folder

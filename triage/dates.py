@@ -10,6 +10,14 @@ from triage.errors import UserError
 _DURATION_RE = re.compile(r"^\s*(\d{1,4})\s*([dwm])\s*$", re.IGNORECASE)
 
 
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration such as 180d, 26w, 6m; raises UserError otherwise."""
+    m = _DURATION_RE.match(text)
+    if not m:
+        raise UserError(f"{text!r} is not a duration: give a number of days, weeks or months (180d, 26w, 6m)")
+    return int(m[1]) * {"d": 1, "w": 7, "m": 30}[m[2].lower()] * 86400
+
+
 def until_date(text: str, today: date | None = None) -> str:
     """``YYYY-MM-DD`` for ``text``; raises UserError naming what is wanted."""
     today = today or date.today()

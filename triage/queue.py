@@ -7,14 +7,16 @@ Derived from the mail alone, as patchwork's todo list is from its database:
 - ``watched``: the series matches a ``[queue] watch`` notmuch query, or touches a file
   matching a ``[queue] files`` pattern (written as MAINTAINERS ``F:`` lines are: a
   directory ends in ``/``, ``*`` and ``?`` are wildcards);
-- ``deferred-until-passed``: it was deferred until a date that has come.
-Left out: series in a final state (accepted, rejected, superseded), deferred ones until
-their date, and those where the user's own message is the newest of their threads.
+- ``deferred-until-passed``: it was deferred until a date that has come;
+- ``ci-failed``: a robot reported a failed build of the user's own series.
+Left out: series in a final state (accepted, rejected, superseded; a series that trusted
+decisions applied reads accepted), deferred ones until their date, those where the user's
+own message is the newest of their threads, and with ``[queue] stale_after`` those whose
+threads have been silent that long (``todo --all`` lists them with the reason ``stale``).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import time
 from collections.abc import Iterable
@@ -24,6 +26,7 @@ from typing import Any
 from triage.cache.index import SeriesIndex
 from triage.mail.query import quoted
 from triage.mail.store import Store
+from triage.series.filepatterns import FilePatterns
 
 FINAL = {"accepted", "rejected", "superseded"}
 
@@ -39,9 +42,7 @@ class QueueItem:
 
 def file_matches(path: str, pattern: str) -> bool:
     """MAINTAINERS ``F:`` semantics: ``dir/`` covers everything below, else a glob."""
-    if pattern.endswith("/"):
-        return path.startswith(pattern)
-    return fnmatch.fnmatchcase(path, pattern) or (not any(c in pattern for c in "*?[") and path.startswith(pattern + "/"))
+    return FilePatterns([pattern]).matches(path)
 
 
 def members(row: dict[str, Any]) -> set[str]:
@@ -67,7 +68,7 @@ def touches_any(row: dict[str, Any], paths: list[str]) -> bool:
     """True when the series' patches touch every one of ``paths`` (a file, or a directory
     prefix, or a MAINTAINERS-style pattern)."""
     files = touched(row)
-    return all(any(file_matches(f, p) for f in files) for p in paths)
+    return all(FilePatterns([p]).any_match(files) for p in paths)
 
 
 def todo(
@@ -78,19 +79,26 @@ def todo(
     watch: Iterable[str] = (),
     files: Iterable[str] = (),
     today: str | None = None,
+    stale_after: int | None = None,
+    include_stale: bool = False,
 ) -> list[QueueItem]:
-    """The queue, newest first; ``today`` (YYYY-MM-DD) decides which deferrals have passed."""
+    """The queue, newest first; ``today`` (YYYY-MM-DD) decides which deferrals have passed and
+    which series are stale;
+    ``stale_after`` (seconds) leaves out series silent that long, or with ``include_stale``
+    lists them with the reason ``stale``."""
     me = {e.lower() for e in identities if e}
     today = today or time.strftime("%Y-%m-%d")
     to_me = store.matching_ids(" OR ".join(f"to:{quoted(a)}" for a in sorted(me))) if me else set()
     watched_ids: set[str] = set()
     for q in watch:
         watched_ids |= store.matching_ids(q)
-    patterns = list(files)
+    patterns = FilePatterns(files)  # compiled once: a 20,000-file patch against 300 patterns
     out: list[QueueItem] = []
+    # Staleness as of the end of ``today`` (a clock for tests and for looking back at an archive).
+    now = time.mktime(time.strptime(today, "%Y-%m-%d")) + 86400
     # SQLite hands over the current series in an open state, with the facts kept for the queue.
     replied = index.replied_ids()
-    for row, own, until, reply_to_me, files in index.queue_candidates(skip_states=FINAL):
+    for row, own, until, reply_to_me, files, newest in index.queue_candidates(skip_states=FINAL):
         ids = set(own)
         reasons: list[str] = []
         if row["state"] == "deferred":
@@ -103,8 +111,14 @@ def todo(
             reasons.append("new-version")
         if reply_to_me:
             reasons.append("reply-to-me")
-        if ids & watched_ids or any(file_matches(f, p) for f in files for p in patterns):
+        if ids & watched_ids or (patterns and patterns.any_match(files)):
             reasons.append("watched")
+        if row.get("ci_state") == "fail" and str(row.get("author", {}).get("email", "")).lower() in me:
+            reasons.append("ci-failed")
+        if reasons and stale_after is not None and newest and now - newest > stale_after:
+            if not include_stale:
+                continue
+            reasons.append("stale")
         if reasons:
             out.append(QueueItem(row, reasons))
     return out

@@ -18,6 +18,7 @@ from triage.cache.index import Refresh, SeriesIndex
 from triage.cache.listing import ListView
 from triage.cache.queuefacts import UNTIL
 from triage.config import Settings
+from triage.errors import UserError
 from triage.mail.dkimcheck import Verdict
 from triage.mail.message import MessageText, read_message
 from triage.mail.store import Store
@@ -33,6 +34,7 @@ from triage.series.service import find_series, policy_for
 from triage.take import service as take
 from triage.take.apply import Applied, branch_name
 from triage.take.export import Export
+from triage.take.merged import MergedReport
 from triage.take.rangediff import RangeLine
 
 
@@ -200,10 +202,15 @@ class Session:
     def all_identities(self) -> set[str]:
         return self.store.identities() | {e.lower() for e in self.identities}
 
-    def todo(self, today: str | None = None) -> list[QueueItem]:
+    def todo(self, today: str | None = None, *, include_stale: bool = False) -> list[QueueItem]:
+        """The queue; ``include_stale``: with the series ``[queue] stale_after`` leaves out."""
+        from triage.dates import duration_seconds
+
         self.index.refresh()
+        stale = self.settings.queue_stale_after
         return todo(self.store, self.index, self.all_identities(), watch=self.settings.queue_watch,
-                    files=self.settings.queue_files, today=today)
+                    files=self.settings.queue_files, today=today,
+                    stale_after=duration_seconds(stale) if stale else None, include_stale=include_stale)
 
     def defer(self, series: Series, until: str) -> StateChange:
         """Deferred until ``until`` (YYYY-MM-DD): out of the queue until then."""
@@ -312,6 +319,26 @@ class Session:
         return start_reply(
             self.store, self.settings, self.drafts, take.thanks_target(series), "thanks", series.id, body=body
         )
+
+    def merged(self, repo: str | None = None, branch: str | None = None, since: str | None = None) -> MergedReport:
+        """Tag the patches that are commits of ``branch`` in ``repo`` (``[apply] repo``, HEAD),
+        found by git patch-id; the list refreshed after."""
+        import json
+
+        from triage.take.merged import find_merged
+
+        target = repo or self.settings.apply_repo
+        if not target:
+            raise UserError("no repository: give --repo PATH or set [apply] repo in config.toml")
+        self.index.refresh()
+        rows = json.loads(self.index.series_json())
+        patches = [str(p["message_id"]) for r in rows for p in r["patches"] if p.get("has_diff")]
+        already = {str(p["message_id"]) for r in rows for p in r["patches"]
+                   if (p.get("outcome") or {}).get("kind") == "merged"}
+        report = find_merged(self.store, patches, already, Path(target).expanduser(), branch or "HEAD", since)
+        if report.merged:
+            self.index.refresh()
+        return report
 
     # -- take-in -----------------------------------------------------------------------------
     def export(self, series_id: str, *, force: bool = False) -> Export:

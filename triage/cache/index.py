@@ -41,7 +41,7 @@ from triage.series.service import policy_for, verifier_for
 from triage.series.trust import Verifier, rewrite_candidates
 from triage.textsafe import json_safe
 
-SCHEMA = "21"
+SCHEMA = "22"
 T = TypeVar("T")
 
 
@@ -63,8 +63,10 @@ def default_path(store: Store) -> Path:
 # rebuilt) instead of reaching the model.
 _Trailers = tuple[tuple[str, str], ...]
 _FactsRow = tuple[
-    bool, _Trailers, _Trailers, str | None, tuple[str, ...], bool, tuple[str, ...], tuple[str, ...], tuple[str, str] | None,
-    tuple[str, str] | None, str | None,
+    bool, _Trailers, _Trailers, str | None, tuple[str, ...], bool, tuple[str, ...], tuple[str, ...],
+    tuple[str, str, tuple[str, ...], tuple[int, ...], bool, tuple[str, str] | None] | None,  # decision
+    tuple[str, str] | None,  # ci
+    tuple[str, str] | None, tuple[str, str] | None, str | None,
 ]
 _MessageRow = tuple[str, str, str, str, int, str | None, tuple[str, ...], _FactsRow | None]
 _encode_blob = msgspec.msgpack.Encoder().encode
@@ -119,7 +121,7 @@ def _by_thread(records: Iterable[MessageRecord]) -> dict[str, list[MessageRecord
 
 
 _LIGHT_KEYS = ("id", "title", "version", "rfc", "resend", "total", "received", "complete", "author", "date", "progress",
-               "unread", "replied", "counts")
+               "unread", "replied", "counts", "outcome", "ci_state")
 
 
 def _fragments(s: Series) -> tuple[str, str]:
@@ -209,7 +211,7 @@ def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments:
     for s, info, (full, light) in zip(series, infos, fragments, strict=True):
         members = "\n".join(dict.fromkeys(s.message_ids()))
         link = _encode_blob(info)
-        yield (s.id, s.date, s.author_email.lower(), listing.sort_name(s.author_name, s.author_email), s.state_tag, link,
+        yield (s.id, s.date, s.author_email.lower(), listing.sort_name(s.author_name, s.author_email), s.effective_tag, link,
                members, full, light)
 
 
@@ -607,7 +609,7 @@ class SeriesIndex:
         try:
             infos = [link_info(s, self.policy) for s in series]
             versions = _versions_of(infos)
-            rows = [(s.id, s.state_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
+            rows = [(s.id, s.effective_tag, f, light) for s, (f, light) in zip(series, fragments, strict=True)]
             self._fresh = fresh = _Fresh(uuid, str(rev), rows, versions)
             if built is not None:
                 built()
@@ -616,7 +618,7 @@ class SeriesIndex:
             series_rows = list(_series_rows(series, infos, fragments))
             facts = queuefacts.rows(series, by_thread, self._me, self.store.config.tag_prefix)
             list_rows = [
-                _list_entry(s.id, s.date, row[3], s.state_tag, light, versions)
+                _list_entry(s.id, s.date, row[3], s.effective_tag, light, versions)
                 for s, (_, light), row in zip(series, fragments, series_rows, strict=True)
             ]
             threads_written = False
@@ -1146,18 +1148,23 @@ class SeriesIndex:
 
         return self._read(titles)
 
-    def queue_candidates(self, *, skip_states: Iterable[str] = ()) -> Iterator[tuple[dict[str, Any], list[str], str | None, bool, list[str]]]:
+    def queue_candidates(
+        self, *, skip_states: Iterable[str] = ()
+    ) -> Iterator[tuple[dict[str, Any], list[str], str | None, bool, list[str], int]]:
         """For each current series not in ``skip_states`` whose newest message is not the
         user's, newest first: (its list row, its cover and patch ids, deferred until, an
-        unread reply answers the user, the files it touches), from SQL alone."""
+        unread reply answers the user, the files it touches, the date of the newest message
+        of its threads), from SQL alone."""
         skip = sorted(set(skip_states))
         with self._db() as con:
             self._built_meta(con)
-            q = ("SELECT l.row, q.own, q.until, q.reply_to_me, q.files FROM list l JOIN queue_facts q ON q.series_id = l.id "
+            q = ("SELECT l.row, q.own, q.until, q.reply_to_me, q.files, q.newest FROM list l "
+                 "JOIN queue_facts q ON q.series_id = l.id "
                  f"WHERE l.head = 1 AND l.state NOT IN ({','.join('?' * len(skip))}) AND q.spoke_last = 0 "
                  "ORDER BY l.date DESC, l.id DESC")
-            for row, own, until, reply, files in con.execute(q, skip).fetchall():
-                yield json.loads(row), own.split("\n"), until, bool(reply), files.split("\n") if files else []
+            for row, own, until, reply, files, newest in con.execute(q, skip).fetchall():
+                yield (json.loads(row), own.split("\n"), until, bool(reply), files.split("\n") if files else [],
+                       int(newest or 0))
 
     def full_row(self, series_id: str) -> dict[str, Any] | None:
         """One series as ``series --json`` gives it, from its own rows (not the whole answer)."""

@@ -18,7 +18,7 @@ UNTIL = "until/"  # a series deferred until a date carries the tag <prefix>until
 
 CREATE = """
 CREATE TABLE queue_facts(series_id TEXT PRIMARY KEY, own TEXT, until TEXT, spoke_last INTEGER,
-                         reply_to_me INTEGER, files TEXT) WITHOUT ROWID;
+                         reply_to_me INTEGER, files TEXT, newest INTEGER) WITHOUT ROWID;
 """
 
 
@@ -27,10 +27,10 @@ def deferred_until(tags: Iterable[str], prefix: str) -> str | None:
     return max(dates) if dates else None
 
 
-def queue_facts(s: Series, threads: list[MessageRecord], me: set[str], prefix: str) -> tuple[str, str, str | None, int, int, str]:
+def queue_facts(s: Series, threads: list[MessageRecord], me: set[str], prefix: str) -> tuple[str, str, str | None, int, int, str, int]:
     """(series id, its cover and patch ids, deferred until, the user's message is the
     newest of its threads, an unread reply answers the user, the files its patches
-    touch): a ``queue_facts`` row."""
+    touch, the date of the newest message of its threads): a ``queue_facts`` row."""
     own = [s.id, *(p.message_id for p in s.patches)]
     own_ids = set(own)
     tags = {t for r in threads if r.message_id in own_ids for t in r.tags}
@@ -45,6 +45,7 @@ def queue_facts(s: Series, threads: list[MessageRecord], me: set[str], prefix: s
         int(newest is not None and newest.from_email.lower() in me),
         int(answered),
         "\n".join(files),
+        max((r.date for r in threads), default=s.date),
     )
 
 
@@ -53,4 +54,4 @@ def rows(series: Iterable[Series], by_thread: dict[str, list[MessageRecord]], me
 
 
 def write(con: sqlite3.Connection, facts: Iterable[tuple]) -> None:
-    con.executemany("INSERT OR REPLACE INTO queue_facts VALUES (?, ?, ?, ?, ?, ?)", facts)
+    con.executemany("INSERT OR REPLACE INTO queue_facts VALUES (?, ?, ?, ?, ?, ?, ?)", facts)

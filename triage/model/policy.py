@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from triage.model.series import DEFAULT_TAG_PREFIX
 
@@ -18,6 +19,18 @@ from triage.model.series import DEFAULT_TAG_PREFIX
 # address, with the sender as sub-address. Only relays listed here link postings by the
 # sender's display name; no local part or domain is taken as a relay by its shape.
 DEFAULT_RELAYS = ("devnull@kernel.org",)
+# Robots whose reports are read: kernel test robot, syzbot, patchwork-bot (its
+# "applied by <name>" counts when that person decides). Matched without the +sub-address.
+DEFAULT_BOTS = ("lkp@intel.com", "syzbot@syzkaller.appspotmail.com", "patchwork-bot@kernel.org")
+
+
+class Section(NamedTuple):
+    """One MAINTAINERS section: F: and X: patterns, N: regexes, M: addresses."""
+
+    files: tuple[str, ...]
+    excludes: tuple[str, ...]
+    regexes: tuple[str, ...]
+    maintainers: tuple[str, ...]
 
 
 def base_address(email: str) -> str:
@@ -35,9 +48,8 @@ class Policy:
     relays: frozenset[str] = frozenset(DEFAULT_RELAYS)
     # Whose "Applied" decides a series (besides the user): addresses, lower case.
     maintainers: frozenset[str] = frozenset()
-    bots: frozenset[str] = frozenset()  # robots whose reports are read (CI, patchwork-bot)
-    # MAINTAINERS sections: (F: patterns, M: addresses) each (see triage.series.maintainers).
-    sections: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = field(default=())
+    bots: frozenset[str] = frozenset(DEFAULT_BOTS)  # robots whose reports are read (CI, patchwork-bot)
+    sections: tuple[Section, ...] = field(default=())  # [outcome] maintainers_file
     dns: bool = True  # signatures may be checked against DNS ([trust] dns)
     lists: frozenset[str] = frozenset()  # list domains whose signatures vouch for rewritten senders
 

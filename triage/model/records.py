@@ -79,6 +79,10 @@ class BodyFacts(NamedTuple):
     unreadable: bool = False
     mentions: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # the paths a patch's diff touches (its diff headers)
+    # A reply's decision ("Applied to ...") and a robot's report, as plain tuples (see
+    # triage.model.outcome: Decision, CiResult).
+    decision: tuple | None = None
+    ci: tuple[str, str] | None = None
     # A list that rewrote the From ("Name via LIST" <list@...>, DMARC) names the real sender
     # in X-Original-From or Reply-To: (name, address), names still encoded. A claim: it
     # replaces the sender only where the list's own ARC or DKIM signature vouches for it.
@@ -103,6 +107,8 @@ class BodyFacts(NamedTuple):
             self.unreadable,
             self.mentions,
             self.files,
+            self.decision,
+            self.ci,
             self.claimed,
             self.sender,
             self.patch_id,
@@ -112,7 +118,7 @@ class BodyFacts(NamedTuple):
     def from_tuple(t: tuple | None) -> BodyFacts:
         if t is None:
             return NO_FACTS
-        has_diff, own, fup, change_id, supersedes, unreadable, mentions, files, claimed, sender, pid = t
+        has_diff, own, fup, change_id, supersedes, unreadable, mentions, files, decision, ci, claimed, sender, pid = t
         return BodyFacts(
             has_diff,
             tuple(map(RawTrailer._make, own)) if own else (),
@@ -122,6 +128,8 @@ class BodyFacts(NamedTuple):
             unreadable,
             mentions,
             tuple(files),
+            _decision(decision),
+            (ci[0], ci[1]) if ci is not None else None,
             (claimed[0], claimed[1]) if claimed is not None else None,
             (sender[0], sender[1]) if sender is not None else None,
             pid,
@@ -129,6 +137,14 @@ class BodyFacts(NamedTuple):
 
 
 NO_FACTS = BodyFacts()
+
+
+def _decision(t: tuple | list | None) -> tuple | None:
+    """A decision read back as the tuple it was (MessagePack and pickle hand back lists)."""
+    if t is None:
+        return None
+    kind, where, commits, patches, whole, by = t
+    return (kind, where, tuple(commits), tuple(patches), whole, (by[0], by[1]) if by is not None else None)
 
 
 

@@ -69,6 +69,9 @@ class Patch:
     trailers: list[Trailer] = field(default_factory=list)
     followups: list[str] = field(default_factory=list)
     progress: str | None = None  # one of PATCH_MARKS, from the patch message's tags
+    # The decision that applied or merged it ({"kind", "by", "where", "commits", "message_id",
+    # "trusted", "patches"}): trusted ones only (see triage.series.decisions).
+    outcome: dict[str, Any] | None = None
 
     @property
     def message_id(self) -> str:
@@ -82,13 +85,14 @@ class Patch:
             "has_diff": self.message.facts.has_diff,
             "files": list(self.message.facts.files),
             "progress": self.progress,
+            "outcome": self.outcome,
             "trailers": [t.to_json() for t in self.trailers],
         }
 
 
 def state_read(state_tag: str | None, *, superseded: bool) -> str:
-    """The state a series reads: its tag; untagged, "superseded" when a newer version
-    exists, else "new"."""
+    """The state a series reads: its tag (or "accepted" that trusted decisions settled, see
+    Series.effective_tag); untagged, "superseded" when a newer version exists, else "new"."""
     return state_tag or ("superseded" if superseded else "new")
 
 
@@ -125,6 +129,11 @@ class Series:
     claims: list[dict[str, str]] = field(default_factory=list)
     # Why it is linked to its other versions: (other series, rule, message with the evidence)
     link_rules: list[tuple[str, str, str]] = field(default_factory=list)
+    # Decisions stated in its threads, trusted or not (each an outcome dict, see Patch.outcome).
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    outcome: dict[str, Any] | None = None  # the one the list shows (see triage.series.decisions)
+    decided: bool = False  # trusted decisions cover every patch received: it reads accepted
+    ci: list[dict[str, Any]] = field(default_factory=list)  # robots' reports
     # Values of trailers counted by name whose sending domain DKIM verifies as the domain of
     # the address they name (set when one series is opened; not in the list's JSON).
     name_verified: set[str] = field(default_factory=set)
@@ -153,8 +162,20 @@ class Series:
         return shown, left
 
     @property
+    def effective_tag(self) -> str | None:
+        """The state tag, or "accepted" when untagged and trusted decisions cover every patch
+        (a tag always wins: the user's "new" brings it back)."""
+        return self.state_tag or ("accepted" if self.decided else None)
+
+    @property
+    def ci_state(self) -> str | None:
+        """The worst robot report: "fail", "warn", "pass", or None without any."""
+        results = {c["result"] for c in self.ci}
+        return next((r for r in ("fail", "warn", "pass") if r in results), None)
+
+    @property
     def state(self) -> str:
-        return state_read(self.state_tag, superseded=bool(self.newer_versions))
+        return state_read(self.effective_tag, superseded=bool(self.newer_versions))
 
     @property
     def current(self) -> bool:
@@ -225,6 +246,9 @@ class Series:
                 "patches": len(self.patches),
             },
             "flagged_trailers": flagged,
+            "outcome": self.outcome,
+            "ci_state": self.ci_state,
+            "ci": list(self.ci),
             "patches": [p.to_json() for p in self.patches],
         }
         if versions:

@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from triage.children import run_child
 from triage.errors import UserError
 from triage.textsafe import safe_line
 
@@ -28,10 +29,7 @@ def run_tool(
     """Run ``args`` and return what it did; a ToolError saying ``what`` failed, which
     command, and the last lines it wrote, when it could not run or exited otherwise."""
     try:
-        done = subprocess.run(
-            list(args), capture_output=True, text=True, errors="replace", env=dict(env) if env is not None else None,
-            cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL,
-        )
+        done = run_child(args, env=env, cwd=cwd, timeout=timeout)
     except FileNotFoundError as e:
         package = PACKAGES.get(Path(args[0]).name, args[0])
         raise ToolError(f"{what}: {args[0]} is not installed (Debian package {package}; `bash bootstrap` installs it)") from e

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from triage.model.records import NO_FACTS, BodyFacts, RawTrailer  # noqa: F401 - re-exported
+from triage.series.outcomes import read_ci, read_decision
 from triage.series.trailers import (
     commit_message,
     followup_trailers,
@@ -111,8 +112,14 @@ def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool
         followup = tuple(followup_trailers(unsigned, low=low))
         if not has_diff:
             mentions = tuple(review_mentions(unsigned, low=low))
+    decision_t: tuple | None = None
+    ci_t: tuple[str, str] | None = None
+    if reply is not False:  # a reply (or a message read whole) may state a decision or report a build
+        decision = read_decision(unsigned) if not has_diff else None
+        ci = read_ci(text) if any(w in text for w in ("robot", "syzbot", "auto build test")) else None
+        decision_t, ci_t = (tuple(decision) if decision else None), ((ci.result, ci.summary) if ci else None)
     if reply:
-        return BodyFacts(has_diff=has_diff, followup_trailers=followup, mentions=mentions)
+        return BodyFacts(has_diff=has_diff, followup_trailers=followup, mentions=mentions, decision=decision_t, ci=ci_t)
     # b4's "change-id:" and Gerrit's "Change-Id:" both identify a series across versions.
     change = _CHANGE_ID_RE.search(text) if any(k in text for k in ("-id:", "-Id:", "-ID:")) else None
     return BodyFacts(
@@ -124,4 +131,6 @@ def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool
         patch_id=patch_id(text, len(prose)) if has_diff and with_patch_id else None,
         change_id=change[1] if change else None,
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),
+        decision=decision_t,
+        ci=ci_t,
     )

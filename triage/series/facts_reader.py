@@ -30,11 +30,14 @@ from triage.mail.parse import body_and_from, read_bytes
 from triage.model.subject import parse_subject
 from triage.series.facts import BodyFacts, body_patch_id, facts_from_text
 
-# Replies are read only when their body can carry a trailer that credits a reviewer.
-# A follow-up's lone Signed-off-by, Link, Fixes or Closes is not collected (see README).
+# Replies are read only when their body can carry a trailer that credits a reviewer, a
+# decision ("Applied", "queued", "picked up", "merged") or a robot's report. A follow-up's
+# lone Signed-off-by, Link, Fixes or Closes is not collected (see README).
 TRAILER_QUERY = " OR ".join(
-    f'body:"{n}"'
-    for n in ("reviewed-by", "acked-by", "tested-by", "nacked-by", "reported-by", "suggested-by", "co-developed-by")
+    [f'body:"{n}"'
+     for n in ("reviewed-by", "acked-by", "tested-by", "nacked-by", "reported-by", "suggested-by", "co-developed-by",
+               "applied", "queued", "picked", "merged", "syzbot")]
+    + ['from:"lkp@intel.com"']
 )
 CHUNK = 256
 PARALLEL_THRESHOLD = 2000

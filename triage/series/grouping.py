@@ -24,6 +24,7 @@ from triage.model.series import (
     Trailer,
 )
 from triage.model.subject import trailing_version
+from triage.series.decisions import Said, settle
 from triage.series.linking import (
     NO_POLICY,
     LinkInfo,
@@ -219,13 +220,15 @@ def group_series(messages: Iterable[MessageRecord], *, policy: Policy = NO_POLIC
         m.message_id: (built[id(d)], m.parsed.index if m.parsed.index is not None else 1)
         for d in drafts if id(d) in built for m in d.extra
     }
-    _attribute(records, ordered, kinds, by_msg, series_list, set(policy.ignore_from), replaced)
+    said: list[Said] = []
+    _attribute(records, ordered, kinds, by_msg, series_list, set(policy.ignore_from), replaced, said)
     answered = _answered(records.values(), set(policy.me))
     for s in series_list:
         s.state_tag = _state_from_tags(s, policy.tag_prefix)
         for p in s.patches:
             p.progress = _patch_progress(p.message.tags, policy.tag_prefix)
         s.replied = not answered.isdisjoint(s.message_ids())
+    settle(series_list, said, policy)
     if link:
         infos = [link_info(s, policy) for s in series_list]
         notes = LinkNotes()
@@ -366,6 +369,7 @@ def _attribute(
     series_list: list[Series],
     ignore_from: set[str],
     replaced: dict[str, tuple[Series, int]] | None = None,
+    said: list[Said] | None = None,
 ) -> None:
     """Give each patch its own trailers plus those of the follow-ups that descend from it.
 
@@ -412,6 +416,8 @@ def _attribute(
             s.cover_followups.append(m.message_id)
         else:
             patch_in[(id(s), target.message_id)].followups.append(m.message_id)
+        if said is not None and (m.facts.decision is not None or m.facts.ci is not None):
+            said.append((s, None if is_cover else patch_in[(id(s), target.message_id)], m))
         for text in m.facts.mentions:
             s.review_mentions.append((m.message_id, text))
         if stale:

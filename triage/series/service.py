@@ -9,7 +9,7 @@ from triage.mail.dkimcheck import Verdict
 from triage.mail.dns import DnsCache
 from triage.mail.query import thread_query
 from triage.mail.store import Store, StoreError
-from triage.model.policy import DEFAULT_RELAYS, Policy
+from triage.model.policy import DEFAULT_BOTS, DEFAULT_RELAYS, Policy, base_address
 from triage.model.series import Series
 from triage.series.facts import BodyFacts
 from triage.series.grouping import group_series
@@ -28,6 +28,10 @@ def policy_for(store: Store, settings: Settings | None = None, *, identities: It
         relays=frozenset(e.lower() for e in (settings.trust_relays if settings.trust_relays is not None else DEFAULT_RELAYS)),
         dns=dns_enabled(settings.trust_dns),
         lists=frozenset(d.lower() for d in settings.trust_lists),
+        maintainers=frozenset(settings.outcome_maintainers),
+        bots=frozenset(base_address(a) for a in (settings.outcome_bots if settings.outcome_bots is not None
+                                                  else DEFAULT_BOTS)),
+        sections=settings.outcome_sections,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from triage import paths
+from triage.children import run_child
 from triage.errors import UserError
 from triage.take.export import Export
 
@@ -31,11 +32,9 @@ class Applied:
 
 
 def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    env = dict(os.environ, LC_ALL="C")
     try:
-        done = subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=False, timeout=600
-        )
+        done = run_child(["git", "-C", str(repo), *args], env=env, timeout=600)
     except FileNotFoundError as e:
         raise ApplyError("git is not installed") from e
     except subprocess.TimeoutExpired as e:

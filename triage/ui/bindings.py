@@ -82,6 +82,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.queue", "queue", "What needs me: the queue (again: every series)", "main", "Q", show=True),
     Action("triage.fetch", "fetch", "Fetch new list mail with lei ([fetch] queries), then reload", "main", "M"),
     Action("triage.sync", "sync", "Share states with [sync] remote through notmuch-git", "main", "ctrl+t"),
+    Action("triage.merged", "merged", "Find series merged in [apply] repo's HEAD (git patch-id)", "main", "ctrl+y"),
     Action("triage.mark", "mark", "Mark the series (a state key then sets every marked one)", "main", "t"),
     Action("triage.defer", "defer", "Defer the series until a date or for a while (3d, 2w)", "main", "S"),
     Action("triage.focus.followups", "focus_followups", "Focus the follow-ups (reply keys then answer the one selected)", "main", "ctrl+r"),

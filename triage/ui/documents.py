@@ -64,6 +64,12 @@ class Document:
         self.sources.append(source)
         self.width = max(self.width, sum(cell_len(s.text) for s in segs))
 
+    def add_link(self, text: str, style: Style | None, target: str) -> None:
+        """A line that Enter opens: ``target`` is the message it names."""
+        self.add(text, style)
+        self.targets.extend([None] * (len(self.lines) - 1 - len(self.targets)))
+        self.targets.append(target)
+
     def blank(self) -> None:
         self.lines.append([])
         self.sources.append(None)
@@ -330,6 +336,37 @@ def trailer_basis(s: Series) -> list[tuple[str, Style | None]]:
     if not rows:
         return []
     return [("Review trailers, and what each rests on:", TITLE), *rows]
+
+
+def decision_lines(s: Series) -> list[tuple[str, Style | None, str]]:
+    """What was decided about the series and what robots reported, each with the message that
+    says it (Enter opens it): (text, style, message id)."""
+    out: list[tuple[str, Style | None, str]] = []
+    merged = [p for p in s.patches if p.outcome and p.outcome.get("kind") == "merged"]
+    if merged:
+        o = merged[-1].outcome or {}
+        commits = ", ".join(c for p in merged for c in (p.outcome or {}).get("commits", []))[:120]
+        out.append((f"✓ {len(merged)}/{len(s.patches)} merged into {o.get('where') or 'the tree'} (git patch-id): {commits}",
+                    SIGNED, merged[-1].message_id))
+    for o in s.outcomes:
+        patches = o.get("patches") or []
+        which = "all patches" if len(patches) == len(s.patches) else "patch(es) " + ", ".join(map(str, patches))
+        where = f" to {o['where']}" if o.get("where") else ""
+        commits = f"; commits {', '.join(c[:12] for c in o.get('commits', []))}" if o.get("commits") else ""
+        if o.get("trusted"):
+            out.append((f"✓ {o.get('kind')} by {o.get('by')}{where} ({which}{commits})", SIGNED, str(o["message_id"])))
+        else:
+            out.append((f"? {o.get('by')} says {o.get('kind')}{where} ({which}): not a maintainer here, decides nothing",
+                        MENTION, str(o["message_id"])))
+    for c in s.ci:
+        mark = {"fail": "✗", "warn": "!", "pass": "✓"}.get(str(c.get("result")), "?")
+        where = f"patch {c['patch']}" if c.get("patch") else "series"
+        out.append((f"{mark} {c.get('bot')} ({where}): {c.get('summary')}",
+                    WARN if c.get("result") == "fail" else MENTION if c.get("result") == "warn" else SIGNED,
+                    str(c["message_id"])))
+    if out:
+        out.insert(0, ("Decisions and robots (Enter opens the message):", TITLE, ""))
+    return out
 
 
 def series_summary(s: Series) -> str:

@@ -38,6 +38,7 @@ from triage.textsafe import safe_line
 from triage.ui import messages as msg
 from triage.ui.documents import (
     Line,
+    decision_lines,
     followups_document,
     message_document,
     patch_document,
@@ -69,6 +70,7 @@ QUICK_FIRST_CHARS = 100_000  # patches larger than this get a first paint before
 NARROW = 120  # below this many columns the panes are shown one column at a time
 WIDE = 180  # from this many columns the message pane shows MESSAGE_MIN columns of text
 MESSAGE_MIN = 100
+LEFT_DEFAULT = 50
 OWN_COMMENT = Style(color="bright_cyan", bold=True)
 HUNK_STYLE = Style(bold=True, color="cyan")
 QUOTE_STYLE = Style(color="bright_black")
@@ -98,7 +100,7 @@ class MainScreen(Screen[None]):
         self.shown_message: str | None = None
         self.undo_stack: list[list[StateChange]] = []  # each entry: one step (one series, or marked ones)
         self.in_queue = False
-        self.left_width = 50  # percent of the terminal, in the side-by-side layout
+        self.left_width = LEFT_DEFAULT  # percent of the terminal, in the side-by-side layout
         self.zoomed: Widget | None = None
         self._reopen: str | None = None  # the series to open again after the next load
         self._repeat: tuple[str, str] | None = None  # (action, series id) of the last take-in action
@@ -160,7 +162,8 @@ class MainScreen(Screen[None]):
         if not narrow:
             self.remove_class("reading")
             left = width * self.left_width // 100
-            if width >= WIDE:
+            if width >= WIDE and self.left_width == LEFT_DEFAULT:
+                # The message pane's 100 columns come first, until the user widens the list (>).
                 left = min(left, width - MESSAGE_MIN - 4)  # 4: the message pane's border and padding
             self.query_one("#left").styles.width = max(30, left)
         else:
@@ -314,6 +317,14 @@ class MainScreen(Screen[None]):
                         doc.add(text, style)
                 for line in self._claim_lines(series.id):
                     doc.add(line, WARN_STYLE)
+                decided = decision_lines(series)
+                if decided:
+                    doc.blank()
+                    for text, style, target in decided:
+                        if target:
+                            doc.add_link(text, style, target)
+                        else:
+                            doc.add(text, style)
                 followup_ids = series.cover_followups
                 what = "the cover letter"
             else:
@@ -969,6 +980,19 @@ class MainScreen(Screen[None]):
         self.say("sharing states through notmuch-git...")
         self.sync_worker()
 
+    def action_merged(self) -> None:
+        self.say("finding merged series in [apply] repo (git patch-id)...")
+        self.merged_worker()
+
+    @work(thread=True, exclusive=True, group="take", exit_on_error=False)
+    def merged_worker(self) -> None:
+        try:
+            report = self.session.merged()
+        except UserError as e:
+            self.post_message(msg.Failed(str(e)))
+            return
+        self.post_message(msg.SeriesChanged(report.summary(), []))
+
     @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
     def fetch_worker(self) -> None:
         try:
@@ -1098,7 +1122,13 @@ class MainScreen(Screen[None]):
         self._focus_pane(-1)
 
     def action_resize_list(self, delta: int) -> None:
+        if self.left_width == LEFT_DEFAULT and self.size.width >= WIDE:
+            # Start from the width shown (the message pane's 100 columns may have capped it).
+            shown = self.query_one("#left").size.width
+            self.left_width = max(20, min(80, round(shown * 100 / self.size.width)))
         self.left_width = max(20, min(80, self.left_width + delta))
+        if self.left_width == LEFT_DEFAULT:
+            self.left_width += 1 if delta > 0 else -1  # not the capped default again
         self._layout()
 
     # -- replies and take-in ------------------------------------------------------------------

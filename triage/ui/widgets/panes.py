@@ -22,6 +22,22 @@ from triage.ui.widgets.common import pane_css, scope_bindings
 PROGRESS_MARK = {"reviewed": "✓", "needs-changes": "✗", "skipped": "–"}
 PROGRESS_STYLE = {"reviewed": "bold green", "needs-changes": "bold red", "skipped": "dim"}
 SHORT_STATE = {"under-review": "in review", "changes-requested": "changes"}
+CI_MARK = {"fail": "✗", "warn": "!"}
+CI_STYLE = {"fail": "bold red", "warn": "yellow"}
+
+
+def outcome_words(outcome: dict[str, Any], received: int = 0) -> str:
+    """"applied by Uwe to pwm/for-next", "2/3 merged into main", "Zed says applied"."""
+    by = safe_line(str(outcome.get("by", "")).split(" <")[0])
+    where = safe_line(str(outcome.get("where") or ""))
+    kind = str(outcome.get("kind", "applied"))
+    patches = list(outcome.get("patches") or ())
+    some = f"{len(patches)}/{received} " if received and 0 < len(patches) < received else ""
+    if kind == "merged":
+        return f"{some}merged into {where}" if where else f"{some}merged"
+    if outcome.get("trusted"):
+        return f"{some}{kind} by {by}" + (f" to {where}" if where else "")
+    return f"{by} says {some}{kind}" + (f" to {where}" if where else "")
 STATE_STYLE = {
     "new": "bold",
     "under-review": "yellow",
@@ -50,16 +66,16 @@ class SeriesList(ScrollView, can_focus=True):
     SeriesList > .serieslist--cursor-blurred { background: $block-cursor-blurred-background; }
     """
 
-    COLUMNS = ("", "state", "title", "author", "date", "v", "patches", "R/A/T")
+    COLUMNS = ("", "state", "title", "CI", "author", "date", "v", "patches", "R/A/T")
     # Widths set by the pane's width, never by the rows loaded so far (auto widths made
-    # layouts, and snapshots, depend on timing): the title takes the slack, so version,
-    # received/total and the R/A/T counts stay on screen from 100 columns; a narrower pane
-    # leaves out author and date, so they stay on screen down to about 60.
-    WIDTHS = (1, 10, 48, 14, 10, 4, 7, 9)
-    MIN_TITLE = 16
-    COMPACT_BELOW = 92
-    COMPACT_DROP = ("author", "date")
-    PADDING = 1  # cells each side of a column
+    # layouts, and snapshots, depend on timing). The title takes every cell the others leave;
+    # when that would be fewer than TITLE_FLOOR, columns give way in GIVE_WAY's order
+    # (author first, then the date, R/A/T, CI, the version), so the title is readable at any
+    # width and the state and received/total stay.
+    WIDTHS = (1, 10, 0, 2, 14, 8, 3, 5, 7)
+    TITLE_FLOOR = 40
+    GIVE_WAY = ("author", "date", "R/A/T", "CI", "v")
+    PADDING = 1  # cells between two columns
 
     class _About(Message):
         def __init__(self, series_id: str) -> None:
@@ -76,10 +92,10 @@ class SeriesList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.border_title = "Series"
         self.model = model if model is not None else ListModel()
-        self.compact = False
+        self.hidden: set[str] = set()  # columns given way to the title at this width
         self.cursor = 0
         self._count = 0
-        self._title_width = self.WIDTHS[2]
+        self._title_width = self.TITLE_FLOOR
         self._strips: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
         self._announced: str | None = None
         self._fitted = -1  # the width the columns were fitted to
@@ -89,21 +105,29 @@ class SeriesList(ScrollView, can_focus=True):
         return [
             (c, self._title_width if c == "title" else w)
             for c, w in zip(self.COLUMNS, self.WIDTHS, strict=True)
-            if not (self.compact and c in self.COMPACT_DROP)
+            if c not in self.hidden
         ]
 
     def on_resize(self) -> None:
         self.fit(self.scrollable_content_region.width)
 
     def fit(self, width: int) -> None:
-        """Give the title whatever the other columns leave of ``width`` cells."""
+        """Give the title every cell of ``width`` the other columns leave; columns give way
+        (GIVE_WAY's order) while the title would get fewer than TITLE_FLOOR."""
         if width <= 0:
             return
         self._fitted = width
-        self.compact = width < self.COMPACT_BELOW
-        others = [w for c, w in self._shown() if c != "title"]
-        padding = 2 * self.PADDING * (len(others) + 1)
-        self._title_width = max(self.MIN_TITLE, width - sum(others) - padding)
+        self.hidden = set()
+
+        def left_for_title() -> int:
+            others = [w for c, w in self._shown() if c != "title"]
+            return width - sum(others) - self.PADDING * len(others) - 1
+
+        for column in self.GIVE_WAY:
+            if left_for_title() >= self.TITLE_FLOOR:
+                break
+            self.hidden.add(column)
+        self._title_width = max(8, left_for_title())
         self._reset()
 
     def _reset(self) -> None:
@@ -152,7 +176,8 @@ class SeriesList(ScrollView, can_focus=True):
 
     def content_width(self) -> int:
         """Cells the shown columns take."""
-        return sum(w + 2 * self.PADDING for _, w in self._shown())
+        shown = self._shown()
+        return sum(w for _, w in shown) + self.PADDING * (len(shown) - 1) + 1
 
     def get_row_index(self, series_id: str) -> int:
         at = self.model.index_of(series_id)
@@ -235,9 +260,9 @@ class SeriesList(ScrollView, can_focus=True):
             self.call_after_refresh(self.fit, width)
         scroll_x, scroll_y = self.scroll_offset
         if y == 0:
-            header = Text(style=self.get_component_rich_style("serieslist--header"))
-            for col, w in self._shown():
-                header.append(" " * self.PADDING + col.ljust(w)[:w] + " " * self.PADDING)
+            header = Text(" ", style=self.get_component_rich_style("serieslist--header"))
+            for n, (col, w) in enumerate(self._shown()):
+                header.append((" " * self.PADDING if n else "") + col.ljust(w)[:w])
             return self._strip(header).crop_extend(scroll_x, scroll_x + width, self.rich_style)
         index = scroll_y + y - 1
         if index >= self._count:
@@ -248,12 +273,12 @@ class SeriesList(ScrollView, can_focus=True):
             got = self.model.at(index)
             if got is None:
                 return Strip.blank(width, self.rich_style)
-            line = Text()
-            for (_, w), cell in zip(self._shown(), self._cells(*got), strict=True):
+            line = Text(" ")
+            for n, ((_, w), cell) in enumerate(zip(self._shown(), self._cells(*got), strict=True)):
                 cell.truncate(w, overflow="ellipsis", pad=True)
-                line.append(" " * self.PADDING)
+                if n:
+                    line.append(" " * self.PADDING)
                 line.append_text(cell)
-                line.append(" " * self.PADDING)
             strip = self._strip(line)
             self._strips[key] = strip
         strip = strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
@@ -268,9 +293,9 @@ class SeriesList(ScrollView, can_focus=True):
 
     def _cells(self, r: dict[str, Any], depth: int = 0) -> list[Text]:
         cells = self.cells(r, depth)
-        if not self.compact:
+        if not self.hidden:
             return cells
-        return [c for c, col in zip(cells, self.COLUMNS, strict=True) if col not in self.COMPACT_DROP]
+        return [c for c, col in zip(cells, self.COLUMNS, strict=True) if col not in self.hidden]
 
     @staticmethod
     def cells(r: dict[str, Any], depth: int = 0) -> list[Text]:
@@ -288,13 +313,20 @@ class SeriesList(ScrollView, can_focus=True):
             flags = "⚑ " + flags  # another author claims to supersede it, or it claims so
         older = f" (+{len(r['previous_versions'])} older)" if r["previous_versions"] and not depth else ""
         author = r["author"]["name"] or r["author"]["email"]
+        title = Text(prefix + flags + safe_line(r["title"]) + older)
+        outcome = r.get("outcome")
+        if outcome:
+            title.append(" · " + outcome_words(outcome, int(r.get("received") or 0)),
+                         style="green" if outcome.get("trusted") else "yellow")
+        ci = r.get("ci_state")
         return [
             Text("✓" if r.get("marked") else "●" if r.get("unread") else "↩" if r.get("replied") else " ",
                  style="bold yellow" if r.get("marked") else "bold cyan"),
             Text(SHORT_STATE.get(r["state"], r["state"]), style=STATE_STYLE.get(r["state"], "")),
-            Text(prefix + flags + safe_line(r["title"]) + older),
+            title,
+            Text(CI_MARK.get(ci or "", ""), style=CI_STYLE.get(ci or "", "")),
             Text(safe_line(author)[:16]),
-            Text(r["date"][:10]),
+            Text(r["date"][2:10]),
             Text(f"v{r['version']}"),
             recv,
             Text(trail, style="red" if c["nacked_by"] else "green" if c["reviewed_by"] or c["acked_by"] else ""),

@@ -1,0 +1,74 @@
+"""Child processes (git, lei, notmuch-git, ssh under them) that can never reach the terminal.
+
+The screen owns the terminal: a child that asks a question there (ssh's "Are you sure you
+want to continue connecting?", a password prompt) reads the user's keys meant for
+triage. Every child runs in a session of its own (no controlling terminal, so ssh cannot
+open /dev/tty), with standard input closed, git told not to prompt and ssh told to fail
+rather than ask (BatchMode). Its question becomes an error that names the tool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+_BATCH = "-o BatchMode=yes"
+
+
+def child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``env`` (or this process's) for a child that must not prompt."""
+    out = dict(os.environ if env is None else env)
+    out["GIT_TERMINAL_PROMPT"] = "0"
+    ssh = out.get("GIT_SSH_COMMAND") or out.get("GIT_SSH") or "ssh"
+    if "BatchMode" not in ssh:
+        ssh = f"{ssh} {_BATCH}"
+    out["GIT_SSH_COMMAND"] = ssh
+    out.pop("GIT_ASKPASS", None)
+    out.pop("SSH_ASKPASS", None)
+    out["SSH_ASKPASS_REQUIRE"] = "never"
+    return out
+
+
+def run_child(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+    input_text: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` to the end (or ``timeout``): no terminal, no prompts, output captured.
+    Raises FileNotFoundError, OSError and subprocess.TimeoutExpired as subprocess does
+    (a timed-out child and its own children are killed)."""
+    proc = subprocess.Popen(
+        list(args),
+        stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        env=child_env(env),
+        cwd=cwd,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(input_text, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        proc.communicate()
+        raise
+    except BaseException:
+        kill_group(proc)
+        raise
+    return subprocess.CompletedProcess(list(args), proc.returncode, out, err)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill a child started by :func:`run_child` and everything it started (ssh under git)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, 9)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
