@@ -25,6 +25,8 @@ commands:
   series [--json] [QUERY]     list the series QUERY (notmuch syntax) reaches, newest first
   import PATH...              add mbox, maildir or message files to the store and index them
   state SERIES-ID STATE       set a series' state (tags triage/STATE on all its messages)
+  state --query Q STATE [--dry-run]   every series a query reaches (--dry-run: list them)
+  undo                        take back the last change to states or marks (as U does)
   export SERIES-ID [-o FILE]  a git-am-ready mbox of the patches, with collected trailers
   apply SERIES-ID [--repo P]  export, then git am -3 on a new branch; state -> accepted
   versions SERIES-ID          the versions of a series the store holds
@@ -89,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("state", choices=STATES)
     st.add_argument("--query", metavar="QUERY", help="every series this notmuch query reaches, e.g. 'date:..2024-01-01'")
     st.add_argument("--until", metavar="DATE", help="with deferred: out of the queue until DATE (YYYY-MM-DD or 2w, 10d)")
+    st.add_argument("--dry-run", action="store_true", help="with --query: list what would change, change nothing")
+
+    sub.add_parser("undo", help="take back the last change to states or marks (as U in the screen)")
 
     td = sub.add_parser("todo", help="the series that need you, with the reasons")
     td.add_argument("--json", action="store_true", help="one JSON array, each series with its reasons")
@@ -224,9 +229,15 @@ def _cmd_state(store: Store, args: argparse.Namespace, settings: Settings) -> in
     if args.query:
         if args.series_id:
             raise UserError("give a series id or --query, not both")
-        changes = session.set_state_by_query(args.query, args.state)
-        count = sum(len(c.message_ids) for c in changes)
-        out(f"{len(changes)} series to {args.state} ({count} messages tagged {store.config.tag_prefix}{args.state})")
+        changes = session.set_state_by_query(args.query, args.state, dry_run=args.dry_run)
+        count = sum(len(c.message_ids) for _, c in changes)
+        if args.dry_run:
+            for s, _ in changes:
+                out(f"{s.state:<17} -> {args.state:<17} v{s.version:<3} {s.title}")
+            out(f"would set {len(changes)} series to {args.state} ({count} messages); nothing changed (--dry-run)")
+            return 0
+        out(f"{len(changes)} series to {args.state} ({count} messages tagged {store.config.tag_prefix}{args.state}); "
+            "triage undo takes it back")
         return 0
     if not args.series_id:
         raise UserError("give a series id, or --query QUERY")
@@ -341,7 +352,9 @@ def _cmd_fetch(store: Store, args: argparse.Namespace, settings: Settings) -> in
     for r in report.results:
         out(f"{safe_line(r.query)}: {r.written} written to {r.folder}" + (f"; FAILED: {safe_line(r.error)}" if r.error else ""))
     out(report.counts())
-    return 1 if report.errors else 0
+    if report.indexing_error:
+        err(f"triage: {report.indexing_error} (the mail is in the store; the next fetch or start indexes it)")
+    return 1 if report.failed else 0
 
 
 def _cmd_sync(store: Store, settings: Settings) -> int:
@@ -354,6 +367,8 @@ def _cmd_sync(store: Store, settings: Settings) -> int:
         print(safe_line(line))
     for note in report.notes:
         out(f"note: {safe_line(note)}")
+    for bad in report.skipped:
+        out(f"skipped: {safe_line(bad)}")
     return 2 if report.conflicts else (0 if report.pushed else 1)
 
 
@@ -377,6 +392,13 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_import(store, args)
         if args.command == "state":
             return _cmd_state(store, args, settings)
+        if args.command == "undo":
+            step = _session(store, settings).undo_last()
+            if step is None:
+                err("triage: nothing to undo")
+                return 1
+            out(f"undone: {step.label} ({len(step.changes)} messages)")
+            return 0
         if args.command == "export":
             return _cmd_export(store, args, settings)
         if args.command == "apply":

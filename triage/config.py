@@ -53,6 +53,8 @@ class Settings:
     fetch_folder: str = "lei"
     sync_remote: str | None = None
     sync_repository: str | None = None
+    sync_timeout: float = 120.0
+    fetch_timeout: float = 120.0
     trust_dns: bool = True  # DKIM/ARC keys may be asked of DNS
     trust_relays: list[str] | None = None  # None: the default (B4 Relay's address)
     trust_lists: list[str] = field(default_factory=list)  # list domains that vouch for rewritten senders
@@ -148,12 +150,15 @@ class ViewTable(_Table):
 
 class FetchTable(_Table):
     queries: Annotated[list[NonEmpty], msgspec.Meta(max_length=200)] = []  # lei queries (public-inbox search syntax)
-    folder: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]+$", max_length=64)] = "lei"  # maildir folder of the store
+    # A maildir folder of the store: one name inside the mail root ("." and ".." are not).
+    folder: Annotated[str, msgspec.Meta(pattern=r"^(?!\.\.?$)[A-Za-z0-9._-]+$", max_length=64)] = "lei"
+    timeout: Seconds = 120.0  # for the whole fetch, however lei and its externals trickle
 
 
 class SyncTable(_Table):
     remote: NonEmpty | None = None  # a git URL every maintainer sharing states can push to
     repository: NonEmpty | None = None  # the notmuch-git repository (default: in the XDG data dir)
+    timeout: Seconds = 120.0  # for the whole sync, however the remote trickles
 
 
 class TrustTable(_Table):
@@ -418,7 +423,8 @@ def _apply(s: Settings, t: dict[str, Any], path: Path) -> None:
     fetch: FetchTable = t.get("fetch", FetchTable())
     s.fetch_queries, s.fetch_folder = list(fetch.queries), fetch.folder
     sync: SyncTable = t.get("sync", SyncTable())
-    s.sync_remote, s.sync_repository = sync.remote, sync.repository
+    s.sync_remote, s.sync_repository, s.sync_timeout = sync.remote, sync.repository, sync.timeout
+    s.fetch_timeout = fetch.timeout
     trust: TrustTable = t.get("trust", TrustTable())
     s.trust_dns, s.trust_relays = trust.dns, (list(trust.relays) if trust.relays is not None else None)
     s.trust_lists = list(trust.lists)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage.cache.index import SeriesIndex
+from triage.errors import UserError
 from triage.mail.query import quoted
 from triage.mail.store import Store
 from triage.series.filepatterns import FilePatterns
@@ -53,22 +54,61 @@ def touched(row: dict[str, Any]) -> set[str]:
     return {f for p in row.get("patches", ()) for f in p.get("files", ())}
 
 
-_TOUCHES_RE = re.compile(r'(?:^|\s)touches:("[^"]*"|\S+)')
+_TOKEN_RE = re.compile(r'touches:"[^"]*"|"(?:[^"]|"")*"|[()]|[^\s()]+')
+_GLUE = {"and", "or"}
 
 
-def split_touches(query: str) -> tuple[str, list[str]]:
-    """(the notmuch part of ``query``, its ``touches:`` paths); the parts are ANDed."""
-    paths = [m.strip('"') for m in _TOUCHES_RE.findall(query)]
-    rest = _TOUCHES_RE.sub(" ", query).strip()
-    rest = re.sub(r"^(and\s+)+|(\s+and)+$", "", rest, flags=re.IGNORECASE).strip()
-    return rest or "*", paths
+class Touches(list[str]):
+    """The ``touches:`` paths of a query, and whether a series must touch all of them or any."""
+
+    any_of: bool = False
+
+
+def split_touches(query: str) -> tuple[str, Touches]:
+    """(the notmuch part of ``query``, its ``touches:`` paths). The paths join the rest with
+    AND; among themselves with AND (``touches:a touches:b``, ``touches:a and touches:b``)
+    or, alone in a query, with OR (``touches:a or touches:b``). What notmuch could not
+    run, or would run otherwise than written, is refused with a UserError saying what is
+    allowed."""
+    tokens = _TOKEN_RE.findall(query)
+    paths = Touches()
+    if not any(t.lower().startswith("touches:") for t in tokens):
+        return query.strip() or "*", paths
+    rest: list[str] = []
+    glue_at_touches: list[str] = []
+    for i, t in enumerate(tokens):
+        if t.lower().startswith("touches:"):
+            before = tokens[i - 1].lower() if i else ""
+            if before in ("not", "-") or before == "(" or (i + 1 < len(tokens) and tokens[i + 1] == ")"):
+                raise UserError("touches: cannot be negated or put in parentheses; write 'touches:PATH' as a term "
+                                "of its own, joined with AND (or, alone, 'touches:a or touches:b')")
+            paths.append(t[len("touches:"):].strip('"'))
+            # The connective that joins it to what is before it goes with it.
+            if rest and rest[-1].lower() in _GLUE:
+                glue_at_touches.append(rest.pop().lower())
+            elif i + 1 < len(tokens) and tokens[i + 1].lower() in _GLUE and not rest:
+                glue_at_touches.append(tokens[i + 1].lower())
+                tokens[i + 1] = ""
+        elif t:
+            rest.append(t)
+    while rest and rest[0].lower() in _GLUE:
+        glue_at_touches.append(rest.pop(0).lower())
+    while rest and rest[-1].lower() in _GLUE:
+        glue_at_touches.append(rest.pop().lower())
+    if "or" in glue_at_touches:
+        if rest or "and" in glue_at_touches:
+            raise UserError("touches: joins the rest of a query with AND only: write 'from:x and touches:drivers/pwm/', "
+                            "or 'touches:a or touches:b' alone")
+        paths.any_of = True
+    return " ".join(rest) or "*", paths
 
 
 def touches_any(row: dict[str, Any], paths: list[str]) -> bool:
     """True when the series' patches touch every one of ``paths`` (a file, or a directory
-    prefix, or a MAINTAINERS-style pattern)."""
+    prefix, or a MAINTAINERS-style pattern), or any of them when ``paths.any_of``."""
     files = touched(row)
-    return all(FilePatterns([p]).any_match(files) for p in paths)
+    hits = (FilePatterns([p]).any_match(files) for p in paths)
+    return any(hits) if getattr(paths, "any_of", False) else all(hits)
 
 
 def todo(

@@ -9,6 +9,7 @@ whose text says what failed and where.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from triage.config import Settings
 from triage.errors import UserError
 from triage.mail.dkimcheck import Verdict
 from triage.mail.message import MessageText, read_message
-from triage.mail.store import Store
+from triage.mail.store import Store, StoreLocked
 from triage.model.series import STATES, Series
 from triage.queue import QueueItem, split_touches, todo, touches_any
 from triage.remote.fetch import FetchReport, fetch
@@ -36,6 +37,7 @@ from triage.take.apply import Applied, branch_name
 from triage.take.export import Export
 from triage.take.merged import MergedReport
 from triage.take.rangediff import RangeLine
+from triage.undolog import Step, UndoLog
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,15 @@ class Session:
         self.index = SeriesIndex(store, policy=self.policy)
         self.drafts = drafts or DraftStore()
         self.comments = CommentStore()
+        self.undo_log = UndoLog()
 
     # -- the list ----------------------------------------------------------------------------
     def refresh(self, progress: Callable[[str], None] | None = None, built: Callable[[], None] | None = None) -> Refresh:
+        from triage.children import Deadline
+        from triage.remote.fetch import index_owed
+
+        # Mail an earlier fetch wrote but could not index is indexed first.
+        index_owed(self.store, self.store.tool_env(), Deadline(3600), progress or (lambda _t: None))
         return self.index.refresh(progress=progress, built=built)
 
     def rows(self, query: str = "*") -> list[dict[str, Any]]:
@@ -95,14 +103,18 @@ class Session:
         return self.index.built_series(light=True)
 
     # -- feeding and sharing the store ------------------------------------------------------------
-    def fetch(self, queries: list[str] | None = None, progress: Callable[[str], None] | None = None) -> FetchReport:
-        """New list mail through lei (the queries given, else ``[fetch] queries``)."""
+    def fetch(self, queries: list[str] | None = None, progress: Callable[[str], None] | None = None,
+              cancel: threading.Event | None = None) -> FetchReport:
+        """New list mail through lei (the queries given, else ``[fetch] queries``); ``cancel``
+        set stops it."""
         return fetch(self.store, self.index, queries or self.settings.fetch_queries, folder=self.settings.fetch_folder,
-                     progress=progress)
+                     progress=progress, timeout=self.settings.fetch_timeout, cancel=cancel)
 
-    def sync(self, progress: Callable[[str], None] | None = None) -> SyncReport:
-        """States shared through notmuch-git with ``[sync] remote``; the list refreshed after."""
-        report = Sync(self.store, self.settings.sync_remote, self.settings.sync_repository).run(progress)
+    def sync(self, progress: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> SyncReport:
+        """States shared through notmuch-git with ``[sync] remote``; the list refreshed after.
+        ``cancel`` set stops it (what it did so far is kept, and finished by the next sync)."""
+        report = Sync(self.store, self.settings.sync_remote, self.settings.sync_repository,
+                      timeout=self.settings.sync_timeout, cancel=cancel).run(progress)
         self.index.refresh()
         return report
 
@@ -149,15 +161,55 @@ class Session:
         paths = self.store.message_paths(message_ids)
         return [read_message(mid, paths[mid]) for mid in message_ids]
 
+    # -- changes to tags, each an undo step ------------------------------------------------------
+    def _recorded(self, label: str, ids: list[str], change: Callable[[], object]) -> None:
+        """Make ``change`` (to the tags of ``ids``) and keep exactly what it did as one undo
+        step: the prefixed tags of those messages before and after. A change queued behind a
+        held lock is recorded too (it will be made)."""
+        prefix = self.store.config.tag_prefix
+        before = self.store.prefixed_tags(ids, prefix)
+        try:
+            change()
+        except StoreLocked:
+            self.undo_log.record(Step(label + " (queued)", []))
+            raise
+        after = self.store.prefixed_tags(ids, prefix)
+        changes = [(mid, sorted(prefix + t for t in after[mid] - before[mid]),
+                    sorted(prefix + t for t in before[mid] - after[mid]))
+                   for mid in ids if mid in before and mid in after and before[mid] != after[mid]]
+        self.undo_log.record(Step(label, changes))
+
     def set_state(self, series: Series, state: str | None) -> StateChange:
         """Tag every message of the series with ``state`` (None: no state) in one transaction."""
         ids = series.message_ids()
-        self._put_state(ids, state)
+        self._recorded(f"{series.title[:60]}: state {series.state} -> {state or 'none'}", ids,
+                       lambda: self._put_state(ids, state))
         return StateChange(series.id, ids, series.state_tag, state)
 
-    def undo(self, change: StateChange) -> StateChange:
-        self._put_state(change.message_ids, change.previous)
-        return StateChange(change.series_id, change.message_ids, change.state, change.previous)
+    def set_states(self, series: list[Series], state: str | None, until: str | None = None) -> list[StateChange]:
+        """``state`` (or deferred ``until``) on several series as one undo step."""
+        if len(series) == 1:
+            return [self.defer(series[0], until) if until else self.set_state(series[0], state)]
+        prefix = self.store.config.tag_prefix
+        ids = [m for s in series for m in s.message_ids()]
+
+        def change() -> None:
+            for s in series:
+                if until:
+                    old = [t for t in self._tags(s.message_ids()[0]) if t.startswith(prefix + UNTIL)]
+                    self.store.tag(s.message_ids(), add=[prefix + "deferred", prefix + UNTIL + until],
+                                   remove=[*(prefix + x for x in STATES if x != "deferred"), *old])
+                else:
+                    self._put_state(s.message_ids(), state)
+
+        what = f"deferred until {until}" if until else f"-> {state or 'none'}"
+        self._recorded(f"{len(series)} marked series {what}", ids, change)
+        return [StateChange(s.id, s.message_ids(), s.state_tag, "deferred" if until else state) for s in series]
+
+    def undo_last(self) -> Step | None:
+        """Take back the last change to tags (a state, a deferral, a patch mark, a bulk change),
+        made here or by ``triage`` elsewhere; None when there is none."""
+        return self.undo_log.undo(self.store)
 
     def _put_state(self, ids: list[str], state: str | None) -> None:
         if state is None:
@@ -174,26 +226,33 @@ class Session:
 
         root = series.cover.message_id if series.cover else series.patches[0].message_id
         tag = self.store.config.tag_prefix + CLAIM_ACCEPTED
-        if accept:
-            self.store.tag([root], add=[tag])
-        else:
-            self.store.tag([root], remove=[tag])
+        self._recorded(f"{series.title[:60]}: claim {'accepted' if accept else 'taken back'}", [root],
+                       lambda: self.store.tag([root], add=[tag]) if accept else self.store.tag([root], remove=[tag]))
         return True
 
     def mark_read(self, series: Series) -> int:
         return self.store.tag(series.message_ids(), remove=["unread"])
 
-    def mark_patch(self, series: Series, message_id: str, mark: str) -> str | None:
-        """Per-patch progress; once every patch is reviewed the series is. Returns the
-        series' new state when it changed."""
-        mark_patch(self.store, message_id, mark)
-        for p in series.patches:
-            if p.message_id == message_id:
-                p.progress = mark
+    def mark_patch(self, series: Series, message_id: str, mark: str) -> tuple[str | None, str | None]:
+        """Per-patch progress; the same mark again clears it. Once every patch is reviewed
+        the series is. Returns (the patch's mark now, the series' new state when it changed)."""
+        patch = next((p for p in series.patches if p.message_id == message_id), None)
+        now: str | None = None if patch is not None and patch.progress == mark else mark
+        state: str | None = None
+        if patch is not None:
+            patch.progress = now
         if series.patches and all(p.progress == "reviewed" for p in series.patches) and series.state != "reviewed":
-            self.store.set_state(series.message_ids(), "reviewed")
-            return "reviewed"
-        return None
+            state = "reviewed"
+        what = f"patch {patch.index if patch else '?'} marked {now}" if now else f"patch {patch.index if patch else '?'} mark cleared"
+
+        def change() -> None:
+            mark_patch(self.store, message_id, now)
+            if state:
+                self.store.set_state(series.message_ids(), state)
+
+        self._recorded(f"{series.title[:60]}: {what}" + (f", series -> {state}" if state else ""),
+                       series.message_ids() if state else [message_id], change)
+        return now, state
 
     def mark_message_read(self, message_id: str) -> int:
         return self.store.tag([message_id], remove=["unread"])
@@ -218,8 +277,9 @@ class Session:
         ids = series.message_ids()
         change = StateChange(series.id, ids, series.state_tag, "deferred")
         old = [t for t in self._tags(ids[0]) if t.startswith(prefix + UNTIL)]
-        self.store.tag(ids, add=[prefix + "deferred", prefix + UNTIL + until],
-                       remove=[*(prefix + x for x in STATES if x != "deferred"), *old])
+        self._recorded(f"{series.title[:60]}: deferred until {until}", ids, lambda: self.store.tag(
+            ids, add=[prefix + "deferred", prefix + UNTIL + until],
+            remove=[*(prefix + x for x in STATES if x != "deferred"), *old]))
         return change
 
     def _tags(self, message_id: str) -> set[str]:
@@ -229,15 +289,16 @@ class Session:
             except LookupError:
                 return set()
 
-    def set_state_by_query(self, query: str, state: str) -> list[StateChange]:
-        """Every series that ``query`` reaches to ``state``, in one transaction."""
+    def set_state_by_query(self, query: str, state: str, *, dry_run: bool = False) -> list[tuple[Series, StateChange]]:
+        """Every series that ``query`` reaches to ``state``, in one transaction and one undo
+        step (``dry_run``: only say which)."""
         from triage.series.service import load_series
 
         series = load_series(self.store, query, policy=self.policy)
         ids = [mid for s in series for mid in s.message_ids()]
-        changes = [StateChange(s.id, s.message_ids(), s.state_tag, state) for s in series]
-        if ids:
-            self.store.set_state(ids, state)
+        changes = [(s, StateChange(s.id, s.message_ids(), s.state_tag, state)) for s in series]
+        if ids and not dry_run:
+            self._recorded(f"{len(series)} series of {query!r} -> {state}", ids, lambda: self.store.set_state(ids, state))
         return changes
 
     def carried(self, series_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -347,6 +347,17 @@ def _write_pending(con: sqlite3.Connection, records: list[MessageRecord], verifi
                         ((r.message_id, r.thread_id) for r in candidates if not verdicts[r.message_id].final))
 
 
+_ROW_KEYS = frozenset(("id", "title", "state", "version", "date", "author", "previous_versions", "newer_versions", "counts"))
+
+
+def _checked_row(text: str) -> dict[str, Any]:
+    """A list row as the index wrote it; DamagedIndex for anything else."""
+    row = json.loads(text)
+    if not isinstance(row, dict) or not row.keys() >= _ROW_KEYS:
+        raise DamagedIndex("a list row lacks its fields")
+    return row
+
+
 def _answer_key(meta: dict[str, str]) -> bytes:
     """What a stored answer must have been made from: the database (UUID, revision) and
     the settings the index was built with (the user's identities change "replied")."""
@@ -1156,15 +1167,19 @@ class SeriesIndex:
         unread reply answers the user, the files it touches, the date of the newest message
         of its threads), from SQL alone."""
         skip = sorted(set(skip_states))
-        with self._db() as con:
-            self._built_meta(con)
-            q = ("SELECT l.row, q.own, q.until, q.reply_to_me, q.files, q.newest FROM list l "
-                 "JOIN queue_facts q ON q.series_id = l.id "
-                 f"WHERE l.head = 1 AND l.state NOT IN ({','.join('?' * len(skip))}) AND q.spoke_last = 0 "
-                 "ORDER BY l.date DESC, l.id DESC")
-            for row, own, until, reply, files, newest in con.execute(q, skip).fetchall():
-                yield (json.loads(row), own.split("\n"), until, bool(reply), files.split("\n") if files else [],
-                       int(newest or 0))
+
+        def candidates() -> list[tuple[dict[str, Any], list[str], str | None, bool, list[str], int]]:
+            with self._db() as con:
+                self._built_meta(con)
+                q = ("SELECT l.row, q.own, q.until, q.reply_to_me, q.files, q.newest FROM list l "
+                     "JOIN queue_facts q ON q.series_id = l.id "
+                     f"WHERE l.head = 1 AND l.state NOT IN ({','.join('?' * len(skip))}) AND q.spoke_last = 0 "
+                     "ORDER BY l.date DESC, l.id DESC")
+                return [(_checked_row(row), own.split("\n"), until, bool(reply), files.split("\n") if files else [],
+                         int(newest or 0)) for row, own, until, reply, files, newest in con.execute(q, skip).fetchall()]
+
+        # A damaged row is rebuilt with the rest of the index, like any other damaged record.
+        yield from self._read(candidates)
 
     def full_row(self, series_id: str) -> dict[str, Any] | None:
         """One series as ``series --json`` gives it, from its own rows (not the whole answer)."""

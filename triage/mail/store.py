@@ -348,6 +348,44 @@ class Store:
             except notmuch2.NotmuchError as e:
                 raise StoreError(f"notmuch tag query failed: {e}") from e
 
+    def prefixed_tags(self, message_ids: Iterable[str], prefix: str) -> dict[str, set[str]]:
+        """For each of ``message_ids`` the store holds, its tags under ``prefix`` (prefix
+        taken off); ids the store does not hold are left out."""
+        out: dict[str, set[str]] = {}
+        with self.read() as db:
+            for mid in message_ids:
+                try:
+                    msg = db.find(mid)
+                except LookupError:
+                    continue
+                except notmuch2.NotmuchError as e:
+                    raise StoreError(f"notmuch lookup of <{mid}> failed: {e}") from e
+                out[mid] = {str(t)[len(prefix):] for t in msg.tags if str(t).startswith(prefix)}
+        return out
+
+    def retag(self, changes: Iterable[tuple[str, Iterable[str], Iterable[str]]]) -> int:
+        """(message id, tags to add, tags to remove) each, in one transaction; messages the
+        store does not hold are skipped. Returns how many messages changed."""
+        n = 0
+        with self.write() as db:
+            self._apply_pending(db)
+            with db.atomic():
+                for mid, add, remove in changes:
+                    try:
+                        msg = db.find(mid)
+                    except LookupError:
+                        continue
+                    try:
+                        with msg.frozen():
+                            for t in remove:
+                                msg.tags.discard(t)
+                            for t in add:
+                                msg.tags.add(t)
+                    except notmuch2.NotmuchError as e:
+                        raise StoreError(f"notmuch could not tag <{mid}>: {e}") from e
+                    n += 1
+        return n
+
     def changed_since(self, revision: int) -> list[tuple[str, str]]:
         """(message id, thread id) of every message added or re-tagged at or after ``revision``."""
         with self.read() as db:

@@ -4,14 +4,19 @@ the lines they are about.
 A comment is anchored to a line of the message body (its index in ``body.split("\\n")``,
 with the line's text to check the anchor). Comments live in one JSON file per series in
 ``$XDG_STATE_HOME/triage/comments/``, written atomically on every change, so a killed
-process loses none; each patch (each message) gets its own reply.
+process loses none; each patch (each message) gets its own reply. A change reads, changes
+and writes the file under a lock on it, so two triage processes commenting at once lose
+nothing; a write that fails (a full disk) leaves no temporary file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,13 +38,41 @@ class CommentStore:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.dir = directory or paths.state_dir() / "comments"
+        # series id -> (the file's (mtime, size) when read, what it held): a screen redraws
+        # comments often, and reads the file again only when it changed.
+        self._read: dict[str, tuple[tuple[int, int], dict[str, list[Comment]]]] = {}
 
     def _file(self, series_id: str) -> Path:
         return self.dir / (hashlib.sha1(series_id.encode("utf-8", "surrogatepass")).hexdigest()[:20] + ".json")
 
-    def load(self, series_id: str) -> dict[str, list[Comment]]:
+    @contextlib.contextmanager
+    def _locked(self, series_id: str) -> Iterator[None]:
+        """The series' comments held for a read-change-write (another process waits)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._file(series_id).with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            data = json.loads(self._file(series_id).read_text(encoding="utf-8"))
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def load(self, series_id: str) -> dict[str, list[Comment]]:
+        path = self._file(series_id)
+        try:
+            st = path.stat()
+        except OSError:
+            return {}
+        stamp = (st.st_mtime_ns, st.st_size)
+        got = self._read.get(series_id)
+        if got is not None and got[0] == stamp:
+            return {m: list(cs) for m, cs in got[1].items()}
+        out = self._parse(series_id, path)
+        self._read[series_id] = (stamp, out)
+        return {m: list(cs) for m, cs in out.items()}
+
+    def _parse(self, series_id: str, path: Path) -> dict[str, list[Comment]]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         out: dict[str, list[Comment]] = {}
@@ -61,28 +94,34 @@ class CommentStore:
 
     def set(self, series_id: str, message_id: str, comment: Comment) -> None:
         """Add or replace the comment on ``comment.line``; empty text deletes it."""
-        data = self.load(series_id)
-        kept = [c for c in data.get(message_id, []) if c.line != comment.line]
-        if comment.text.strip():
-            kept.append(comment)
-        data[message_id] = sorted(kept, key=lambda c: c.line)
-        self._save(series_id, data)
+        with self._locked(series_id):
+            data = self._parse(series_id, self._file(series_id))
+            kept = [c for c in data.get(message_id, []) if c.line != comment.line]
+            if comment.text.strip():
+                kept.append(comment)
+            data[message_id] = sorted(kept, key=lambda c: c.line)
+            self._save(series_id, data)
 
     def clear(self, series_id: str, message_id: str) -> None:
-        data = self.load(series_id)
-        if data.pop(message_id, None) is not None:
-            self._save(series_id, data)
+        with self._locked(series_id):
+            data = self._parse(series_id, self._file(series_id))
+            if data.pop(message_id, None) is not None:
+                self._save(series_id, data)
 
     def _save(self, series_id: str, data: dict[str, list[Comment]]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         final = self._file(series_id)
         tmp = final.with_suffix(f".tmp{os.getpid()}")
         payload = {"series": series_id, "messages": {m: [asdict(c) for c in cs] for m, cs in data.items() if cs}}
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh, ensure_ascii=False, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves nothing half written behind
+            raise
 
 
 def _diff_start(lines: list[str]) -> int:

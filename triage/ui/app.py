@@ -9,6 +9,7 @@ every failure in the status line and, whole, in the message log (``triage.log``)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, SuspendNotSupported
 from textual.command import Hit, Hits, Provider
+from textual.css.query import NoMatches
 from textual.worker import Worker
 
 from triage.config import Settings
@@ -97,7 +99,8 @@ class TriageApp(App[None]):
         self.log_entries.append(LogEntry(time.time(), error, text))
         del self.log_entries[:-LOG_LIMIT]
         if self.main.is_mounted:
-            self.main.status.say(text, error=error)
+            with contextlib.suppress(NoMatches):  # the screen is being taken down
+                self.main.status.say(text, error=error)
         if error and self.is_running and self.screen is not self.main:
             self.notify(safe_line(text)[:300], severity="error", markup=False)
 

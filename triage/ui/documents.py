@@ -51,6 +51,7 @@ class Document:
     # such as the headers or a file's summary): what an inline comment is anchored to.
     sources: list[int | None] = field(default_factory=list)
     targets: list[str | None] = field(default_factory=list)  # a thread's lines: the message each shows
+    _line_of: tuple[int, dict[int, int]] | None = field(default=None, repr=False, compare=False)
 
     def add(self, text: str, style: Style | None = None, source: int | None = None) -> None:
         clean = safe_line(text.expandtabs(8))
@@ -78,11 +79,15 @@ class Document:
         return self.sources[index] if 0 <= index < len(self.sources) else None
 
     def line_of(self, source: int) -> int | None:
-        """The document line showing body line ``source``."""
-        try:
-            return self.sources.index(source)
-        except ValueError:
-            return None
+        """The document line showing body line ``source`` (a map made once: thousands of
+        comments are placed in one pass, not one scan of the document each)."""
+        if self._line_of is None or self._line_of[0] != len(self.sources):
+            found: dict[int, int] = {}
+            for i, s in enumerate(self.sources):
+                if s is not None and s not in found:
+                    found[s] = i
+            self._line_of = (len(self.sources), found)
+        return self._line_of[1].get(source)
 
 
 class _BodyLines:

@@ -155,6 +155,10 @@ class Exported(Message):
         self.text = text
 
 
+class RemoteDone(Message):
+    """A fetch or sync worker ended (whatever way): Escape no longer stops anything."""
+
+
 class SeriesChanged(Message):
     """Something outside the screen changed the store (apply): reload."""
 

@@ -12,6 +12,7 @@ any pane alone with ``triage.zoom``.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -32,7 +33,7 @@ from triage.errors import UserError
 from triage.model.series import Series, state_read
 from triage.reply.comments import Comment
 from triage.series.patchdoc import parse_patch
-from triage.session import OtherComment, Session, StateChange
+from triage.session import OtherComment, Session
 from triage.take.export import ExportError
 from triage.textsafe import safe_line
 from triage.ui import messages as msg
@@ -76,6 +77,7 @@ HUNK_STYLE = Style(bold=True, color="cyan")
 QUOTE_STYLE = Style(color="bright_black")
 OTHER_COMMENT = Style(color="yellow", italic=True)
 WARN_STYLE = Style(bold=True, color="yellow")
+OTHERS_PER_LINE = 20  # other reviewers' comments drawn under one line; more are counted
 
 
 class MainScreen(Screen[None]):
@@ -98,11 +100,14 @@ class MainScreen(Screen[None]):
         self.opened: Series | None = None
         self.opening: str | None = None
         self.shown_message: str | None = None
-        self.undo_stack: list[list[StateChange]] = []  # each entry: one step (one series, or marked ones)
         self.in_queue = False
         self.left_width = LEFT_DEFAULT  # percent of the terminal, in the side-by-side layout
         self.zoomed: Widget | None = None
         self._reopen: str | None = None  # the series to open again after the next load
+        # The message to show again after the next open, with its scroll and cursor rows.
+        self._reshow: tuple[str | None, float, int] | None = None
+        self._keep_view: tuple[str, float, int] | None = None
+        self._remote_cancel: threading.Event | None = None  # set by Escape: stops the running fetch or sync
         self._repeat: tuple[str, str] | None = None  # (action, series id) of the last take-in action
         self._range_steps = 0
         self._reply_cancelled = False  # escape while a reply was prepared
@@ -176,6 +181,11 @@ class MainScreen(Screen[None]):
         self.query_one("#message", Viewer).focus()
 
     def action_back(self) -> None:
+        if self._remote_cancel is not None and not self._remote_cancel.is_set():
+            # Escape first stops a running fetch or sync (what it did so far is kept).
+            self._remote_cancel.set()
+            self.say("stopping...")
+            return
         if self.zoomed is not None:
             self.action_zoom()
         elif self.has_class("reading"):
@@ -366,34 +376,31 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def change_state(self, series_ids: list[str], state: str | None, until: str | None = None) -> None:
         """``state`` on each series (marked rows: several, one undo step); ``until`` defers."""
-        changes: list[StateChange] = []
         replayed = self.session.store.replayed
         try:
-            for series_id in series_ids:
-                s = self._series(series_id)
-                self.post_message(msg.Progress(f"tagging {len(s.message_ids())} messages..."))
-                changes.append(self.session.defer(s, until) if until else self.session.set_state(s, state))
+            series = [self._series(sid) for sid in series_ids]
+            self.post_message(msg.Progress(f"tagging {sum(len(s.message_ids()) for s in series)} messages..."))
+            changes = self.session.set_states(series, state, until)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
-            if not changes:
-                return
+            return
         self.post_message(msg.StateSet(changes, undoable=True))
         if self.session.store.replayed > replayed:
             # Changes queued while the database was locked went in too: show them.
             self.post_message(msg.SeriesChanged("queued state changes applied", []))
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
-    def undo_change(self, changes: list[StateChange]) -> None:
-        done: list[StateChange] = []
+    def undo_change(self) -> None:
+        """Take back the last change to tags, whatever made it (a state, a mark, the CLI)."""
         try:
-            for change in changes:
-                done.append(self.session.undo(change))
+            step = self.session.undo_last()
         except UserError as e:
-            self.undo_stack.append(changes[len(done):])  # what was not undone can be tried again
             self.post_message(msg.Failed(str(e)))
-            if not done:
-                return
-        self.post_message(msg.StateSet(done, undoable=False))
+            return
+        if step is None:
+            self.post_message(msg.Progress("nothing to undo"))
+            return
+        self.post_message(msg.SeriesChanged(f"undone: {step.label}", []))
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_queue(self) -> None:
@@ -538,12 +545,17 @@ class MainScreen(Screen[None]):
         self.model.query = event.query
         self._refill()
         self.post_message(msg.Progress(f"{event.source.count()} series ({event.how})"))
+        self._reopen_after_load()
+
+    def _reopen_after_load(self) -> None:
         table = self.query_one(SeriesList)
         reopen, self._reopen = self._reopen, None
         if reopen is not None and self.model.get(reopen) is not None:
             # After a send or an apply, the series worked on stays open, wherever the reload put it.
             with contextlib.suppress(Exception):
                 table.move_cursor(row=table.get_row_index(reopen), animate=False)
+        elif reopen is not None:
+            self._reshow = None  # it left the list (the queue): nothing to show again
         if table.row_count and self.opened is None:
             sid = table.current_id
             if sid:
@@ -604,9 +616,17 @@ class MainScreen(Screen[None]):
         self.opened = s
         self.query_one(PatchList).fill(s)
         self.load_carried(s.id)
-        self.post_message(msg.Progress(f"{s.title[:60]} · {series_summary(s)}"))
-        if self.query_one(PatchList).entries:
-            mid, index = self.query_one(PatchList).entries[0]
+        reshow, self._reshow = self._reshow, None
+        plist = self.query_one(PatchList)
+        if reshow is None:
+            self.post_message(msg.Progress(f"{s.title[:60]} · {series_summary(s)}"))
+        if plist.entries:
+            at = next((i for i, (mid, _) in enumerate(plist.entries) if reshow and mid == reshow[0]), 0)
+            if at:
+                plist.highlighted = at
+            mid, index = plist.entries[at]
+            if reshow is not None and mid == reshow[0]:
+                self._keep_view = (mid, reshow[1], reshow[2])
             self.show_message(s, mid, index)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -647,10 +667,15 @@ class MainScreen(Screen[None]):
         if event.followup:
             self._read_full_width()
         viewer = self.query_one("#message", Viewer)
-        # The parsed document replacing the quick one keeps the reader's place.
-        keep = viewer.scroll_offset.y if self.shown_message == event.message_id else None
+        # The parsed document replacing the quick one keeps the reader's place; so does a
+        # message shown again after a change (a mark, a send) with its cursor.
+        keep: float | None = viewer.scroll_offset.y if self.shown_message == event.message_id else None
+        cursor: int | None = None
+        kept, self._keep_view = self._keep_view, None
+        if kept is not None and kept[0] == event.message_id:
+            keep, cursor = kept[1], kept[2]
         self.shown_message = event.message_id
-        viewer.show(event.doc, keep_y=keep)
+        viewer.show(event.doc, keep_y=keep, cursor=cursor)
         if self.session.settings.view_mark_read and event.followups is not None:
             self.read_message(event.message_id)
         if event.followups is not None:
@@ -674,10 +699,14 @@ class MainScreen(Screen[None]):
                     )
             self._extra_owner = {}
             if self.show_others:
+                per_line: dict[int, int] = {}
                 for o in self.others:
                     line = doc.line_of(o.line)
                     if line is None:
                         continue
+                    per_line[line] = per_line.get(line, 0) + 1
+                    if per_line[line] > OTHERS_PER_LINE:
+                        continue  # folded below: a flood of comments on one line never floods the view
                     first, *more = o.text.split("\n")
                     drawn = extras.setdefault(line, [])
                     self._extra_owner[(line, len(drawn))] = (o.message_id, o.line)
@@ -687,6 +716,10 @@ class MainScreen(Screen[None]):
                     else:
                         folded = f"  ┃ {o.author} ({o.date}): {first}" + (f"  [+{len(more)} lines: Enter]" if more else "")
                         drawn.append([Segment(safe_line(folded), OTHER_COMMENT)])
+                for line, n in per_line.items():
+                    if n > OTHERS_PER_LINE:
+                        extras[line].append([Segment(f"  ┃ ... and {n - OTHERS_PER_LINE} more comments on this line "
+                                                     "(the follow-ups pane lists them)", OTHER_COMMENT)])
         viewer.set_extras(extras)
 
     @on(msg.ExtraSelected)
@@ -743,8 +776,6 @@ class MainScreen(Screen[None]):
 
     @on(msg.StateSet)
     def _state_set(self, event: msg.StateSet) -> None:
-        if event.undoable:
-            self.undo_stack.append(event.changes)
         new_state = "new"
         for change in event.changes:
             row = self.model.get(change.series_id)
@@ -768,8 +799,10 @@ class MainScreen(Screen[None]):
         self.model.set_rows(event.rows)
         self._refill()
         self.query_one(SeriesList).border_title = Text(f"Queue: what needs me ({len(event.rows)})")
-        self.post_message(msg.Progress(f"{len(event.rows)} series need you; {self.triage.key_name('triage.queue')} "
-                                       "shows every series again"))
+        if self._reopen is None:
+            self.post_message(msg.Progress(f"{len(event.rows)} series need you; {self.triage.key_name('triage.queue')} "
+                                           "shows every series again"))
+        self._reopen_after_load()
         if event.rows:
             self.opened = None
             self._open(event.rows[0]["id"])
@@ -810,9 +843,17 @@ class MainScreen(Screen[None]):
             self.load(self.model.query)
 
     def _reload_keeping_open(self) -> None:
-        self._reopen = self.opened.id if self.opened is not None else None
+        """Read the list again after a change, keeping the place: the queue stays the queue,
+        the open series stays open, and the message shown stays shown where it was read."""
+        if self.opened is not None:
+            self._reopen = self.opened.id
+            viewer = self.query_one("#message", Viewer)
+            self._reshow = (self.shown_message, viewer.scroll_offset.y, viewer.cursor)
         self.opened = None
-        self.load(self.model.query)
+        if self.in_queue:
+            self.load_queue()
+        else:
+            self.load(self.model.query)
 
     # -- replies: the keyboard is held while a reply is prepared --------------------------------
     def _preparing(self) -> PreparingReply | None:
@@ -925,11 +966,12 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def patch_progress(self, series: Series, message_id: str, mark: str) -> None:
         try:
-            state = self.session.mark_patch(series, message_id, mark)
+            now, state = self.session.mark_patch(series, message_id, mark)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
-        self.post_message(msg.SeriesChanged(f"patch marked {mark}" + (f"; series → {state}" if state else ""), []))
+        self.post_message(msg.SeriesChanged((f"patch marked {now}" if now else "patch mark cleared")
+                                            + (f"; series → {state}" if state else ""), []))
 
     def action_mark(self) -> None:
         sid = self._current_series_id()
@@ -973,12 +1015,16 @@ class MainScreen(Screen[None]):
         self.post_message(msg.Progress(text))
 
     def action_fetch(self) -> None:
-        self.say("fetching new mail with lei...")
-        self.fetch_worker()
+        cancel = self._remote_start()
+        if cancel is not None:
+            self.say(f"fetching new mail with lei... ({self.triage.key_name('triage.back')} stops)")
+            self.fetch_worker(cancel)
 
     def action_sync(self) -> None:
-        self.say("sharing states through notmuch-git...")
-        self.sync_worker()
+        cancel = self._remote_start()
+        if cancel is not None:
+            self.say(f"sharing states through notmuch-git... ({self.triage.key_name('triage.back')} stops)")
+            self.sync_worker(cancel)
 
     def action_merged(self) -> None:
         self.say("finding merged series in [apply] repo (git patch-id)...")
@@ -994,31 +1040,45 @@ class MainScreen(Screen[None]):
         self.post_message(msg.SeriesChanged(report.summary(), []))
 
     @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
-    def fetch_worker(self) -> None:
+    def fetch_worker(self, cancel: threading.Event) -> None:
         try:
-            report = self.session.fetch(progress=self._progress_from_worker)
+            report = self.session.fetch(progress=self._progress_from_worker, cancel=cancel)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
-        self.post_message(msg.SeriesChanged(report.counts(),
-                                            [f"{r.query!r}: {r.error}" for r in report.errors]))
+        finally:
+            self.post_message(msg.RemoteDone())
+        problems = [f"{r.query!r}: {r.error}" for r in report.errors]
+        if report.indexing_error:
+            problems.append(f"{report.indexing_error} (indexed on the next fetch or start)")
+        self.post_message(msg.SeriesChanged(report.counts(), problems))
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
-    def sync_worker(self) -> None:
+    def sync_worker(self, cancel: threading.Event) -> None:
         try:
-            report = self.session.sync(progress=self._progress_from_worker)
+            report = self.session.sync(progress=self._progress_from_worker, cancel=cancel)
             problems = self.session.conflict_lines(report)
         except UserError as e:
             self.post_message(msg.Failed(str(e)))
             return
-        self.post_message(msg.SeriesChanged(report.outcome(),
-                                            problems + report.notes))
+        finally:
+            self.post_message(msg.RemoteDone())
+        self.post_message(msg.SeriesChanged(report.outcome(), problems + report.notes
+                                            + [f"skipped: {b}" for b in report.skipped]))
+
+    @on(msg.RemoteDone)
+    def _remote_done(self) -> None:
+        self._remote_cancel = None
+
+    def _remote_start(self) -> threading.Event | None:
+        if self._remote_cancel is not None:
+            self.say("a fetch or sync is running (escape stops it)", error=True)
+            return None
+        self._remote_cancel = threading.Event()
+        return self._remote_cancel
 
     def action_undo(self) -> None:
-        if not self.undo_stack:
-            self.say("nothing to undo")
-            return
-        self.undo_change(self.undo_stack.pop())
+        self.undo_change()
 
     def action_mark_read(self) -> None:
         sid = self._current_series_id()

@@ -43,14 +43,15 @@ class Viewer(ScrollView, can_focus=True):
         self.cursor = 0  # a display row
         self.last_search = ""
 
-    def show(self, document: Document, *, title: str | None = None, keep_y: float | None = None) -> None:
+    def show(self, document: Document, *, title: str | None = None, keep_y: float | None = None,
+             cursor: int | None = None) -> None:
         self.document = document
         self.extras = {}
         # Border titles are parsed as markup when given a str: pass Text, always.
         self.border_title = Text(safe_line(title if title is not None else document.title)[:100])
         self._layout_rows()
         y = int(keep_y or 0)
-        self.cursor = min(y, max(0, self._row_count() - 1))
+        self.cursor = min(y if cursor is None else cursor, max(0, self._row_count() - 1))
         self.scroll_to(0, y, animate=False)
         self.refresh()
 
