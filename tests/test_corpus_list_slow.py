@@ -19,15 +19,29 @@ from triage.series.records import records as read_records
 LIST = CORPUS / "lists" / "linux-pwm.mbox.xz"
 
 
-@pytest.mark.slow
-@needs_corpus
-def test_whole_list_imports_and_every_cover_letter_is_a_series(make_store) -> None:
-    store = make_store()
+# One store for the three steps (one worker: --dist loadgroup), so each step is reported as
+# it ends rather than minutes of silence.
+pytestmark = [pytest.mark.slow, needs_corpus, pytest.mark.xdist_group("linux-pwm-list")]
+
+
+@pytest.fixture(scope="module")
+def whole_list(tmp_path_factory: pytest.TempPathFactory):
+    from tests.conftest import create_store
+
+    store = create_store(tmp_path_factory.mktemp("linux-pwm"))
     report = import_paths(store, [LIST])
+    return store, report
+
+
+def test_whole_list_imports(whole_list) -> None:
+    store, report = whole_list
     assert not report.broken
     assert report.added + report.duplicates == 23541
     assert store.count("*") == report.added > 23000
 
+
+def test_every_cover_letter_is_a_series(whole_list) -> None:
+    store, _ = whole_list
     records = read_records(store, "*")
     series = group_series(records)
     covers = {
@@ -49,8 +63,11 @@ def test_whole_list_imports_and_every_cover_letter_is_a_series(make_store) -> No
     assert all(s.patches or s.cover for s in series)
     json.dumps([s.to_json() for s in series])
 
-    # The list read from the index a window at a time is the whole list sorted, filtered and
-    # folded in memory (every sort, four state filters, with and without older versions shown).
+
+def test_the_index_list_is_the_whole_list(whole_list) -> None:
+    """The list read from the index a window at a time is the whole list sorted, filtered and
+    folded in memory (every sort, four state filters, with and without older versions shown)."""
+    store, _ = whole_list
     index = SeriesIndex(store)
     index.refresh()
     assert _check_index(index) > 3 * 2000

@@ -53,6 +53,8 @@ class Tmux:
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, env=self.env)
+        sock = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}" / self.socket
+        sock.unlink(missing_ok=True)
 
 
 def test_open_a_series_set_its_state_review_it_and_quit(make_store, tmp_path: Path) -> None:
@@ -76,12 +78,12 @@ def test_open_a_series_set_its_state_review_it_and_quit(make_store, tmp_path: Pa
         tmux.wait_for("other: [bold]thi")  # literal, never markup
         tmux.keys("j")  # the older series: widget
         tmux.wait_for("widget: speed up")
+        tmux.keys("r")  # triage.state.reviewed, in the series list
+        tmux.wait_for("→ reviewed")
         tmux.keys("enter")
         tmux.wait_for("follow-up(s) to the cover letter")  # the cover is shown: opening is done
-        tmux.keys("n")
+        tmux.keys("J")  # triage.next_patch
         tmux.wait_for("━━ f.c +1 -1")
-        tmux.keys("r")
-        tmux.wait_for("→ reviewed")
         tmux.keys("R")  # review patch 1
         tmux.wait_for("Reply with Reviewed-by to: [PATCH 1/2] widget: a")
         tmux.wait_for("Reviewed-by: Test Maintainer <maint@example.org>")
@@ -120,3 +122,32 @@ def test_open_a_series_set_its_state_review_it_and_quit(make_store, tmp_path: Pa
     assert sent == [reply]
     if log.exists():
         assert "blocked" not in log.read_text().lower()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_a_store_of_ones_own_from_an_empty_home(tmp_path: Path, size) -> None:
+    """No notmuch config: triage says where it looked and how to make a store, never opens
+    the demo; import --new makes one, and the screen opens on it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NOTMUCH_CONFIG")}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"),
+               XDG_STATE_HOME=str(home / ".local/state"), XDG_DATA_HOME=str(home / ".local/share"),
+               TERM="xterm-256color", TEXTUAL_ANIMATIONS="none")
+    src = tmp_path / "list.mbox"
+    src.write_bytes(mbox(mail("c@x", "[PATCH 0/1] widget: my own store", "cover\n"),
+                         mail("p@x", "[PATCH 1/1] widget: a", patch_body(), minutes=1, parent="c@x")))
+    tmux = Tmux(env)
+    try:
+        tmux.start(f"{TRIAGE}; sleep 30", size)
+        screen = tmux.wait_for("no notmuch store")
+        assert "triage init" in screen.replace("\n", "")
+        tmux.kill()
+        tmux = Tmux(env)
+        config = home / "mail" / "notmuch-config"
+        tmux.start(f"{TRIAGE} import --new {home / 'mail'} {src} && {TRIAGE} --config {config}; sleep 30", size)
+        tmux.wait_for("widget: my own store")
+        tmux.wait_for("Series (1)")
+    finally:
+        tmux.kill()
+    assert config.exists() and not (home / ".cache" / "triage" / "demo").exists()

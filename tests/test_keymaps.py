@@ -48,9 +48,9 @@ def test_unknown_id_duplicate_key_and_syntax_error_are_reported(tmp_path: Path) 
     assert km.bindings == default_keymap()
 
     dup = tmp_path / "dup.toml"
-    dup.write_text('[bindings]\n\n"triage.undo" = "r"\n')
+    dup.write_text('[bindings]\n\n"triage.undo" = "w"\n')  # w replies (both on the main screen)
     km = load_keymap("default", user_file=dup)
-    assert any(f"{dup}:3: key 'r' bound to both" in p for p in km.problems), km.problems
+    assert any(f"{dup}:3: key 'w' bound to both" in p for p in km.problems), km.problems
     assert km.bindings["triage.undo"] == default_keymap()["triage.undo"]
 
     broken = tmp_path / "broken.toml"

@@ -37,7 +37,7 @@ def test_diff_view(snap_compare, demo_app) -> None:
         table = app.query_one("SeriesList")
         table.move_cursor(row=table.get_row_index("gpio-sim-v2-0@demo.example.com"))
         await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id.startswith("gpio-sim-v2"), "open")
-        await pilot.press("n", "n")
+        await pilot.press("J", "J")
         await wait_for(pilot, lambda: app.main.shown_message == "gpio-sim-v2-2@demo.example.com", "patch 2")
         await wait_for(pilot, lambda: "patch 2" in str(app.query_one("#followups").border_title), "its follow-ups")
         await settle(pilot)

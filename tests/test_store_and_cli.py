@@ -139,9 +139,39 @@ def test_bad_database_and_bad_settings_are_reported(capsys, tmp_path: Path) -> N
     assert f"{bad}:2" in err and "cannot open notmuch database" in err
 
 
-def test_demo_is_the_default_without_notmuch_config(capsys) -> None:
+def test_without_a_store_triage_says_where_it_looked_and_how_to_make_one(capsys, tmp_path: Path, monkeypatch) -> None:
     rc, out, err = _cli(capsys, "series", "--json")
-    assert rc == 0 and "demo store" in err
+    assert rc == 1 and "no notmuch store: looked for" in err and "triage init" in err and "--demo" in err
+    rc, _, err = _cli(capsys, "import", str(tmp_path / "nothing.mbox"))
+    assert rc == 1 and "no notmuch store" in err  # never into the demo store
+    monkeypatch.setenv("NOTMUCH_CONFIG", str(tmp_path / "typo-config"))
+    rc, _, err = _cli(capsys, "series")
+    assert rc == 1 and f"NOTMUCH_CONFIG names {tmp_path / 'typo-config'}, which does not exist" in err
+
+
+def test_init_and_import_new_make_a_store_of_ones_own(capsys, tmp_path: Path) -> None:
+    from triage import paths
+
+    demo = paths.cache_dir() / "demo"
+    src = _write(tmp_path / "a.mbox", mbox(*SERIES))
+    rc, out, _ = _cli(capsys, "import", "--new", str(tmp_path / "mail"), str(src))
+    config = tmp_path / "mail" / "notmuch-config"
+    assert rc == 0 and f"use it with: triage --config {config}" in out and config.exists()
+    rc, out, _ = _cli(capsys, "--config", str(config), "series", "--json")
+    assert rc == 0 and len(json.loads(out)) >= 1
+    assert not demo.exists()  # the demo store was never touched
+    rc, _, err = _cli(capsys, "init", str(tmp_path / "mail"))
+    assert rc == 1 and "already holds a notmuch database" in err
+    rc, out, _ = _cli(capsys, "init", str(tmp_path / "other"), "--email", "me@example.org")
+    assert rc == 0 and "primary_email=me@example.org" in (tmp_path / "other" / "notmuch-config").read_text()
+    # --database alone needs no config file
+    rc, out, err = _cli(capsys, "--database", str(tmp_path / "other"), "import", str(src))
+    assert rc == 0, err
+
+
+def test_demo_opens_when_asked(capsys) -> None:
+    rc, out, err = _cli(capsys, "--demo", "series", "--json")
+    assert rc == 0
     data = json.loads(out)
     assert len(data) >= 6
     titles = {d["title"] for d in data}
@@ -157,7 +187,8 @@ def test_help_lists_commands(capsys) -> None:
     with pytest.raises(SystemExit) as e:
         main(["--help"])
     out = capsys.readouterr().out
-    assert e.value.code == 0 and "series [--json] [QUERY]" in out and "import PATH" in out
+    assert e.value.code == 0 and "series [--json] [QUERY]" in out and "import [--new DIR] PATH" in out
+    assert "init DIR" in out
 
 
 def test_store_opens_from_notmuch_config_env(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -103,7 +103,7 @@ async def test_open_series_shows_cover_patches_and_followups(store) -> None:
         assert [e[0] for e in plist.entries] == ["c2@x", "p2-1@x", "p2-2@x"]
         viewer = app.query_one("#message", Viewer)
         assert any("the cover letter of v2" in line for line in viewer.visible_text())
-        await pilot.press("n")
+        await pilot.press("J")
         await wait_for(pilot, lambda: app.main.shown_message == "p2-1@x", "patch 1")
         text = viewer.visible_text()
         assert any(line.startswith("━━ f.c +1 -1") for line in text) and any(line == "+c" for line in text)
@@ -116,7 +116,7 @@ async def test_file_and_hunk_navigation_and_file_list(store) -> None:
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         await _select(pilot, app, "c2@x")
-        await pilot.press("n", "n")
+        await pilot.press("J", "J")
         await wait_for(pilot, lambda: app.main.shown_message == "p2-2@x", "patch 2")
         viewer = app.query_one("#message", Viewer)
         files = viewer.document.files

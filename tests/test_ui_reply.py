@@ -63,7 +63,7 @@ async def test_review_key_composes_previews_and_sends_a_patch_reply(store) -> No
         async with app.run_test(size=(140, 40)) as pilot:
             await _open(pilot, app)
             app.query_one(PatchList).focus()
-            await pilot.press("n")  # patch 1
+            await pilot.press("J")  # patch 1
             await wait_for(pilot, lambda: app.main.shown_message == "p1@x", "patch 1 shown")
             await _compose(pilot, app, "R")
             composer = _composer(app)

@@ -19,11 +19,14 @@ from triage.textsafe import json_safe, safe_line
 EPILOG = """\
 With no command, triage opens the review screen. The database is the one notmuch
 itself would use (NOTMUCH_CONFIG, ~/.notmuch-config, the XDG profile), or the one
-given by --config/--database; when none exists, the bundled demo store opens.
+given by --config/--database; when none exists, it says where it looked and how to make
+one (triage init DIR). The bundled demo store opens with --demo.
 
 commands:
   series [--json] [QUERY]     list the series QUERY (notmuch syntax) reaches, newest first
-  import PATH...              add mbox, maildir or message files to the store and index them
+  init DIR [--name N --email E]   make a notmuch store of your own in DIR (database and config)
+  import [--new DIR] PATH...  add mbox, maildir or message files to the store and index them
+                              (--new DIR: first make the store there, as init)
   state SERIES-ID STATE       set a series' state (tags triage/STATE on all its messages)
   state --query Q STATE [--dry-run]   every series a query reaches (--dry-run: list them)
   undo                        take back the last change to states or marks (as U does)
@@ -54,14 +57,25 @@ def err(line: str) -> None:
     print(safe_line(line), file=sys.stderr, flush=True)
 
 
-def _user_notmuch_config_exists() -> bool:
+def _notmuch_configs() -> list[Path]:
+    """Where notmuch itself looks for its config, in its order: $NOTMUCH_CONFIG alone when
+    set, else the XDG profile and ~/.notmuch-config."""
     env = os.environ.get("NOTMUCH_CONFIG")
     if env:
-        return Path(env).exists()
+        return [Path(env)]
     home = Path.home()
     profile = os.environ.get("NOTMUCH_PROFILE", "default")
     xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-    return (home / ".notmuch-config").exists() or (xdg / "notmuch" / profile / "config").exists()
+    return [xdg / "notmuch" / profile / "config", home / ".notmuch-config"]
+
+
+def _no_store_message() -> str:
+    looked = _notmuch_configs()
+    where = (f"NOTMUCH_CONFIG names {looked[0]}, which does not exist" if os.environ.get("NOTMUCH_CONFIG")
+             else "looked for " + " and ".join(str(p) for p in looked))
+    return (f"no notmuch store: {where}. Make one with `triage init ~/mail` (then --config ~/mail/notmuch-config), "
+            "or `triage import --new ~/mail FILE...`; give one with --config FILE or --database DIR; "
+            "or look around the demo: triage --demo")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,7 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("query", nargs="*", help="notmuch query (default: all mail)")
 
     i = sub.add_parser("import", help="import mail files")
+    i.add_argument("--new", metavar="DIR", type=Path, help="first make a notmuch store in DIR (as triage init DIR)")
     i.add_argument("paths", nargs="+", type=Path)
+
+    ini = sub.add_parser("init", help="make a notmuch store of your own in DIR (mail root, database, config)")
+    ini.add_argument("dir", type=Path)
+    ini.add_argument("--name", default="", help="your name, for replies (notmuch's user.name)")
+    ini.add_argument("--email", default="", help="your address: what is addressed to you, and replies' From")
 
     st = sub.add_parser("state", help="set a series' state (or of every series a query reaches)")
     st.add_argument("series_id", nargs="?", help="a message id of the series")
@@ -141,13 +161,15 @@ def _store(args: argparse.Namespace, settings: Settings) -> tuple[Store, str | N
     note = None
     config_path = args.config or settings.notmuch_config
     database = args.database or settings.database
-    if args.demo or (not config_path and not database and not _user_notmuch_config_exists()):
+    if args.demo:
         from triage.demo.build import demo_config
 
         config_path = str(demo_config())
         database = None
-        if not args.demo:
-            note = "no notmuch configuration found: showing the demo store (see triage --help)"
+    elif config_path and not Path(config_path).expanduser().exists():
+        raise UserError(f"notmuch config {config_path} does not exist; make a store with `triage init DIR`")
+    elif not config_path and not database and not any(p.exists() for p in _notmuch_configs()):
+        raise UserError(_no_store_message())
     return Store(StoreConfig(config_path=config_path, database_path=database, tag_prefix=settings.tag_prefix)), note
 
 
@@ -383,6 +405,17 @@ def main(argv: list[str] | None = None) -> int:
 
             out(str(demo_config(rebuild=args.rebuild)))
             return 0
+        if args.command == "init" or (args.command == "import" and args.new):
+            from triage.mail.setup import init_store
+
+            root = args.dir if args.command == "init" else args.new
+            config = init_store(root, name=getattr(args, "name", ""), email=getattr(args, "email", ""))
+            out(f"made a notmuch store in {config.parent} (config {config})")
+            out(f"use it with: triage --config {config}   (or: export NOTMUCH_CONFIG={config})")
+            if args.command == "init":
+                out(f"add mail with: triage --config {config} import FILE... (mbox, maildir, .eml; .xz too)")
+                return 0
+            args.config = str(config)
         store, note = _store(args, settings)
         if note:
             err(f"triage: {note}")

@@ -65,8 +65,11 @@ class StoreConfig:
 
 
 def _config_arg(cfg: StoreConfig) -> object:
-    # SEARCH finds NOTMUCH_CONFIG, ~/.notmuch-config or the XDG profile, as notmuch does.
-    return cfg.config_path or notmuch2.Database.CONFIG.SEARCH
+    # SEARCH finds NOTMUCH_CONFIG, ~/.notmuch-config or the XDG profile, as notmuch does; a
+    # database given alone needs no config file at all.
+    if cfg.config_path:
+        return cfg.config_path
+    return notmuch2.Database.CONFIG.EMPTY if cfg.database_path else notmuch2.Database.CONFIG.SEARCH
 
 
 def _lock_held(lockfile: Path) -> bool:

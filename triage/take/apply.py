@@ -49,6 +49,23 @@ def _last_lines(done: subprocess.CompletedProcess[str], n: int = 6) -> str:
     return " | ".join(text.splitlines()[-n:]) or f"exit status {done.returncode}"
 
 
+# git's advice on going on by hand; triage has aborted the am already, so it would mislead.
+_ADVICE = ("hint:", "When you have resolved", "If you prefer to skip", "To restore the original branch",
+           "Use 'git am --show-current-patch", "--continue", "--skip", "--abort")
+
+
+_PROGRESS = ("Applying:", "Using index info", "Falling back to", "Auto-merging", "M\t", "A\t", "D\t")
+
+
+def _cause(done: subprocess.CompletedProcess[str], n: int = 12) -> list[str]:
+    """What git said went wrong, its advice on going on by hand left out."""
+    text = "\n".join(x for x in (done.stdout.strip(), done.stderr.strip()) if x)
+    lines = [line.rstrip() for line in text.splitlines() if line.strip() and not any(a in line for a in _ADVICE)]
+    # The failure first (the conflict, the patch that failed), then what led to it.
+    said = [line for line in lines if not line.startswith(_PROGRESS)]
+    return said[-n:] or lines[-n:] or [f"exit status {done.returncode}"]
+
+
 def branch_name(export: Export) -> str:
     s = export.series
     slug = re.sub(r"[^a-z0-9]+", "-", s.title.lower()).strip("-")[:50].strip("-") or "series"
@@ -107,11 +124,13 @@ def apply_export(export: Export, repo: Path, *, base: str | None = None, branch:
     try:
         done = _git(repo, "am", "-3", "--patch-format=mboxrd", mbox, check=False)
         if done.returncode != 0:
-            message = _last_lines(done, 10)
+            cause = _cause(done)
             _git(repo, "am", "--abort", check=False)
             _git(repo, "checkout", "--quiet", previous or previous_rev, check=False)
             _git(repo, "branch", "-D", name, check=False)
-            raise ApplyError(f"git am -3 stopped; nothing was applied and {repo} is as it was: {message}")
+            raise ApplyError("git am -3 could not apply the series:\n" + "\n".join(f"  {line}" for line in cause)
+                             + f"\ntriage aborted it: nothing was applied, {repo} is back on "
+                             f"{previous or previous_rev[:12]} as it was.")
     finally:
         os.unlink(mbox)
     log = _git(repo, "log", "--reverse", "--format=%H %s", f"{base_rev}..HEAD").stdout

@@ -43,6 +43,7 @@ from triage.ui.widgets.common import scope_bindings
 
 RETIRED = 1 << 62  # a draft's save sequence once it is sent or discarded: no save may bring it back
 LOG_LIMIT = 2000
+RESULT_SECONDS = 8  # an action's result stays readable this long (an error twice as long)
 
 
 class ActionCommands(Provider):
@@ -53,12 +54,15 @@ class ActionCommands(Provider):
         app = self.app
         assert isinstance(app, TriageApp)
         for a in ACTIONS:
-            if a.scope not in ("app", "main"):
+            # The screen's actions, and the panes' that the screen carries out (the states).
+            on_screen = a.action.startswith("screen.")
+            if a.scope not in ("app", "main") and not on_screen:
                 continue
             score = matcher.match(f"{a.description} ({a.id})")
             if score > 0:
                 target = app if a.scope == "app" else app.main
-                yield Hit(score, matcher.highlight(a.description), partial(target.run_action, a.action), help=a.id)
+                action = a.action.removeprefix("screen.")
+                yield Hit(score, matcher.highlight(a.description), partial(target.run_action, action), help=a.id)
 
 
 class TriageApp(App[None]):
@@ -94,19 +98,26 @@ class TriageApp(App[None]):
         return display_keys(keys.split(",")[0]) if keys else binding_id
 
     # -- errors and notices ------------------------------------------------------------------
-    def report(self, text: str, *, error: bool = False) -> None:
-        """One line in the status line, the whole text in the message log."""
+    def report(self, text: str, *, error: bool = False, notify: bool = False) -> None:
+        """One line in the status line, the whole text in the message log; an error (and,
+        with ``notify``, an action's result) also as a notification, where the eye is at
+        any size, for long enough to read."""
         self.log_entries.append(LogEntry(time.time(), error, text))
         del self.log_entries[:-LOG_LIMIT]
         if self.main.is_mounted:
             with contextlib.suppress(NoMatches):  # the screen is being taken down
                 self.main.status.say(text, error=error)
-        if error and self.is_running and self.screen is not self.main:
-            self.notify(safe_line(text)[:300], severity="error", markup=False)
+        if (error or notify) and self.is_running:
+            self.notify(safe_line(text)[:400], severity="error" if error else "information",
+                        timeout=RESULT_SECONDS * (2 if error else 1), markup=False)
 
     @on(msg.Progress)
     def _progress(self, event: msg.Progress) -> None:
         self.report(event.text)
+
+    @on(msg.Result)
+    def _result(self, event: msg.Result) -> None:
+        self.report(event.text, notify=True)
 
     @on(msg.Failed)
     def _failed(self, event: msg.Failed) -> None:
@@ -251,12 +262,12 @@ class TriageApp(App[None]):
         if composer is not None:
             composer.dismiss(None)
         r = event.result
-        text = f"sent <{r.message_id}>: {r.summary}"
+        text = f"sent <{r.message_id}>: {r.summary}"  # shown below as a notification too
         if r.state:
             text += f"; series → {r.state}"
         self.report(" | ".join([text, *r.problems]), error=bool(r.problems))
         # The status line moves on as the list reloads; the toast keeps the news readable.
-        self.notify(safe_line(text), title="sent", timeout=8, markup=False)
+        self.notify(safe_line(text), title="sent", timeout=RESULT_SECONDS, markup=False)
         self.main.post_message(msg.ReplyDone(event.draft))
 
     @on(msg.DiscardRequested)

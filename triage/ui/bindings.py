@@ -3,6 +3,12 @@
 This table is the one source for the widgets' ``BINDINGS``, the keymap files'
 validation, the help screen and the command palette. Key strings are Textual key
 names, comma separated. No Textual import here, so it is testable on its own.
+
+The default keys follow one rule: a key pressed while reading a patch never changes a
+series' state. The state keys belong to the series list (where series are triaged),
+not to the message view, where ``c`` comments and ``n``/``N`` find; the patch keys
+(``J``/``K`` next and previous patch, ``+ ! -`` marks, ``[ ] { }`` files and hunks, the
+reply keys) are the screen's, so they work from every pane.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from triage.model.series import STATES
 
 # Scopes: "app" keys work everywhere, "main" ones on the main screen; the others only
 # while that pane has focus.
-SCOPES = ("app", "main", "list", "patches", "viewer", "comment", "composer")
+SCOPES = ("app", "main", "list", "patches", "viewer", "comment", "composer", "batch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,13 +30,18 @@ class Action:
     scope: str
     keys: str  # the built-in default; the shipped keymap files may change it
     show: bool = False  # shown in the footer
+    label: str = ""  # the footer's word for it (the description when empty)
+
+    @property
+    def footer(self) -> str:
+        return self.label or self.description
 
 
 _STATE_KEYS = {
     "new": "N",
     "under-review": "u",
     "reviewed": "r",
-    "changes-requested": "c",
+    "changes-requested": "C",
     "accepted": "a",
     "rejected": "x",
     "superseded": "s",
@@ -39,9 +50,9 @@ _STATE_KEYS = {
 
 ACTIONS: tuple[Action, ...] = (
     Action("triage.quit", "quit", "Quit", "app", "q", show=True),
-    Action("triage.help", "help", "Show keys", "app", "question_mark", show=True),
+    Action("triage.help", "help", "Show keys", "app", "question_mark", show=True, label="keys"),
     Action("triage.log", "message_log", "Message log: this session's errors and notices", "app", "L"),
-    Action("triage.search", "search", "Filter with a notmuch query", "main", "slash", show=True),
+    Action("triage.search", "search", "Filter with a notmuch query", "main", "slash", show=True, label="filter"),
     Action("triage.clear_search", "clear_search", "Show all series again", "main", "backslash"),
     Action("triage.filter_state", "filter_state", "Cycle the state filter", "main", "f"),
     Action("triage.sort", "cycle_sort", "Cycle sort: date, author, state", "main", "o"),
@@ -50,8 +61,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.focus_prev_pane", "focus_prev_pane", "Previous pane", "main", "shift+tab"),
     Action("triage.grow_list", "resize_list(4)", "Widen the left panes", "main", "greater_than_sign"),
     Action("triage.shrink_list", "resize_list(-4)", "Narrow the left panes", "main", "less_than_sign"),
-    Action("triage.next_patch", "next_patch", "Next patch", "main", "n,J", show=True),
-    Action("triage.prev_patch", "prev_patch", "Previous patch", "main", "p,K"),
+    Action("triage.next_patch", "next_patch", "Next patch", "main", "J", show=True, label="next patch"),
+    Action("triage.prev_patch", "prev_patch", "Previous patch", "main", "K"),
     Action("triage.next_file", "next_file", "Next file in the diff", "main", "right_square_bracket"),
     Action("triage.prev_file", "prev_file", "Previous file in the diff", "main", "left_square_bracket"),
     Action("triage.next_hunk", "next_hunk", "Next hunk", "main", "right_curly_bracket"),
@@ -60,11 +71,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.show_versions", "show_versions", "Show or fold older versions", "main", "v"),
     Action("triage.mark_read", "mark_read", "Mark the series read", "main", "m"),
     Action("triage.undo", "undo", "Undo the last state change", "main", "U,ctrl+z"),
-    Action("triage.reply", "reply('reply')", "Reply to the message shown", "main", "w", show=True),
-    Action("triage.review", "reply('review')", "Reply with Reviewed-by", "main", "R", show=True),
+    Action("triage.reply", "reply('reply')", "Reply to the message shown", "main", "w", show=True, label="reply"),
+    Action("triage.review", "reply('review')", "Reply with Reviewed-by", "main", "R", show=True, label="Reviewed-by"),
     Action("triage.ack", "reply('ack')", "Reply with Acked-by", "main", "A"),
     Action("triage.tested", "reply('tested')", "Reply with Tested-by", "main", "T"),
     Action("triage.drafts", "drafts", "Unsent drafts: resume one", "main", "D"),
+    Action("triage.send_series", "send_series", "Send every unsent reply of this series (one preview, one confirmation)",
+           "main", "ctrl+s"),
     Action("triage.diff_versions", "diff_versions", "Range-diff with the previous version (again: older)", "main", "V"),
     Action("triage.export", "export", "Export the series as a git-am mbox (again: force)", "main", "E"),
     Action("triage.apply", "apply", "Apply the series to the configured tree (git am -3)", "main", "P"),
@@ -72,14 +85,15 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.accept_claim", "accept_claim",
            "Accept (again: take back) another author's claim to supersede this series", "main", "ctrl+k"),
     *(
-        Action(f"triage.state.{s}", f"set_state('{s}')", f"Set state: {s}", "main", k, show=s in ("reviewed", "accepted"))
+        Action(f"triage.state.{s}", f"screen.set_state('{s}')", f"Set state: {s}", "list", k,
+               show=s in ("reviewed", "accepted"), label=s)
         for s, k in _STATE_KEYS.items()
     ),
     Action("triage.patch.reviewed", "mark_patch('reviewed')", "Mark the patch reviewed", "main", "plus"),
     Action("triage.patch.needs_changes", "mark_patch('needs-changes')", "Mark the patch as needing changes", "main",
            "exclamation_mark"),
     Action("triage.patch.skipped", "mark_patch('skipped')", "Mark the patch skipped (not yours to review)", "main", "minus"),
-    Action("triage.queue", "queue", "What needs me: the queue (again: every series)", "main", "Q", show=True),
+    Action("triage.queue", "queue", "What needs me: the queue (again: every series)", "main", "Q", show=True, label="queue"),
     Action("triage.fetch", "fetch", "Fetch new list mail with lei ([fetch] queries), then reload", "main", "M"),
     Action("triage.sync", "sync", "Share states with [sync] remote through notmuch-git", "main", "ctrl+t"),
     Action("triage.merged", "merged", "Find series merged in [apply] repo's HEAD (git patch-id)", "main", "ctrl+y"),
@@ -88,7 +102,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.focus.followups", "focus_followups", "Focus the follow-ups (reply keys then answer the one selected)", "main", "ctrl+r"),
     Action("triage.zoom", "zoom", "Show the focused pane alone, and back", "main", "z"),
     Action("triage.back", "back", "Back to the list (narrow screens: the message is shown alone)", "main", "escape"),
-    Action("triage.open", "select_cursor", "Open the series under the cursor", "list", "enter"),
+    Action("triage.open", "select_cursor", "Open the series under the cursor", "list", "enter", show=True, label="open"),
     Action("triage.list.down", "cursor_down", "Down", "list", "j,down"),
     Action("triage.list.up", "cursor_up", "Up", "list", "k,up"),
     Action("triage.list.page_down", "page_down", "Page down", "list", "pagedown,space"),
@@ -97,18 +111,21 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.list.bottom", "scroll_bottom", "Last series", "list", "G,end"),
     Action("triage.patches.down", "cursor_down", "Down", "patches", "j,down"),
     Action("triage.patches.up", "cursor_up", "Up", "patches", "k,up"),
-    Action("triage.patches.open", "select", "Show this message", "patches", "enter"),
+    Action("triage.patches.open", "select", "Read this message (the cursor in the diff)", "patches", "enter", show=True,
+           label="read"),
     Action("triage.viewer.down", "scroll_down", "Scroll down", "viewer", "j,down"),
     Action("triage.viewer.up", "scroll_up", "Scroll up", "viewer", "k,up"),
     Action("triage.viewer.page_down", "page_down", "Page down", "viewer", "pagedown,space"),
     Action("triage.viewer.page_up", "page_up", "Page up", "viewer", "pageup,b"),
     Action("triage.viewer.top", "cursor_top", "Top", "viewer", "g,home"),
     Action("triage.viewer.bottom", "cursor_bottom", "Bottom", "viewer", "G,end"),
-    Action("triage.viewer.search", "search", "Find text in the message (Enter puts the cursor on it)", "viewer", "slash"),
+    Action("triage.viewer.search", "search", "Find text in the message (Enter puts the cursor on it)", "viewer", "slash",
+           show=True, label="find"),
     Action("triage.viewer.search_next", "search_next", "Next match", "viewer", "n"),
     Action("triage.viewer.search_prev", "search_prev", "Previous match", "viewer", "N"),
     Action("triage.viewer.open", "open_selected", "In the follow-ups: show the selected mail in the message view", "viewer", "enter"),
-    Action("triage.comment", "comment", "Comment the cursor line (again: edit or delete it)", "viewer", "c"),
+    Action("triage.comment", "comment", "Comment the cursor line (again: edit or delete it)", "viewer", "c", show=True,
+           label="comment"),
     Action("triage.viewer.others", "toggle_others", "Show or hide other reviewers' comments on their lines", "viewer", "C"),
     Action("triage.viewer.left", "scroll_left", "Scroll left (a cut line ends in »)", "viewer", "left,h"),
     Action("triage.viewer.right", "scroll_right", "Scroll right", "viewer", "right,l"),
@@ -122,6 +139,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.composer.quit", "quit_app", "Quit triage (draft kept)", "composer", "ctrl+q"),
     Action("triage.composer.cut_below", "cut_quote_below", "Cut the quoted lines below the cursor", "composer", "alt+k"),
     Action("triage.composer.cut_above", "cut_quote_above", "Cut the quoted lines above the cursor", "composer", "alt+u"),
+    Action("triage.send_series.send", "send_all", "Send them all", "batch", "ctrl+s", show=True),
+    Action("triage.send_series.cancel", "cancel", "Back, nothing sent", "batch", "escape", show=True),
 )
 
 BY_ID = {a.id: a for a in ACTIONS}

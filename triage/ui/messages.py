@@ -28,6 +28,15 @@ class Progress(Message):
         self.text = text
 
 
+class Result(Message):
+    """What an action the user took did (an export's file, a state set, a sync's counts):
+    shown where the eye is (a notification) and in the status line, kept in the log."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 class Failed(Message):
     """Something failed; the text says what and where (status line in red, message log whole)."""
 
@@ -153,6 +162,14 @@ class Exported(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class SeriesSendReady(Message):
+    """A series' unsent replies, built and ready to be previewed together."""
+
+    def __init__(self, series_id: str, title: str, replies: list, problems: list[str]) -> None:
+        super().__init__()
+        self.series_id, self.title, self.replies, self.problems = series_id, title, replies, problems
 
 
 class RemoteDone(Message):

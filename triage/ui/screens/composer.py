@@ -115,18 +115,25 @@ class ComposerScreen(Screen[None]):
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
         area.focus()
-        # Start where the user writes: the end of the body, above a trailer if there is one.
+        # Start where the user writes: on an empty line of its own, under the quote (after
+        # the last "[...]") and above a trailer; a resumed draft, at the end of its text.
         lines = area.text.split("\n")
         row = len(lines) - 1
         while row > 0 and not lines[row].strip():
             row -= 1
-        area.move_cursor((row, len(lines[row])))
+        if self.resumed:
+            area.move_cursor((row, len(lines[row])))
+        elif lines[row].startswith(tuple(f"{t}:" for t in TRAILERS.values())):
+            top = row
+            while top > 0 and lines[top - 1].strip():  # the trailer block's first line
+                top -= 1
+            area.insert("\n\n", (top, 0))
+            area.move_cursor((top, 0))
+        else:
+            area.insert("\n\n", (row, len(lines[row])))
+            area.move_cursor((row + 2, 0))
         if self.typed_ahead:
-            typed = safe_text(self.typed_ahead)
-            if lines[row].startswith(tuple(f"{t}:" for t in TRAILERS.values())):
-                area.insert(f"{typed}\n\n", (row, 0))  # above the trailer, as its own paragraph
-            else:
-                area.insert(f"\n\n{typed}" if lines[row].strip() else typed)
+            area.insert(safe_text(self.typed_ahead))
         note = "resumed a saved draft · " if self.resumed else ""
         send, edit, close = self.triage.key_name("triage.send"), self.triage.key_name("triage.edit_external"), self.triage.key_name("triage.composer.close")
         self.hint(f"{note}{send} preview and send · {edit} $EDITOR · {close} close (draft kept) · saved as you type")

@@ -19,6 +19,7 @@ SCOPE_TITLES = {
     "viewer": "Message views",  # the message, the follow-ups, the log
     "comment": "Comment editor",
     "composer": "Reply composer",
+    "batch": "Sending a series' replies",
 }
 
 

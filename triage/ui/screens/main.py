@@ -37,6 +37,7 @@ class MainScreen(ListPart, StatesPart, ReaderPart, CommentsPart, RepliesPart, Ta
     BINDINGS = scope_bindings("main")
 
     DEFAULT_CSS = """
+    MainScreen > Horizontal { height: 1fr; }
     MainScreen #left { width: 50%; min-width: 30; }
     MainScreen #right { width: 1fr; }
     MainScreen #message { height: 3fr; }
@@ -55,8 +56,9 @@ class MainScreen(ListPart, StatesPart, ReaderPart, CommentsPart, RepliesPart, Ta
             with Vertical(id="right"):
                 yield Viewer(id="message", placeholder="Select a series: its cover letter and patches show here.")
                 yield Viewer(id="followups", placeholder="Follow-ups (review replies) show here.")
-        yield Footer()
+        # The status line above the footer: both always on screen (two docked lines would overlap).
         yield StatusLine(id="status")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#message", Viewer).border_title = Text("Message")

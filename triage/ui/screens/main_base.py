@@ -56,6 +56,7 @@ class MainBase(Screen[None]):
         # The message to show again after the next open, with its scroll and cursor rows.
         self._reshow: tuple[str | None, float, int] | None = None
         self._keep_view: tuple[str, float, int] | None = None
+        self._cursor_to_diff: str | None = None  # Enter on this patch: the cursor goes to its diff
         self._remote_cancel: threading.Event | None = None  # set by Escape: stops the running fetch or sync
         self._repeat: tuple[str, str] | None = None  # (action, series id) of the last take-in action
         self._range_steps = 0

@@ -21,7 +21,7 @@ from triage.ui.widgets.viewer import Viewer
 
 
 class CommentsPart(MainBase):
-    """The main screen's comments on lines: the user's own and other reviewers', drawn under"""
+    """Comments on lines: the user's own and other reviewers', and the editor (see the module)."""
 
     def _refresh_extras(self) -> None:
         """Draw the user's comments, and other reviewers' (unless hidden), under their lines."""

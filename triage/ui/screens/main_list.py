@@ -22,7 +22,7 @@ from triage.ui.widgets.viewer import Viewer
 
 
 class ListPart(MainBase):
-    """The main screen's series list: loading it (and the queue), opening a series, searching,"""
+    """The series list and the queue (see the module)."""
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self, query: str, *, cached_first: bool = False) -> None:
@@ -176,8 +176,8 @@ class ListPart(MainBase):
     def _series_changed(self, event: msg.SeriesChanged) -> None:
         self._repeat = None  # a second press applies again only when asked again
         if event.text:
-            self.post_message(msg.Failed(" | ".join([event.text, *event.problems])) if event.problems
-                              else msg.Progress(event.text))
+            self.post_message(msg.Failed("\n".join([event.text, *event.problems])) if event.problems
+                              else msg.Result(event.text))
         self._reload_keeping_open()
 
     def _reload_keeping_open(self) -> None:

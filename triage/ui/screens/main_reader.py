@@ -40,7 +40,7 @@ from triage.ui.widgets.viewer import Viewer
 
 
 class ReaderPart(MainBase):
-    """The main screen's reader: the message view and the follow-ups, what an opened series"""
+    """The message view and the follow-ups (see the module)."""
 
     @work(thread=True, exclusive=True, group="carried", exit_on_error=False)
     def load_carried(self, series_id: str) -> None:
@@ -172,8 +172,26 @@ class ReaderPart(MainBase):
                 self.show_message(self.opened, mid, index)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option_list is self.query_one(PatchList):
+        plist = self.query_one(PatchList)
+        if event.option_list is plist:
+            # Enter on a patch: read it with the cursor on its diff, ready for a comment (as
+            # b4 review does); on the cover letter, at its top.
+            if 0 <= event.option_index < len(plist.entries):
+                self._cursor_to_diff = plist.entries[event.option_index][0]
+                if self.shown_message == self._cursor_to_diff:
+                    self._put_cursor_on_diff()
             self._read_full_width()
+
+    def _put_cursor_on_diff(self) -> None:
+        viewer = self.query_one("#message", Viewer)
+        self._cursor_to_diff = None
+        doc = viewer.document
+        top = doc.files[0][0] if doc.files else (doc.hunks[0] if doc.hunks else None)
+        if top is None:
+            return
+        first = doc.hunks[0] + 1 if doc.hunks else top
+        # Once the new document's size is laid out (a scroll before that is clamped to 0).
+        viewer.call_after_refresh(viewer.show_lines, top, first)
 
     @work(thread=True, exclusive=True, group="message", exit_on_error=False)
     def show_followup(self, message_id: str) -> None:
@@ -209,6 +227,8 @@ class ReaderPart(MainBase):
             keep, cursor = kept[1], kept[2]
         self.shown_message = event.message_id
         viewer.show(event.doc, keep_y=keep, cursor=cursor)
+        if self._cursor_to_diff == event.message_id:
+            self._put_cursor_on_diff()
         if self.session.settings.view_mark_read and event.followups is not None:
             self.read_message(event.message_id)
         if event.followups is not None:

@@ -22,7 +22,7 @@ from triage.ui.widgets.viewer import Viewer
 
 
 class RepliesPart(MainBase):
-    """The main screen's replies: preparing a reply (the keyboard held meanwhile), drafts, and"""
+    """Replies, drafts, sending a series' drafts at once, thank-you notes (see the module)."""
 
     @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
     def prepare_reply(self, parent_id: str, kind: str, series_id: str | None) -> None:
@@ -49,11 +49,62 @@ class RepliesPart(MainBase):
 
     @on(msg.ReplyDone)
     def _reply_done(self, event: msg.ReplyDone) -> None:
-        # Show the reply under its patch and its trailer in the counts.
-        if self.opened is not None and self.opened.id == event.draft.series_id:
-            self._reload_keeping_open()
-        else:
-            self.load(self.model.query)
+        # Show the reply under its patch and its trailer in the counts, where the user was
+        # (the queue stays the queue, the message shown stays shown).
+        self._reload_keeping_open()
+
+    # -- a series' drafts sent at once --------------------------------------------------------
+    def action_send_series(self) -> None:
+        if self.opened is None:
+            self.say("open a series first", error=True)
+            return
+        self.say("building this series' unsent replies...")
+        self.prepare_series_send(self.opened.id, self.opened.title)
+
+    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
+    def prepare_series_send(self, series_id: str, title: str) -> None:
+        drafts, problems = self.session.drafts.all()
+        mine = [d for d in drafts if d.series_id == series_id]
+        built, failed = [], list(problems)
+        for d in mine:
+            try:
+                built.append((d, self.session.build(d)))
+            except (UserError, ValueError) as e:
+                failed.append(f"draft to {d.parent_subject[:60]!r} cannot be sent: {e}")
+        self.post_message(msg.SeriesSendReady(series_id, title, built, failed))
+
+    @on(msg.SeriesSendReady)
+    def _series_send_ready(self, event: msg.SeriesSendReady) -> None:
+        if not event.replies:
+            self.post_message(msg.Result(f"no unsent replies to {event.title[:60]!r}" +
+                                         (f" ({'; '.join(event.problems)})" if event.problems else "")))
+            return
+
+        def answer(send: bool | None) -> None:
+            if send:
+                self.say(f"sending {len(event.replies)} replies...")
+                self.send_series_worker(event.title, [d for d, _ in event.replies], [b for _, b in event.replies])
+            else:
+                self.say("nothing sent; the drafts are kept")
+
+        from triage.ui.screens.sendall import SendSeriesScreen
+
+        title = (f"{len(event.replies)} replies to {event.title!r}: "
+                 f"{self.triage.key_name('triage.send_series.send')} sends them all, "
+                 f"{self.triage.key_name('triage.send_series.cancel')} goes back")
+        self.app.push_screen(SendSeriesScreen(title, event.replies, event.problems), answer)
+
+    @work(thread=True, exclusive=True, group="reply", exit_on_error=False)
+    def send_series_worker(self, title: str, drafts: list, builts: list) -> None:
+        sent, failed = 0, []
+        for d, b in zip(drafts, builts, strict=True):
+            try:
+                self.session.send(d, b)
+                sent += 1
+            except (UserError, OSError) as e:
+                failed.append(f"{d.parent_subject[:50]!r}: {e}")  # kept as a draft: nothing is lost or sent twice
+        text = f"sent {sent} of {len(drafts)} replies to {title[:50]!r}"
+        self.post_message(msg.SeriesChanged(text, [f"not sent: {f}" for f in failed]))
 
     def _preparing(self) -> PreparingReply | None:
         return next((s for s in self.app.screen_stack if isinstance(s, PreparingReply)), None)
@@ -73,7 +124,7 @@ class RepliesPart(MainBase):
         elif self._reply_cancelled:
             # Escape was pressed while it was prepared: the draft is kept for D.
             self._reply_cancelled = False
-            self.post_message(msg.Progress(f"reply prepared and kept: {self.triage.key_name('triage.drafts')} lists unsent drafts"))
+            self.post_message(msg.Result(f"reply prepared and kept: {self.triage.key_name('triage.drafts')} lists unsent drafts"))
             return
         if not isinstance(self.app.screen, ComposerScreen):
             self.app.push_screen(ComposerScreen(event.draft, resumed=event.resumed, typed_ahead=typed))

@@ -20,7 +20,7 @@ from triage.ui.widgets.panes import PatchList, SeriesList
 
 
 class StatesPart(MainBase):
-    """The main screen's state changes: states, marked rows, deferrals, patch marks, claims,"""
+    """State changes, marks and undo (see the module)."""
 
     @work(thread=True, exclusive=False, group="tags", exit_on_error=False)
     def change_state(self, series_ids: list[str], state: str | None, until: str | None = None) -> None:
@@ -47,7 +47,7 @@ class StatesPart(MainBase):
             self.post_message(msg.Failed(str(e)))
             return
         if step is None:
-            self.post_message(msg.Progress("nothing to undo"))
+            self.post_message(msg.Result("nothing to undo"))
             return
         self.post_message(msg.SeriesChanged(f"undone: {step.label}", []))
 
@@ -96,15 +96,15 @@ class StatesPart(MainBase):
         verb = "undone: " if not event.undoable else ""
         if len(event.changes) == 1:
             row = self.model.get(event.change.series_id)
-            self.post_message(msg.Progress(f"{verb}{row['title'][:50] if row else event.change.series_id} → {new_state}"))
+            self.post_message(msg.Result(f"{verb}{row['title'][:50] if row else event.change.series_id} → {new_state}"))
         else:
-            self.post_message(msg.Progress(f"{verb}{len(event.changes)} series → {new_state} (one undo step)"))
+            self.post_message(msg.Result(f"{verb}{len(event.changes)} series → {new_state} (one undo step)"))
 
     @on(msg.MarkedRead)
     def _marked_read(self, event: msg.MarkedRead) -> None:
         self.model.change(event.series_id, unread=False)
         self.query_one(SeriesList).update_row()
-        self.post_message(msg.Progress(f"marked read: {event.count} messages"))
+        self.post_message(msg.Result(f"marked read: {event.count} messages"))
 
     def action_set_state(self, state: str) -> None:
         targets = self._targets()

@@ -73,7 +73,7 @@ class TakeInPart(MainBase):
     @on(msg.Exported)
     def _exported(self, event: msg.Exported) -> None:
         self._repeat = None  # a second press exports again only when asked again
-        self.post_message(msg.Progress(event.text))
+        self.post_message(msg.Result(event.text))
 
     def action_export(self) -> None:
         sid = self._current_series_id()

@@ -13,7 +13,8 @@ def scope_bindings(scope: str, *, priority: bool = False) -> list[BindingType]:
     ``priority`` keys are seen before the focused widget (the composer's, over its TextArea).
     """
     return [
-        Binding(a.keys, a.action, a.description, show=a.show, id=a.id, priority=priority) for a in for_scope(scope)
+        Binding(a.keys, a.action, a.footer, show=a.show, id=a.id, priority=priority, tooltip=a.description)
+        for a in for_scope(scope)
     ]
 
 

@@ -398,7 +398,6 @@ class StatusLine(Static):
 
     DEFAULT_CSS = """
     StatusLine {
-        dock: bottom;
         height: 1;
         background: $panel;
         color: $text;
@@ -428,4 +427,6 @@ class StatusLine(Static):
         self._render_line()
 
     def _render_line(self) -> None:
-        self.update(Text(f"{self.left}  │  {self.message}" if self.message else self.left))
+        # The last news first: on a narrow terminal the query and counts give way to it.
+        text = Text(f"{self.message}  │  {self.left}" if self.message else self.left, no_wrap=True, overflow="ellipsis")
+        self.update(text)

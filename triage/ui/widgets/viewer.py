@@ -102,6 +102,11 @@ class Viewer(ScrollView, can_focus=True):
         """The document line the cursor is on (an extra line counts as the line above it)."""
         return self._at(self.cursor)[0] if 0 <= self.cursor < self._row_count() else 0
 
+    def show_lines(self, top: int, cursor: int) -> None:
+        """Document line ``top`` at the top of the view, the cursor on line ``cursor``."""
+        self.scroll_to(y=self._row_of(top), animate=False, immediate=True)
+        self._set_cursor(self._row_of(cursor))
+
     def move_cursor_to_line(self, line: int) -> None:
         self._set_cursor(self._row_of(line))
 
