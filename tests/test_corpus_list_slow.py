@@ -15,6 +15,8 @@ from triage.cache.index import SeriesIndex
 from triage.mail.importer import import_paths
 from triage.series.grouping import group_series
 from triage.series.records import records as read_records
+from triage.series.service import load_series
+from triage.textsafe import json_safe
 
 LIST = CORPUS / "lists" / "linux-pwm.mbox.xz"
 
@@ -62,6 +64,13 @@ def test_every_cover_letter_is_a_series(whole_list) -> None:
     assert len(missing) <= len(covers) // 100
     assert all(s.patches or s.cover for s in series)
     json.dumps([s.to_json() for s in series])
+    # Issue 28: every version link agrees both ways, and only an open split keeps an older
+    # version current.
+    by_id_s = {s.id: s for s in series}
+    one_way = [(p, s.id) for s in series for p in s.previous_versions if s.id not in by_id_s[p].newer_versions]
+    one_way += [(s.id, n) for s in series for n in s.newer_versions if s.id not in by_id_s[n].previous_versions]
+    assert one_way == []
+    assert all(s.current == (not s.newer_versions or s.split_open) for s in series)
 
 
 def test_the_index_list_is_the_whole_list(whole_list) -> None:
@@ -71,3 +80,8 @@ def test_the_index_list_is_the_whole_list(whole_list) -> None:
     index = SeriesIndex(store)
     index.refresh()
     assert _check_index(index) > 3 * 2000
+    # The index's answer is the build from notmuch's, links and their order included.
+    assert index.series_json() == "[" + ",\n".join(
+        json_safe(json.dumps(s.to_json(), ensure_ascii=False)) for s in load_series(store)) + "]"
+    rows = {r["id"]: r for r in json.loads(index.series_json())}
+    assert all(sid in rows[p]["newer_versions"] for sid, r in rows.items() for p in r["previous_versions"])

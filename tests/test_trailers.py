@@ -24,8 +24,10 @@ def test_indented_trailer_counts() -> None:
     assert _pairs(followup_trailers("  Acked-by: A <a@x.org>\n")) == [("Acked-by", "A <a@x.org>")]
 
 
-def test_name_and_address_required() -> None:
-    assert followup_trailers("Reviewed-by: <a@x.org>\nReviewed-by: Nobody\n") == []
+def test_an_address_is_required_a_name_is_not() -> None:
+    """Issue 28: "Tested-by: <addr>" is kept (as b4 keeps it); a name with no address is not."""
+    assert _pairs(followup_trailers("Reviewed-by: <a@x.org>\nReviewed-by: Nobody\n")) == [("Reviewed-by", "<a@x.org>")]
+    assert _pairs(followup_trailers("Tested-by: t@x.org\n")) == [("Tested-by", "<t@x.org>")]
 
 
 def test_allow_list_rejects_free_text() -> None:

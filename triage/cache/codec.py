@@ -22,6 +22,8 @@ _FactsRow = tuple[
     bool, _Trailers, _Trailers, str | None, tuple[str, ...], bool, tuple[str, ...], tuple[str, ...],
     tuple[str, str, tuple[str, ...], tuple[int, ...], bool, tuple[str, str] | None] | None,  # decision
     tuple[str, str] | None,  # ci
+    tuple[str, ...],  # named
+    tuple[int, int] | None,  # clamped
     tuple[str, str] | None, tuple[str, str] | None, str | None,
 ]
 _MessageRow = tuple[str, str, str, str, int, str | None, tuple[str, ...], _FactsRow | None]

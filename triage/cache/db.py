@@ -28,7 +28,7 @@ from triage.series.trust import Verifier
 if TYPE_CHECKING:
     from triage.cache.answer import _Fresh
 
-SCHEMA = "22"
+SCHEMA = "23"
 T = TypeVar("T")
 
 

@@ -41,12 +41,17 @@ class Versions(NamedTuple):
     links: dict[str, tuple[list[str], list[str]]]
     carry: dict[str, tuple[list[dict[str, object]], list[dict[str, object]]]]
     claims: dict[str, list[dict[str, str]]]
+    split_open: frozenset[str] = frozenset()  # current though it has newer versions (see LinkNotes)
+
+    def current(self, sid: str) -> bool:
+        got = self.links.get(sid)
+        return not (got and got[1]) or sid in self.split_open
 
 
 def _versions_of(infos: list[LinkInfo], *, carry: bool = True) -> Versions:
     notes = LinkNotes()
     links = link_versions(infos, notes)
-    return Versions(links, carry_reviews(infos, links) if carry else {}, dict(notes.claims))
+    return Versions(links, carry_reviews(infos, links) if carry else {}, dict(notes.claims), frozenset(notes.split_open))
 
 
 def _assemble(
@@ -57,14 +62,17 @@ def _assemble(
     *,
     light: bool = False,
     claims: list[dict[str, str]] | None = None,
+    current: bool | None = None,
 ) -> str:
     """A series' JSON: its stored fragment plus the keys that depend on its other versions."""
     if links is None and not light and not claims:
         state = _STATE_JSON.get(state_tag or "new") or json.dumps(state_tag)
         return f"{fragment[:-1]}, \"state\": {state}{_LONE_TAIL}"
     previous, newer = links or ([], [])
-    state = state_read(state_tag, superseded=bool(newer))
-    tail: dict[str, object] = {"state": state, "current": not newer, "previous_versions": previous, "newer_versions": newer}
+    if current is None:
+        current = not newer
+    state = state_read(state_tag, superseded=not current)
+    tail: dict[str, object] = {"state": state, "current": current, "previous_versions": previous, "newer_versions": newer}
     if not light:
         carried, lost = carry or ([], [])
         tail |= {"carried_trailers": carried, "review_lost": lost}
@@ -90,11 +98,11 @@ def _parts(
     rows: Iterable[tuple[str, str | None, str]], versions: Versions, light: bool, wanted: set[str] | None = None
 ) -> Iterator[tuple[str, bytes]]:
     """(id, its JSON in UTF-8) of each series of (id, state tag, fragment) rows."""
-    links, carry, claims = versions
+    links, carry, claims = versions.links, versions.carry, versions.claims
     for sid, st, f in rows:
         if wanted is None or sid in wanted:
             yield sid, _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light,
-                                 claims=claims.get(sid)).encode("utf-8")
+                                 claims=claims.get(sid), current=versions.current(sid)).encode("utf-8")
 
 
 def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[str, int, bytes]]:
@@ -111,8 +119,9 @@ def _series_rows(series: Iterable[Series], infos: Iterable[LinkInfo], fragments:
 
 def _list_entry(sid: str, date: int, name: str, state_tag: str | None, light: str, versions: Versions) -> tuple:
     got = versions.links.get(sid)
-    return listing.entry(sid, date, name, state_tag, bool(got and got[1]),
-                         _assemble(light, state_tag, got, light=True, claims=versions.claims.get(sid)))
+    current = versions.current(sid)
+    return listing.entry(sid, date, name, state_tag, not current,
+                         _assemble(light, state_tag, got, light=True, claims=versions.claims.get(sid), current=current))
 
 
 _ROW_KEYS = frozenset(("id", "title", "state", "version", "date", "author", "previous_versions", "newer_versions", "counts"))

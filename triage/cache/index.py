@@ -142,7 +142,7 @@ class SeriesIndex(BuildMixin):
             has_links = bool(links[0] or links[1])
             out: dict[str, Any] = json.loads(_assemble(fragment, state_tag, links if has_links else None,
                                                        self.carried(series_id) if has_links else None,
-                                                       claims=light.get("claims")))
+                                                       claims=light.get("claims"), current=light.get("current")))
             return out
 
         return self._read(full)

@@ -8,6 +8,7 @@ best readable text and records what went wrong instead of raising.
 from __future__ import annotations
 
 import codecs
+import datetime
 import email
 import email.header
 import email.utils
@@ -320,17 +321,67 @@ def raw_header_value(head: bytes, low: bytes, name: bytes) -> str | None:
     return unsurrogate(value.decode("utf-8", "surrogateescape")).replace("\r", "").replace("\n", "")
 
 
-def body_and_from(data: bytes) -> tuple[str, str | None]:
-    """(decoded body text with attached patches, the From header as it arrived) in one pass
-    over the header block: the body helper reads both from every patch and review."""
+def body_and_from(data: bytes) -> tuple[str, str | None, tuple[int, int] | None]:
+    """(decoded body text with attached patches, the From header as it arrived, the clamped
+    date: see :func:`clamped_date`) in one pass over the header block: the body helper reads
+    them from every patch and review."""
     parts = split_message(data)
     if parts is None:
-        return body_text_of(data), None
+        return body_text_of(data), None, None
     head, body = parts
     low = b"\n" + head.lower()
     raw_from = raw_header_value(head, low, b"from")
     text = _fast_body(low, body)
-    return (text if text is not None else _slow_body(data)), raw_from
+    return (text if text is not None else _slow_body(data)), raw_from, _clamp(head, low)
+
+
+CLAMP_AFTER = 86400  # a Date this much after the arrival is the sender's clock, not the message's
+
+
+def clamped_date(data: bytes) -> tuple[int, int] | None:
+    """(arrival, Date) when the Date header is more than a day after the message arrived, as
+    its topmost ``Received:`` says; None otherwise or when either cannot be read."""
+    parts = split_message(data)
+    return _clamp(parts[0], b"\n" + parts[0].lower()) if parts is not None else None
+
+
+def _clamp(head: bytes, low: bytes) -> tuple[int, int] | None:
+    date = raw_header_value(head, low, b"date")
+    received = raw_header_value(head, low, b"received")
+    if not date or not received or ";" not in received:
+        return None
+    when = received.rpartition(";")[2]
+    said_day, got_day = _day(date), _day(when)
+    if said_day is not None and got_day is not None and said_day - got_day <= 1:
+        return None  # the common case, without parsing two dates in full
+    said, got = _epoch(date), _epoch(when)
+    if said is None or got is None or said - got <= CLAMP_AFTER:
+        return None
+    return got, said
+
+
+_DAY_RE = re.compile(rb"(\d{1,2}) +([A-Za-z]{3}) +(\d{4})".decode(), re.ASCII)
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+def _day(text: str) -> int | None:
+    """The day a date names, as an ordinal (no time, no zone: within a day is all we ask)."""
+    m = _DAY_RE.search(text)
+    month = _MONTHS.get(m[2].lower()) if m else None
+    if m is None or month is None:
+        return None
+    try:
+        return datetime.date(int(m[3]), month, int(m[1])).toordinal()
+    except ValueError:
+        return None
+
+
+def _epoch(text: str) -> int | None:
+    try:
+        parsed = email.utils.parsedate_tz(text)
+        return int(email.utils.mktime_tz(parsed)) if parsed else None
+    except (ValueError, OverflowError, TypeError):
+        return None
 
 
 def read_bytes(path: str | Path) -> bytes:

@@ -31,6 +31,21 @@ OTHER_TRAILERS = {"link": "Link", "fixes": "Fixes", "closes": "Closes", "cc": "C
 FOLLOWUP_OTHER = {"link", "fixes", "closes"}
 NEGATIVE = {"nacked-by"}
 _ADDR_RE = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+# "Name <addr" or "Name <addr." : the closing ">" lost (a typo, or a mailer's wrap).
+_UNCLOSED_RE = re.compile(r"^(.*?)<([^<>\s]+@[^<>\s]+?\.[A-Za-z]{2,})[.,;:]*$")
+
+
+def unclosed_address(value: str) -> tuple[str, str] | None:
+    """(the trailer as it would read repaired, the address) when its address lacks the closing
+    ``>``; None otherwise. A repair is a guess: it counts only where the address is the
+    sender's own (see triage.series.grouping)."""
+    if ">" in value:
+        return None
+    m = _UNCLOSED_RE.match(value.strip())
+    if m is None:
+        return None
+    name = m[1].strip()
+    return (f"{name} <{m[2]}>" if name else f"<{m[2]}>"), m[2]
 _LINK_ID_RE = re.compile(r"https?://(?:lore\.kernel\.org/(?:[^/]+/)?|patch\.msgid\.link/|msgid\.link/)(?:r/)?([^/\s#]+)")
 
 
@@ -83,6 +98,13 @@ class BodyFacts(NamedTuple):
     # triage.model.outcome: Decision, CiResult).
     decision: tuple | None = None
     ci: tuple[str, str] | None = None
+    # Message-ids the text names as its earlier versions ("Link to v1: <url>"), a claim
+    # (see triage.series.stated).
+    named: tuple[str, ...] = ()
+    # (arrival, Date header) when the Date header is more than a day after the message
+    # arrived (its topmost Received:): the record's date is the arrival (public-inbox does
+    # the same), so a Date in 2085 cannot pin a message to the top of every list.
+    clamped: tuple[int, int] | None = None
     # A list that rewrote the From ("Name via LIST" <list@...>, DMARC) names the real sender
     # in X-Original-From or Reply-To: (name, address), names still encoded. A claim: it
     # replaces the sender only where the list's own ARC or DKIM signature vouches for it.
@@ -109,6 +131,8 @@ class BodyFacts(NamedTuple):
             self.files,
             self.decision,
             self.ci,
+            self.named,
+            self.clamped,
             self.claimed,
             self.sender,
             self.patch_id,
@@ -118,7 +142,7 @@ class BodyFacts(NamedTuple):
     def from_tuple(t: tuple | None) -> BodyFacts:
         if t is None:
             return NO_FACTS
-        has_diff, own, fup, change_id, supersedes, unreadable, mentions, files, decision, ci, claimed, sender, pid = t
+        has_diff, own, fup, change_id, supersedes, unreadable, mentions, files, decision, ci, named, clamped, claimed, sender, pid = t
         return BodyFacts(
             has_diff,
             tuple(map(RawTrailer._make, own)) if own else (),
@@ -130,6 +154,8 @@ class BodyFacts(NamedTuple):
             tuple(files),
             _decision(decision),
             (ci[0], ci[1]) if ci is not None else None,
+            tuple(named),
+            (clamped[0], clamped[1]) if clamped is not None else None,
             (claimed[0], claimed[1]) if claimed is not None else None,
             (sender[0], sender[1]) if sender is not None else None,
             pid,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from triage.model.records import MessageRecord
+from triage.model.records import _ADDR_RE, MessageRecord
 
 STATES = (
     "new",
@@ -118,6 +118,9 @@ class Series:
     cover_followups: list[str] = field(default_factory=list)
     previous_versions: list[str] = field(default_factory=list)
     newer_versions: list[str] = field(default_factory=list)
+    # Its newer versions are parts of a split that do not yet hold most of its patches:
+    # linked both ways, and it stays current (see triage.series.linking).
+    split_open: bool = False
     unread: bool = False
     reroll_of: str | None = None
     replied: bool = False
@@ -175,11 +178,18 @@ class Series:
 
     @property
     def state(self) -> str:
-        return state_read(self.effective_tag, superseded=bool(self.newer_versions))
+        return state_read(self.effective_tag, superseded=not self.current)
 
     @property
     def current(self) -> bool:
-        return not self.newer_versions
+        return not self.newer_versions or self.split_open
+
+    @property
+    def date_claimed(self) -> int | None:
+        """What the first message's Date header said, when it was clamped to its arrival."""
+        root = self.cover or (self.patches[0].message if self.patches else None)
+        clamped = root.facts.clamped if root is not None else None
+        return clamped[1] if clamped is not None else None
 
     def message_ids(self) -> list[str]:
         ids = [self.cover.message_id] if self.cover else []
@@ -196,7 +206,9 @@ class Series:
                 if not t.sender_match:
                     continue
                 key = t.name.lower()
-                people.setdefault(key, set()).add(t.value.lower())
+                # One person once, named or not ("<addr>" and "Name <addr>").
+                m = _ADDR_RE.search(t.value)
+                people.setdefault(key, set()).add(m[1].lower() if m else t.value.lower())
         return {
             "reviewed_by": len(people.get("reviewed-by", ())),
             "acked_by": len(people.get("acked-by", ())),
@@ -228,10 +240,9 @@ class Series:
             "cover": self.cover.message_id if self.cover else None,
             "author": {"name": self.author_name, "email": self.author_email},
             "date": iso_date(self.date),
+            # The Date header, when it was more than a day after the arrival and the date is the arrival's.
+            "date_claimed": iso_date(self.date_claimed) if self.date_claimed is not None else None,
         }
-        if versions:
-            d["state"] = self.state
-            d["current"] = self.current
         d |= {
             "unread": self.unread,
             "reroll_of": self.reroll_of,
@@ -251,7 +262,9 @@ class Series:
             "ci": list(self.ci),
             "patches": [p.to_json() for p in self.patches],
         }
-        if versions:
+        if versions:  # last, in the order the index appends them (the answers are byte for byte the same)
+            d["state"] = self.state
+            d["current"] = self.current
             d["previous_versions"] = list(self.previous_versions)
             d["newer_versions"] = list(self.newer_versions)
             d["carried_trailers"] = list(self.carried_trailers)

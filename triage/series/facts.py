@@ -10,6 +10,7 @@ import re
 
 from triage.model.records import NO_FACTS, BodyFacts, RawTrailer  # noqa: F401 - re-exported
 from triage.series.outcomes import read_ci, read_decision
+from triage.series.stated import named_versions
 from triage.series.trailers import (
     commit_message,
     followup_trailers,
@@ -90,6 +91,14 @@ def diff_files(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _named(text: str, prose: str, has_diff: bool) -> tuple[str, ...]:
+    """Earlier versions named in the prose or, for a patch, in its notes below ``---``."""
+    if has_diff:
+        end = text.find("\ndiff --git")
+        prose = text[: end if end != -1 else len(prose)]
+    return named_versions(prose) if "://" in prose else ()
+
+
 def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool = True) -> BodyFacts:
     """Compute the facts of one decoded body (text plus attached patches).
 
@@ -133,4 +142,5 @@ def facts_from_text(text: str, *, reply: bool | None = None, with_patch_id: bool
         supersedes=tuple(_SUPERSEDES_RE.findall(text)) if any(k in text for k in ("edes:", "EDES:")) else (),
         decision=decision_t,
         ci=ci_t,
+        named=_named(text, prose, has_diff),
     )

@@ -79,13 +79,13 @@ def _read(path: str | None, reply: bool | None, with_patch_id: bool = True) -> t
         return BodyFacts(unreadable=True), None
     sender: tuple[str, str] = ("", "")
     try:
-        text, raw_from = body_and_from(data)
+        text, raw_from, clamped = body_and_from(data)
         # The name stays encoded: it is decoded only where it replaces notmuch's (rare).
         sender = sender_of_raw(raw_from, decode=False) or sender
         claimed = claimed_sender(data, sender) if " via " in sender[0] else None
         facts = facts_from_text(text, reply=reply, with_patch_id=with_patch_id)
-        # claimed, sender and patch_id are the last three fields (see BodyFacts)
-        return BodyFacts._make((*facts[:-3], claimed, sender, facts[-1])), text
+        # clamped, claimed, sender and patch_id are the last four fields (see BodyFacts)
+        return BodyFacts._make((*facts[:-4], clamped, claimed, sender, facts[-1])), text
     except Exception:  # noqa: BLE001 - nesting too deep for the parser, and whatever a fuzzer finds
         return BodyFacts(unreadable=True, sender=sender), None
 

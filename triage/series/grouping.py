@@ -21,10 +21,11 @@ from triage.model.series import (
     MessageRecord,
     Patch,
     Series,
-    Trailer,
 )
 from triage.model.subject import trailing_version
+from triage.series.attribution import attribute
 from triage.series.decisions import Said, settle
+from triage.series.kinds import COVER, PATCH, ancestors, classify
 from triage.series.linking import (
     NO_POLICY,
     LinkInfo,
@@ -34,14 +35,13 @@ from triage.series.linking import (
     link_info,
     link_versions,
 )
-from triage.series.trailers import email_matches, name_matches, trailer_key
+from triage.series.trailers import email_matches
 
 __all__ = ["LinkInfo", "group_series", "link_info", "link_versions"]
 
 # Unthreaded patches of one series arrive within this window (b4 --rethread uses an hour).
 LOOSE_WINDOW_SECONDS = 3600
 
-COVER, PATCH, FOLLOWUP, PULL = "cover", "patch", "followup", "pull"
 
 
 @dataclass(slots=True)
@@ -84,65 +84,6 @@ class _Draft:
         return True
 
 
-def _classify(records: dict[str, MessageRecord]) -> dict[str, str]:
-    kinds: dict[str, str] = {}
-    for mid, m in records.items():
-        p = m.parsed
-        if p.is_pull:
-            kinds[mid] = PULL
-        elif p.is_reply or p.is_forward:
-            # b4 reads a forwarded patch as a follow-up whose trailers count (T21); so do we.
-            kinds[mid] = FOLLOWUP
-        elif p.is_patch:
-            if p.index == 0:
-                kinds[mid] = COVER
-            elif not m.facts.has_diff and m.parent_id and m.facts.followup_trailers:
-                # A bare "Acked-by" sent with the patch's subject but no "Re:" (T20).
-                kinds[mid] = FOLLOWUP
-            else:
-                kinds[mid] = PATCH
-        elif m.facts.has_diff:
-            # A patch mailed without any prefix, as patchwork accepts it; a "Re:" with a
-            # diff stays a follow-up (G14).
-            kinds[mid] = PATCH
-        else:
-            kinds[mid] = FOLLOWUP
-    # Naked covers (G12): a same-author root that patches reply to, with no "0/N" of its own.
-    children: dict[str, list[str]] = defaultdict(list)
-    for mid, m in records.items():
-        if m.parent_id:
-            children[m.parent_id].append(mid)
-    for mid, m in records.items():
-        if kinds[mid] != FOLLOWUP or m.parent_id or m.parsed.is_reply or m.parsed.is_forward:
-            continue
-        kids = [records[c] for c in children.get(mid, ()) if kinds[c] == PATCH]
-        if any(email_matches(k.from_email, m.from_email) for k in kids):
-            kinds[mid] = COVER
-    # A cover resent in reply to a cover of the same name is a comment (G11).
-    for mid, m in records.items():
-        if kinds[mid] != COVER:
-            continue
-        for anc in _ancestors(m, records):
-            if kinds.get(anc.message_id) == COVER:
-                if (
-                    anc.parsed.normalized_title == m.parsed.normalized_title
-                    and anc.parsed.version == m.parsed.version
-                ):
-                    kinds[mid] = FOLLOWUP
-                break
-    return kinds
-
-
-def _ancestors(m: MessageRecord, records: dict[str, MessageRecord]) -> Iterable[MessageRecord]:
-    seen = {m.message_id}
-    pid = m.parent_id
-    while pid and pid in records and pid not in seen:
-        seen.add(pid)
-        a = records[pid]
-        yield a
-        pid = a.parent_id
-
-
 def _cover_draft(c: MessageRecord, children: dict[str, list[MessageRecord]], kinds: dict[str, str]) -> _Draft:
     p = c.parsed
     version = p.version
@@ -162,7 +103,7 @@ def _cover_draft(c: MessageRecord, children: dict[str, list[MessageRecord]], kin
 def group_series(messages: Iterable[MessageRecord], *, policy: Policy = NO_POLICY, link: bool = True) -> list[Series]:
     """Build every series the messages hold, newest first."""
     records = {m.message_id: m for m in messages}
-    kinds = _classify(records)
+    kinds = classify(records)
     ordered = sorted(records.values(), key=lambda m: (m.date, m.message_id))
     children: dict[str, list[MessageRecord]] = defaultdict(list)
     for m in ordered:
@@ -185,7 +126,7 @@ def group_series(messages: Iterable[MessageRecord], *, policy: Policy = NO_POLIC
         if kinds[m.message_id] != PATCH:
             continue
         target: _Draft | None = None
-        for a in _ancestors(m, records):
+        for a in ancestors(m, records):
             found = owner.get(a.message_id)
             if found is not None and kinds[a.message_id] in (COVER, PATCH):
                 # A patch joins the series it answers from that series' author: a stranger's
@@ -221,7 +162,7 @@ def group_series(messages: Iterable[MessageRecord], *, policy: Policy = NO_POLIC
         for d in drafts if id(d) in built for m in d.extra
     }
     said: list[Said] = []
-    _attribute(records, ordered, kinds, by_msg, series_list, set(policy.ignore_from), replaced, said)
+    attribute(records, ordered, kinds, by_msg, series_list, set(policy.ignore_from), replaced, said)
     answered = _answered(records.values(), set(policy.me))
     for s in series_list:
         s.state_tag = _state_from_tags(s, policy.tag_prefix)
@@ -243,7 +184,7 @@ def _covers_with_own_patches(records: dict[str, MessageRecord], kinds: dict[str,
     for m in records.values():
         if kinds[m.message_id] != PATCH:
             continue
-        for a in _ancestors(m, records):
+        for a in ancestors(m, records):
             if kinds[a.message_id] in (COVER, PATCH):
                 if _same_sender(a, m, policy):
                     out.add(a.message_id)
@@ -359,95 +300,6 @@ def _build(d: _Draft) -> Series:
         list_tags=rp.list_tags or first.list_tags,
         unread=any("unread" in m.tags for m in msgs),
     )
-
-
-def _attribute(
-    records: dict[str, MessageRecord],
-    ordered: list[MessageRecord],
-    kinds: dict[str, str],
-    by_msg: dict[str, Series],
-    series_list: list[Series],
-    ignore_from: set[str],
-    replaced: dict[str, tuple[Series, int]] | None = None,
-    said: list[Said] | None = None,
-) -> None:
-    """Give each patch its own trailers plus those of the follow-ups that descend from it.
-
-    A follow-up of a patch posting that a respin replaced is the patch's follow-up; its
-    trailers count only when the respin's diff is the same (same patch-id)."""
-    replaced = replaced or {}
-    own: dict[str, list[Trailer]] = {}
-    patch_in: dict[tuple[int, str], Patch] = {}  # (id of the series, message id) -> its patch
-    for s in series_list:
-        for p in s.patches:
-            m = p.message
-            mid = m.message_id
-            patch_in.setdefault((id(s), mid), p)
-            if mid not in own:
-                own[mid] = [Trailer(t.name, t.value, mid, "patch", True, m.from_email) for t in m.facts.own_trailers]
-    # b4's order: the patch's own trailers, then its follow-ups', then the cover's.
-    extra: dict[str, list[Trailer]] = defaultdict(list)
-    from_cover: dict[str, list[Trailer]] = defaultdict(list)  # by series id
-    for m in ordered:  # by date, then id
-        if kinds[m.message_id] != FOLLOWUP:
-            continue
-        target: MessageRecord | None = None
-        stale = False  # the trailers answer a replaced posting whose diff changed
-        for a in _ancestors(m, records):
-            kind = kinds[a.message_id]
-            if kind == PULL:
-                break
-            if a.message_id in replaced:
-                rs, idx = replaced[a.message_id]
-                now = next((p for p in rs.patches if p.index == idx), None)
-                if now is not None:
-                    target = now.message
-                    pid = a.facts.patch_id
-                    stale = not pid or pid != now.message.facts.patch_id
-                break
-            if kind in (COVER, PATCH) and a.message_id in by_msg:
-                target = a
-                break
-        if target is None:
-            continue
-        s = by_msg[target.message_id]
-        is_cover = s.cover is not None and s.cover.message_id == target.message_id
-        if is_cover:
-            s.cover_followups.append(m.message_id)
-        else:
-            patch_in[(id(s), target.message_id)].followups.append(m.message_id)
-        if said is not None and (m.facts.decision is not None or m.facts.ci is not None):
-            said.append((s, None if is_cover else patch_in[(id(s), target.message_id)], m))
-        for text in m.facts.mentions:
-            s.review_mentions.append((m.message_id, text))
-        if stale:
-            continue
-        for t in m.facts.followup_trailers:
-            email = t.email
-            if email and email.lower() in ignore_from:
-                continue
-            match: bool | str = email_matches(email, m.from_email) if t.person else True
-            if not match and name_matches(t.value, m.from_name):
-                match = "name"
-            source = "cover" if is_cover else "followup"
-            tr = Trailer(t.name, t.value, m.message_id, source, match, m.from_email)
-            if is_cover:
-                from_cover[s.id].append(tr)
-            else:
-                extra[target.message_id].append(tr)
-    no_trailers: list[Trailer] = []
-    for s in series_list:
-        cover_trailers = from_cover.get(s.reroll_of or s.id, no_trailers)
-        for p in s.patches:
-            mid = p.message.message_id
-            seen: set[tuple[str, str]] = set()
-            merged: list[Trailer] = []
-            for tr in (*own.get(mid, no_trailers), *extra.get(mid, no_trailers), *cover_trailers):
-                key = trailer_key(tr.name, tr.value)
-                if key not in seen:
-                    seen.add(key)
-                    merged.append(tr)
-            p.trailers = merged
 
 
 def _answered(records: Iterable[MessageRecord], mine: set[str]) -> set[str]:

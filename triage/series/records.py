@@ -99,6 +99,8 @@ def _trust_file_senders(records: list[MessageRecord], verifier: Verifier | None)
     (or an encoded word inside the angle brackets). A list-rewritten From gives way to the
     sender it names only where the list's signature vouches for it."""
     for r in records:
+        if r.facts.clamped is not None:
+            r.date = r.facts.clamped[0]  # a Date in the future of its arrival (see BodyFacts.clamped)
         sender = r.facts.sender
         if sender is not None and sender[1] != r.from_email:
             name = decoded_name(sender[0])

@@ -22,6 +22,7 @@ from triage.model.records import (  # noqa: F401 - the trailer vocabulary, re-ex
     PERSON_TRAILERS,
     RawTrailer,
     trailer_key,
+    unclosed_address,
 )
 
 REVIEW_KINDS = ("Reviewed-by", "Acked-by", "Tested-by")
@@ -55,15 +56,20 @@ def _needs_continuation(name: str, value: str) -> bool:
     return False
 
 
-def _valid(name: str, value: str) -> bool:
+_BARE_ADDR_RE = re.compile(r"^<?([^<>\s@]+@[^<>\s@]+\.[A-Za-z]{2,})>?$")
+
+
+def _valid(name: str, value: str) -> str | None:
+    """The value to keep, or None. A person trailer needs an address: "Name <addr>", a lone
+    "<addr>" (kept, as b4 keeps it), or one whose ``>`` was lost (kept as written; see
+    triage.model.records.unclosed_address)."""
     if name.lower() in PERSON_TRAILERS:
-        # A person trailer needs a name and an address (b4 drops bare addresses too).
-        m = _ADDR_RE.search(value)
-        if not m:
-            return False
-        before = value[: m.start()].strip().strip('"')
-        return bool(before)
-    return bool(value)
+        if _ADDR_RE.search(value):
+            return value
+        if m := _BARE_ADDR_RE.match(value):
+            return f"<{m[1]}>"
+        return value if unclosed_address(value) is not None else None
+    return value or None
 
 
 _NEEDLES = ("-by:", "-by :", "link:", "fixes:", "closes:", "cc:")
@@ -122,9 +128,9 @@ def _scan(text: str, *, followup: bool, low: str | None = None) -> list[RawTrail
         if pos < len(text) and _SCOPE_LINE_RE.match(text[pos + 1 : nxt_end]):
             value = f"{value} {text[pos + 1 : nxt_end].strip()}"
             pos = nxt_end
-        value = _clean_value(name, value)
-        if _valid(name, value):
-            out.append(RawTrailer(name, value))
+        kept = _valid(name, _clean_value(name, value))
+        if kept is not None:
+            out.append(RawTrailer(name, kept))
     return out
 
 

@@ -34,13 +34,18 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+def _current(row: Row) -> bool:
+    """A row the list shows as a head: no newer version, or only parts of a split not yet holding it."""
+    return bool(row.get("current", not row["newer_versions"]))
+
+
 class MemoryRows:
     """Rows in memory, sorted and filtered here (the queue's, or a first build's)."""
 
     def __init__(self, rows: list[Row], *, sort: str = "date", state: str | None = None) -> None:
         self.rows, self.sort, self.state = rows, sort, state
         self._by_id = {r["id"]: r for r in rows}
-        heads = [r for r in rows if not r["newer_versions"]]
+        heads = [r for r in rows if _current(r)]
         self._all_heads = heads
         if state is not None:
             heads = [r for r in heads if r["state"] == state]
@@ -142,7 +147,7 @@ class ListModel:
         row = self.get(series_id)
         if row is None:
             return False
-        head = row["newer_versions"][-1] if row["newer_versions"] else row["id"]
+        head = row["id"] if _current(row) else row["newer_versions"][-1]
         shown = head not in self.expanded
         (self.expanded.add if shown else self.expanded.discard)(head)
         self._place_versions()
@@ -155,7 +160,9 @@ class ListModel:
             row = self.source.get(head)
             if pos is None or row is None:
                 continue
-            older = [old for old in reversed(row["previous_versions"]) if self.source.get(old) is not None]
+            # An older version still current (a split that does not yet hold it) is a row of its own.
+            older = [old for old in reversed(row["previous_versions"])
+                     if (got := self.source.get(old)) is not None and not _current(got)]
             if older:
                 inserts.append((pos, head, older))
         self._inserts = sorted(inserts)
@@ -230,7 +237,7 @@ class ListModel:
         out = self.source.counts()
         for sid, changed in self._changed.items():
             row = self.source.get(sid) if "state" in changed else None
-            if row is None or row["newer_versions"] or row["state"] == changed["state"]:
+            if row is None or not _current(row) or row["state"] == changed["state"]:
                 continue
             out[row["state"]] = max(0, out.get(row["state"], 0) - 1)
             out[changed["state"]] = out.get(changed["state"], 0) + 1

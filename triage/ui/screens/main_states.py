@@ -86,7 +86,7 @@ class StatesPart(MainBase):
         new_state = "new"
         for change in event.changes:
             row = self.model.get(change.series_id)
-            new_state = state_read(change.state, superseded=bool(row and row["newer_versions"]))
+            new_state = state_read(change.state, superseded=bool(row and not row.get("current", not row["newer_versions"])))
             self.model.set_state(change.series_id, new_state)
             if self.opened is not None and self.opened.id == change.series_id:
                 self.opened.state_tag = change.state
