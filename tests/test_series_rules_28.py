@@ -255,3 +255,37 @@ def test_a_date_in_the_future_is_clamped_to_the_arrival(series_of) -> None:
     f = series[1].to_json()
     assert f["date"].startswith("2019-01-06") and f["date_claimed"].startswith("2085-01-01")
     assert series[0].to_json()["date_claimed"] is None
+
+
+def _text(viewer) -> str:
+    return "\n".join("".join(seg.text for seg in line) for line in viewer.document.lines)
+
+
+async def test_the_cover_pane_shows_versions_both_ways_and_opens_one(make_store) -> None:
+    """The cover of v8 lists its newer parts (and says why it stays current while a split
+    does not hold it); Enter on a version line opens that series, unfolded in the list."""
+    from tests.uihelpers import wait_for
+    from triage.config import Settings
+    from triage.ui.app import make_app
+    from triage.ui.keymaps import load_keymap
+    from triage.ui.widgets.panes import SeriesList
+    from triage.ui.widgets.viewer import Viewer
+
+    store = make_store(mbox(*_seed_family(vfio=False)))
+    app = make_app(store, Settings(), load_keymap("default"))
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = app.query_one(SeriesList)
+        await wait_for(pilot, lambda: table.row_count == 2, "the list: v10 IOMMU part and v8 (still current)")
+        table.focus()
+        table.move_cursor(row=table.get_row_index("v8@x"))
+        await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id == "v8@x", "v8 opened")
+        viewer = app.query_one("#message", Viewer)
+        await wait_for(pilot, lambda: "Versions (Enter opens one):" in _text(viewer), "the version lines")
+        text = _text(viewer)
+        assert "> v9" in text and "> v10" in text and "< v7" in text and "still current" in text
+        line = next(i for i, row in enumerate(text.split("\n")) if "> v9" in row)
+        viewer.focus()
+        viewer.move_cursor_to_line(line)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id == "v9a@x", "v9 opened")
+        assert table.current_id == "v9a@x"  # unfolded under its newest version

@@ -8,7 +8,10 @@ terminal.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -371,6 +374,33 @@ def decision_lines(s: Series) -> list[tuple[str, Style | None, str]]:
                     str(c["message_id"])))
     if out:
         out.insert(0, ("Decisions and robots (Enter opens the message):", TITLE, ""))
+    return out
+
+
+def version_lines(
+    row: dict[str, Any], lookup: Callable[[str], dict[str, Any] | None], date_claimed: int | None = None
+) -> list[tuple[str, Style | None, str]]:
+    """The series' other versions, both ways, each a line Enter opens: (text, style, series id).
+    An older series that a split has not yet covered says why it is still current; a
+    clamped date says what the Date header claimed."""
+    out: list[tuple[str, Style | None, str]] = []
+
+    def line(mark: str, sid: str) -> tuple[str, Style | None, str]:
+        other = lookup(sid) or {}
+        title = safe_line(str(other.get("title") or f"<{sid}>"))
+        return (f"  {mark} v{other.get('version', '?')}  {str(other.get('date') or '')[:10]}  {title}", META, sid)
+
+    previous, newer = row.get("previous_versions") or [], row.get("newer_versions") or []
+    if previous or newer:
+        out.append(("Versions (Enter opens one):", TITLE, ""))
+        out += [line("<", sid) for sid in reversed(previous)]
+        out += [line(">", sid) for sid in newer]
+        if newer and row.get("current"):
+            out.append(("  still current: its newer postings are parts of a split that do not yet hold most "
+                        "of its patches", MENTION, ""))
+    if date_claimed is not None:
+        claimed = datetime.fromtimestamp(date_claimed, UTC).strftime("%Y-%m-%d %H:%M")
+        out.append((f"Its Date header says {claimed} UTC, over a day after it arrived: dated by its arrival", WARN, ""))
     return out
 
 

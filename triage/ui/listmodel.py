@@ -142,6 +142,13 @@ class ListModel:
         self.state_filter = order[(order.index(self.state_filter) + 1) % len(order)]
         return self.state_filter
 
+    def is_shown(self, series_id: str) -> bool:
+        """Whether the series has a row now: a current one, or an older version unfolded."""
+        row = self.get(series_id)
+        if row is None:
+            return False
+        return _current(row) or row["newer_versions"][-1] in self.expanded
+
     def toggle_versions(self, series_id: str) -> bool:
         """Show or fold the older versions under the newest one; True when now shown."""
         row = self.get(series_id)

@@ -134,6 +134,9 @@ class MainBase(Screen[None]):
     def _show_context(self, shown: int | None = None) -> None:
         raise NotImplementedError
 
+    def goto_series(self, series_id: str) -> None:
+        raise NotImplementedError
+
     def _reload_keeping_open(self) -> None:
         raise NotImplementedError
 

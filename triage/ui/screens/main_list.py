@@ -139,6 +139,21 @@ class ListPart(MainBase):
         self.opening = series_id
         self.open_series(series_id)
 
+    def goto_series(self, series_id: str) -> None:
+        """Open another version of the open series, unfolding the versions to show its row."""
+        row = self.model.get(series_id)
+        if row is None:
+            self.say("that version is not in this list")
+            return
+        table = self.query_one(SeriesList)
+        if not self.model.is_shown(series_id):
+            self.model.toggle_versions(series_id)
+        self._refill(keep=series_id)
+        if table.current_id != series_id:
+            self.opened = None
+        self._open(series_id)
+        table.focus()
+
     @on(msg.OpenFailed)
     def _open_failed(self, event: msg.OpenFailed) -> None:
         if self.opening == event.series_id:

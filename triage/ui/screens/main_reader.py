@@ -22,6 +22,7 @@ from triage.ui.documents import (
     quick_patch_document,
     series_summary,
     trailer_basis,
+    version_lines,
 )
 from triage.ui.screens.dialogs import (
     FileListDialog,
@@ -38,6 +39,8 @@ from triage.ui.screens.main_base import (
 from triage.ui.widgets.panes import PatchList
 from triage.ui.widgets.viewer import Viewer
 
+# A version line's target: the series to open, not a message to show.
+SERIES_LINK = "series:"
 
 class ReaderPart(MainBase):
     """The message view and the follow-ups (see the module)."""
@@ -87,11 +90,13 @@ class ReaderPart(MainBase):
                 for line in self._claim_lines(series.id):
                     doc.add(line, WARN_STYLE)
                 decided = decision_lines(series)
-                if decided:
-                    doc.blank()
-                    for text, style, target in decided:
+                versions = version_lines(self.model.get(series.id) or {}, self.model.get, series.date_claimed)
+                for block, prefix in ((decided, ""), (versions, SERIES_LINK)):
+                    if block:
+                        doc.blank()
+                    for text, style, target in block:
                         if target:
-                            doc.add_link(text, style, target)
+                            doc.add_link(text, style, prefix + target)
                         else:
                             doc.add(text, style)
                 followup_ids = series.cover_followups
@@ -206,6 +211,9 @@ class ReaderPart(MainBase):
 
     @on(msg.FollowupOpen)
     def _open_followup(self, event: msg.FollowupOpen) -> None:
+        if event.message_id.startswith(SERIES_LINK):
+            self.goto_series(event.message_id[len(SERIES_LINK):])
+            return
         self.show_followup(event.message_id)
 
     @on(msg.MessageShown)

@@ -312,6 +312,8 @@ class SeriesList(ScrollView, can_focus=True):
         if r.get("claims"):
             flags = "⚑ " + flags  # another author claims to supersede it, or it claims so
         older = f" (+{len(r['previous_versions'])} older)" if r["previous_versions"] and not depth else ""
+        if r.get("newer_versions") and r.get("current"):
+            older += f" (split: {len(r['newer_versions'])} newer part postings)"
         author = r["author"]["name"] or r["author"]["email"]
         title = Text(prefix + flags + safe_line(r["title"]) + older)
         outcome = r.get("outcome")
