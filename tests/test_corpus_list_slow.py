@@ -70,6 +70,8 @@ def test_every_cover_letter_is_a_series(whole_list) -> None:
     one_way = [(p, s.id) for s in series for p in s.previous_versions if s.id not in by_id_s[p].newer_versions]
     one_way += [(s.id, n) for s in series for n in s.newer_versions if s.id not in by_id_s[n].previous_versions]
     assert one_way == []
+    # ... and a version's previous versions reach back through its lineage.
+    assert all(set(by_id_s[p].previous_versions) <= set(s.previous_versions) for s in series for p in s.previous_versions)
     assert all(s.current == (not s.newer_versions or s.split_open) for s in series)
 
 

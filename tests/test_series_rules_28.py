@@ -289,3 +289,20 @@ async def test_the_cover_pane_shows_versions_both_ways_and_opens_one(make_store)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id == "v9a@x", "v9 opened")
         assert table.current_id == "v9a@x"  # unfolded under its newest version
+
+
+def test_a_renamed_series_renamed_again_lists_its_whole_lineage(series_of) -> None:
+    """v1 "A", v2-v3 renamed "B", v4 renamed "C": v4's previous versions reach back to v1,
+    and v1 lists every newer one (the RZ/G3E family on linux-pwm)."""
+    parts = ["pwm: rz: a", "pwm: rz: b", "pwm: rz: c"]
+    series = series_of(mbox(
+        *_posting("PATCH", "Add RZ/G3E support", parts, 0, mid="a1@x"),
+        *_posting("PATCH v2", "Add RZ/G3E GPT support", parts, 100, mid="b2@x", diff="2"),
+        *_posting("PATCH v3", "Add RZ/G3E GPT support", parts, 200, mid="b3@x", diff="3"),
+        *_posting("PATCH v4", "Add Renesas RZ/G3E GPT support", parts, 300, mid="c4@x", diff="4"),
+    ))
+    got = {s.id: s for s in series}
+    assert got["c4@x"].previous_versions == ["a1@x", "b2@x", "b3@x"]
+    assert got["a1@x"].newer_versions == ["b2@x", "b3@x", "c4@x"]
+    assert [s.id for s in series if s.current] == ["c4@x"]
+    assert _one_way(series) == []

@@ -177,18 +177,21 @@ def link_versions(infos: Iterable[LinkInfo], notes: LinkNotes | None = None) -> 
         for i, info in enumerate(chain):
             previous[info.id] = [x.id for x in chain[:i]]
             newer[info.id] = [x.id for x in chain[i + 1 :]]
-    for cont in continuations(chains):
+    # Oldest lineage first: a chain that continues another may itself be continued, and its
+    # postings' previous versions then reach back through both.
+    for cont in sorted(continuations(chains), key=lambda c: (c.older[0].date, c.older[0].id)):
         older_chain, parts = cont.older, cont.parts
+        ancestors = previous.get(older_chain[0].id, []) + [x.id for x in older_chain]
         rule = "same author, split in parts" if cont.split else "same author, most patches (new cover title)"
         for part in parts:
             notes.link(older_chain[-1].id, part[0].id, rule, part[0].id)
             for i, info in enumerate(part):
-                previous[info.id] = [x.id for x in older_chain] + [x.id for x in part[:i]]
+                previous[info.id] = ancestors + [x.id for x in part[:i]]
                 newer.setdefault(info.id, [x.id for x in part[i + 1 :]])
-        # Both ways: the older chain lists every posting of its continuations, oldest first.
+        # Both ways: every ancestor lists every posting of the continuations, oldest first.
         later = [x.id for x in sorted((x for part in parts for x in part), key=lambda x: (x.date, x.id))]
-        for info in older_chain:
-            newer[info.id] = newer.get(info.id, []) + later
+        for sid in ancestors:
+            newer[sid] = newer.get(sid, []) + [x for x in later if x not in newer.get(sid, [])]
         if cont.split and not cont.covered():
             # A part alone leaves the rest of the older series current.
             notes.split_open.add(older_chain[-1].id)
