@@ -45,6 +45,15 @@ async def _open(pilot, app, sid: str = "c@x") -> None:
     await wait_for(pilot, lambda: app.main.opened is not None and app.main.opened.id == sid, "opened")
 
 
+async def _open_patch_1(pilot, app) -> None:
+    """The series open, its patch list focused on patch 1, shown."""
+    await _open(pilot, app)
+    plist = app.query_one(PatchList)
+    plist.focus()
+    plist.highlighted = 1
+    await wait_for(pilot, lambda: app.main.shown_message == "p1@x", "patch 1")
+
+
 def _toasts(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
@@ -123,11 +132,7 @@ async def test_a_key_pressed_while_reading_never_changes_the_state(store) -> Non
 async def test_enter_on_a_patch_puts_the_cursor_in_its_diff(store) -> None:
     app = _app(store)
     async with app.run_test(size=(160, 40)) as pilot:
-        await _open(pilot, app)
-        plist = app.query_one(PatchList)
-        plist.focus()
-        plist.highlighted = 1
-        await wait_for(pilot, lambda: app.main.shown_message == "p1@x", "patch 1")
+        await _open_patch_1(pilot, app)
         await pilot.press("enter")  # triage.patches.open
         await settle(pilot)
         viewer = app.query_one("#message", Viewer)
@@ -152,11 +157,7 @@ async def test_the_footer_shows_the_focused_panes_keys_and_where_help_is(store, 
 async def test_the_composer_starts_on_an_empty_line_of_its_own(store) -> None:
     app = _app(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _open(pilot, app)
-        plist = app.query_one(PatchList)
-        plist.focus()
-        plist.highlighted = 1
-        await wait_for(pilot, lambda: app.main.shown_message == "p1@x", "patch 1")
+        await _open_patch_1(pilot, app)
         await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "the composer")
         area = app.screen.query_one("TextArea")
