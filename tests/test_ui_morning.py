@@ -148,6 +148,9 @@ async def test_the_footer_shows_the_focused_panes_keys_and_where_help_is(store, 
         await _open(pilot, app)
         footer_keys = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}
         assert "question_mark" in footer_keys and "J" in footer_keys
+        # The footer is cut at 80 columns: the help key has a place of its own, on screen.
+        hint = app.screen.query_one("#helphint")
+        assert str(hint.render()) == "? all keys" and hint.region.right <= size[0] and hint.region.width > 0
         app.query_one("#message", Viewer).focus()
         await settle(pilot)
         footer_keys = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}

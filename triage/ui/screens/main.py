@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from triage.ui.screens.main_base import LEFT_DEFAULT, MESSAGE_MIN, NARROW, WIDE
 from triage.ui.screens.main_comments import CommentsPart
@@ -38,6 +38,9 @@ class MainScreen(ListPart, StatesPart, ReaderPart, CommentsPart, RepliesPart, Ta
 
     DEFAULT_CSS = """
     MainScreen > Horizontal { height: 1fr; }
+    MainScreen > #keys { height: 1; }
+    MainScreen #keys Footer { dock: none; width: 1fr; }
+    MainScreen #helphint { width: auto; padding: 0 1; }
     MainScreen #left { width: 50%; min-width: 30; }
     MainScreen #right { width: 1fr; }
     MainScreen #message { height: 3fr; }
@@ -58,7 +61,11 @@ class MainScreen(ListPart, StatesPart, ReaderPart, CommentsPart, RepliesPart, Ta
                 yield Viewer(id="followups", placeholder="Follow-ups (review replies) show here.")
         # The status line above the footer: both always on screen (two docked lines would overlap).
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        # The focused pane's keys, and where all of them are: at 80 columns the footer is cut
+        # before the app's own keys, so the help key has a place of its own at the right.
+        with Horizontal(id="keys"):
+            yield Footer(compact=True)
+            yield Static(Text(f"{self.triage.key_name('triage.help')} all keys", style="bold"), id="helphint")
 
     def on_mount(self) -> None:
         self.query_one("#message", Viewer).border_title = Text("Message")
