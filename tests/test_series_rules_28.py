@@ -171,6 +171,11 @@ def test_links_that_are_not_the_authors_word_about_an_earlier_version_link_nothi
         *_posting("PATCH 6.6.y", "hwmon: fix it", ["hwmon: fix a"], 300, mid="t66@x"),
     ))
     assert [s.id for s in series if s.previous_versions or s.newer_versions] == []
+    # Another author's series named as an earlier version is a claim, shown on both (a
+    # series taken over, or a stranger): triage.accept_claim links it.
+    got = {s.id: s for s in series}
+    assert [(c["id"], c["claims"]) for c in got["n1@x"].claims] == [("bob1@x", "supersedes")]
+    assert [(c["id"], c["claims"]) for c in got["bob1@x"].claims] == [("n1@x", "superseded-by")]
 
 
 def test_stable_trees_written_other_ways_stay_apart(series_of) -> None:

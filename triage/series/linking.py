@@ -157,11 +157,11 @@ def link_versions(infos: Iterable[LinkInfo], notes: LinkNotes | None = None) -> 
                 evidence(target, info, f"Supersedes: {sup}", info.id)
         for mid in info.named:
             target = by_member.get(mid)
-            # The author's word about their own earlier posting; never across stable trees.
-            if (target is not None and target.id != info.id and target.date < info.date
-                    and target.tree == info.tree and same_author(target, info)):
-                uf.union(target.id, info.id)
-                notes.link(target.id, info.id, "named by the author as an earlier version", mid)
+            # The author's word about their own earlier posting (another author's series
+            # named so is a claim: a series taken over, or a stranger); never across
+            # stable trees.
+            if target is not None and target.id != info.id and target.date < info.date and target.tree == info.tree:
+                evidence(target, info, "named by the author as an earlier version", mid)
         for older_id in info.link_to:
             uf.union(older_id, info.id)
             notes.link(older_id, info.id, "re-roll of patches in its thread", info.id)
