@@ -311,3 +311,13 @@ def test_a_renamed_series_renamed_again_lists_its_whole_lineage(series_of) -> No
     assert got["a1@x"].newer_versions == ["b2@x", "b3@x", "c4@x"]
     assert [s.id for s in series if s.current] == ["c4@x"]
     assert _one_way(series) == []
+
+
+def test_triage_versions_lists_both_ways_and_says_why_current(make_store, capsys) -> None:
+    from triage.cli import main
+
+    store = make_store(mbox(*_seed_family(vfio=False)))
+    assert main(["--config", store.config.config_path, "versions", "v8@x"]) == 0
+    out = capsys.readouterr().out
+    assert [line[2:].split()[0] for line in out.splitlines() if line[2:3] == "v"] == ["v7", "v8", "v9", "v10"]
+    assert "still current: its newer postings are parts of a split" in out

@@ -343,6 +343,8 @@ def _cmd_versions(store: Store, args: argparse.Namespace, settings: Settings) ->
         for other, rule, via in why:
             if other in ids:
                 out(f"        linked to <{other}>: {rule} (in <{via}>)")
+        if row.get("current") and row.get("newer_versions"):
+            out("        still current: its newer postings are parts of a split that do not yet hold most of its patches")
         for claim in row.get("claims") or ():
             verb = "claims to supersede" if claim.get("claims") == "supersedes" else "is claimed superseded by"
             out(f"        {verb} <{claim.get('id')}>: {claim.get('rule')} (not linked; accept with triage.accept_claim)")
