@@ -321,3 +321,32 @@ def test_triage_versions_lists_both_ways_and_says_why_current(make_store, capsys
     out = capsys.readouterr().out
     assert [line[2:].split()[0] for line in out.splitlines() if line[2:3] == "v"] == ["v7", "v8", "v9", "v10"]
     assert "still current: its newer postings are parts of a split" in out
+
+
+def test_a_link_named_in_mail_that_arrives_later_is_found_by_a_refresh(make_store, tmp_path) -> None:
+    """The index relinks only what a change can reach: a v2 whose cover names v1 (no title
+    or patch in common) reaches v1 through the message-id it names."""
+    from triage.cache.index import SeriesIndex
+    from triage.mail.importer import import_paths
+    from triage.series.service import load_series
+
+    v1, v2 = _stated_family()[:3], _stated_family()[3:]
+    store = make_store(mbox(*v1))
+    index = SeriesIndex(store)
+    index.refresh()
+    late = tmp_path / "v2.mbox"
+    late.write_bytes(mbox(*v2))
+    import_paths(store, [late])
+    assert index.refresh().kind == "incremental"
+    row = index.full_row("s1@x")
+    assert row is not None and row["newer_versions"] == ["s2@x"] and row["state"] == "superseded"
+    assert json.loads(index.series_json()) == [s.to_json() for s in load_series(store)]
+    # Another author naming s2 as their earlier version: a claim, on both rows, after a refresh.
+    other = tmp_path / "bob.mbox"
+    other.write_bytes(mbox(*_posting("PATCH v3", "Foo platform, taken over", ["pwm: foo: x"], 9000, mid="b3@x", sender=BOB,
+                                     cover_body="- Link to v2: https://lore.kernel.org/r/s2@x\n")))
+    import_paths(store, [other])
+    assert index.refresh().kind == "incremental"
+    row = index.full_row("s2@x")  # the list's row, relinked by the refresh (the whole answer relinks all)
+    assert row is not None and [c["id"] for c in row["claims"]] == ["b3@x"] and row["current"]
+    assert json.loads(index.series_json()) == [s.to_json() for s in load_series(store)]

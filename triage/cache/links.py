@@ -57,9 +57,10 @@ def _link_key_rows(infos: Iterable[LinkInfo]) -> Iterator[tuple[int, str, int]]:
 
 
 def _refers_rows(infos: Iterable[LinkInfo]) -> Iterator[tuple[str, str]]:
-    """(message id, series): a message the series supersedes, or the root of the series
+    """(message id, series): a message the series supersedes or names as an earlier version
+    (another author's is a claim, which no author key reaches), or the root of the series
     it re-rolls (a series' id is its root message's id)."""
-    return ((mid, info.id) for info in infos for mid in (*info.supersedes, *info.link_to))
+    return ((mid, info.id) for info in infos for mid in dict.fromkeys((*info.supersedes, *info.named, *info.link_to)))
 
 
 def _index_link_keys(con: sqlite3.Connection) -> None:
