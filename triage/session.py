@@ -74,13 +74,14 @@ class Session:
         self.undo_log = UndoLog()
 
     # -- the list ----------------------------------------------------------------------------
-    def refresh(self, progress: Callable[[str], None] | None = None, built: Callable[[], None] | None = None) -> Refresh:
+    def refresh(self, progress: Callable[[str], None] | None = None, built: Callable[[], None] | None = None,
+                batch: Callable[[int, int], None] | None = None) -> Refresh:
         from triage.children import Deadline
         from triage.remote.fetch import index_owed
 
         # Mail an earlier fetch wrote but could not index is indexed first.
         index_owed(self.store, self.store.tool_env(), Deadline(3600), progress or (lambda _t: None))
-        return self.index.refresh(progress=progress, built=built)
+        return self.index.refresh(progress=progress, built=built, batch=batch)
 
     def rows(self, query: str = "*") -> list[dict[str, Any]]:
         """The list's rows (what the series list shows) for a notmuch query, which may hold

@@ -10,6 +10,7 @@ import mmap
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -18,8 +19,10 @@ import msgspec
 
 from triage.cache.codec import DamagedIndex, _unpack_link
 from triage.cache.db import IndexBase
-from triage.cache.fragments import Versions, _join, _parts, _versions_of
+from triage.cache.fragments import Versions, _assemble, _join
+from triage.cache.listing import _decode_row
 from triage.mail.store import StoreError
+from triage.series.linking import carry_reviews
 
 
 def _answer_key(meta: dict[str, str]) -> bytes:
@@ -71,9 +74,33 @@ class AnswerMixin(IndexBase):
     """The whole list as ``series --json`` prints it, kept in a file beside the index."""
 
     @staticmethod
-    def _versions(con: sqlite3.Connection, *, carry: bool = True) -> Versions:
-        """Version links, claims, and carried reviews (the light rows show none), over every series."""
-        return _versions_of([_unpack_link(b) for (b,) in con.execute("SELECT link FROM series")], carry=carry)
+    def _parts(con: sqlite3.Connection, light: bool, wanted: set[str] | None = None) -> Iterator[tuple[str, bytes]]:
+        """(id, its JSON in UTF-8) of each series, newest first, one at a time: the links,
+        claims and "current" from its list row (settled when the index was written), the
+        reviews carried from its previous version from the two link records. Nothing is
+        held for the whole list, whatever the store's size."""
+        column = "s.light" if light else "s.fragment"
+        rows = con.execute(f"SELECT s.id, s.state_tag, {column}, l.row FROM series s JOIN list l ON l.id = s.id "
+                           "ORDER BY s.date DESC, s.id DESC")
+        links_of = con.cursor()
+        for sid, st, fragment, row in rows:
+            if wanted is not None and sid not in wanted:
+                continue
+            if light:
+                yield sid, row.encode("utf-8")  # the list row is the light JSON with its links
+                continue
+            got = _decode_row(row)
+            previous, newer = got["previous_versions"], got["newer_versions"]
+            carry = None
+            if previous:
+                infos = []
+                for other in (previous[-1], sid):
+                    blob = links_of.execute("SELECT link FROM series WHERE id=?", (other,)).fetchone()
+                    if blob is not None:
+                        infos.append(_unpack_link(blob[0]))
+                carry = carry_reviews(infos, {sid: (previous, newer)}).get(sid)
+            yield sid, _assemble(fragment, st, (previous, newer) if previous or newer else None, carry,
+                                 claims=got.get("claims"), current=got.get("current")).encode("utf-8")
 
     @classmethod
     def _payload(
@@ -83,9 +110,10 @@ class AnswerMixin(IndexBase):
         *,
         light: bool = False,
     ) -> bytes:
-        column = "light" if light else "fragment"
-        rows = con.execute(f"SELECT id, state_tag, {column} FROM series ORDER BY date DESC, id DESC")
-        return _valid_json(_join(rows, cls._versions(con, carry=not light), light, wanted), "series rows")
+        parts = [part for _, part in cls._parts(con, light, wanted)]
+        if not parts:
+            return b"[]"
+        return _valid_json(b"[" + b",\n".join(parts) + b"]", "series rows")
 
     def answer_file(self, light: bool = False) -> Path:
         return self.path.with_suffix(".list.json" if light else ".json")
@@ -199,10 +227,9 @@ class AnswerMixin(IndexBase):
     def _write_answer(self, con: sqlite3.Connection, out: IO[bytes]) -> None:
         """The whole answer from the index, one series at a time, each checked to be JSON
         (a damaged or planted fragment raises DamagedIndex before the file is used)."""
-        rows = con.execute("SELECT id, state_tag, fragment FROM series ORDER BY date DESC, id DESC")
         out.write(b"[")
         first = True
-        for sid, part in _parts(rows, self._versions(con), light=False):
+        for sid, part in self._parts(con, light=False):
             try:
                 _check_value(part)
             except msgspec.DecodeError as e:

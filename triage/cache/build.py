@@ -11,27 +11,43 @@ from collections.abc import Callable, Iterable
 from triage import forked
 from triage.cache import listing, queuefacts
 from triage.cache.answer import AnswerMixin, _Fresh
+from triage.cache.batched import link_all
 from triage.cache.codec import DAMAGE, _by_thread, _chunks
 from triage.cache.db import Refresh, _gc_paused
-from triage.cache.fragments import _fragments, _list_entry, _series_rows, _thread_rows, _versions_of
+from triage.cache.fragments import (
+    Versions,
+    _fragments,
+    _list_entry,
+    _series_rows,
+    _thread_rows,
+    _versions_of,
+)
 from triage.cache.links import _families, _index_link_keys, _relist, _write_link_keys
 from triage.cache.trustrows import _keep_verdicts, _write_pending
 from triage.mail.store import StoreError
 from triage.model.series import MessageRecord, Series
 from triage.series.grouping import LOOSE_WINDOW_SECONDS, group_series
 from triage.series.linking import link_info
-from triage.series.records import records_in_stages, records_of_threads
+from triage.series.records import records_in_batches, records_in_stages, records_of_threads
+from triage.series.trust import Verifier
+
+_NO_VERSIONS = Versions({}, {}, {})
 
 
 class BuildMixin(AnswerMixin):
     """Bringing the index up to date: from scratch (cold), or only what changed."""
 
-    def refresh(self, progress: Callable[[str], None] | None = None, built: Callable[[], None] | None = None) -> Refresh:
+    def refresh(self, progress: Callable[[str], None] | None = None, built: Callable[[], None] | None = None,
+                batch: Callable[[int, int], None] | None = None) -> Refresh:
         """Bring the index up to date with the notmuch database.
 
         ``built`` is called when a build from scratch has made its series, before it writes
         the index (tenths of a second on a large store; more on a slow disk):
-        :meth:`built_json` gives the whole list from then on, so a screen can show it."""
+        :meth:`built_json` gives the whole list from then on, so a screen can show it. A
+        batched first build of a large store calls ``batch`` (messages grouped so far, all
+        messages) as each batch is written instead: :meth:`partial_view` gives the list so
+        far, newest first, its versions not linked yet."""
+        self._on_batch = batch
         try:
             with _gc_paused():
                 return self._refresh(progress, built)
@@ -78,9 +94,11 @@ class BuildMixin(AnswerMixin):
         so the index counts as built only then. SQLite gives up the GIL for every row, so
         a writer thread beside the Python work made both slower instead (measured). If
         the copy fails, everything is written here."""
+        total = self.store.count("*")
+        if total > self.batch_messages:
+            return self._cold_batched(con, uuid, rev, t0, reason, progress, total)
         walked: Callable[[int], None] | None = None
         if progress is not None:
-            total = self.store.count("*")
             progress(f"building the series index: reading {total} messages")
             say = progress
             walked = lambda n: say(f"building the series index: {n} of {total} messages read")  # noqa: E731
@@ -157,6 +175,70 @@ class BuildMixin(AnswerMixin):
                 writer.stop()
         return Refresh("cold", len(records), time.perf_counter() - t0, reason)
 
+    def _cold_batched(
+        self,
+        con: sqlite3.Connection | None,
+        uuid: str,
+        rev: int,
+        t0: float,
+        reason: str,
+        progress: Callable[[str], None] | None,
+        total: int,
+    ) -> Refresh:
+        """A first build in bounded memory (see :mod:`triage.cache.batched`). Each batch is
+        committed with its series in the list, unlinked, so a screen can show the newest
+        series while the rest is built (:meth:`partial_view`); the meta row comes last."""
+        say = progress or (lambda _text: None)
+        say(f"building the series index: reading {total} messages, newest first")
+        verifier = self._verifier(con)
+        count = 0
+
+        def walked(n: int) -> None:
+            say(f"building the series index: {n} of {total} messages read")
+
+        def build(c: sqlite3.Connection) -> None:
+            nonlocal count
+            self._create(c)
+            _index_link_keys(c)  # batches replace the series they regroup: found by these
+            for batch in records_in_batches(self.store, "*", self.batch_messages, progress=walked, verifier=verifier):
+                c.execute("BEGIN")
+                series, _ = self._regroup(c, batch, {r.thread_id for r in batch}, {}, verifier)
+                self._list_unlinked(c, series)
+                c.execute("COMMIT")
+                count += len(batch)
+                say(f"building the series index: {count} of {total} messages grouped")
+                self._partial = (count, total)
+                if self._on_batch is not None:
+                    self._on_batch(count, total)
+            c.execute("BEGIN")
+            listed = link_all(c, lambda n: say(f"building the series index: versions of {n} series linked"))
+            self._finish(c, uuid, rev, count)
+            c.execute("COMMIT")
+            say(f"building the series index: {listed} series of {count} messages")
+
+        self._fresh = None
+        try:
+            if con is None:
+                with self._db(fresh=True, readable=True) as c:
+                    build(c)
+            else:
+                build(con)
+        finally:
+            self._partial = None
+        return Refresh("cold", count, time.perf_counter() - t0, reason)
+
+    @staticmethod
+    def _list_unlinked(con: sqlite3.Connection, series: list[Series]) -> None:
+        """The list's rows of series just grouped, before versions are linked (a first build's
+        screen shows them while it goes on). Rows of series a batch regrouped away go."""
+        ids = [s.id for s in series]
+        rows: list[tuple] = []
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows += con.execute(f"SELECT id, date, sort_name, state_tag, light FROM series WHERE id IN ({marks})", chunk)
+        con.execute("DELETE FROM list WHERE id NOT IN (SELECT id FROM series)")
+        listing.write(con, (_list_entry(sid, d, name, st, light, _NO_VERSIONS) for sid, d, name, st, light in rows))
+
     def _incremental(
         self,
         con: sqlite3.Connection,
@@ -188,6 +270,30 @@ class BuildMixin(AnswerMixin):
         known = {r.message_id: r.facts for rs in old.values() for r in rs}
         verifier = self._verifier(con)
         fresh = records_of_threads(self.store, sorted({tid for _, tid in changed} | extra), known=known, verifier=verifier)
+        con.execute("BEGIN")
+        series, before = self._regroup(con, fresh, threads, old, verifier)
+        (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
+        if count != self.store.count("*"):
+            # Messages were removed (notmuch new after a delete): lastmod cannot say which.
+            con.execute("ROLLBACK")
+            return self._cold(con, uuid, rev, t0, "messages were removed", progress)
+        _relist(con, before | {x.id for x in series})
+        self._finish(con, uuid, rev, count)
+        con.execute("COMMIT")
+        return Refresh("incremental", len(changed), time.perf_counter() - t0)
+
+    def _regroup(
+        self,
+        con: sqlite3.Connection,
+        fresh: list[MessageRecord],
+        threads: set[str],
+        old: dict[str, list[MessageRecord]],
+        verifier: Verifier,
+    ) -> tuple[list[Series], set[str]]:
+        """Group ``fresh`` records (of whole threads) with what the index holds of ``threads``
+        and of every thread their series could reach, and write the series anew (the caller's
+        transaction). ``old``: the index's records of changed threads, read already. Returns
+        the series made and the series replaced, with the versions the list linked them to."""
         fresh_by_thread = _by_thread(fresh)
         threads = self._expand(con, threads, fresh)
         fresh_ids = {r.message_id for r in fresh}
@@ -196,7 +302,6 @@ class BuildMixin(AnswerMixin):
             rs = old[tid] if tid in old else self._thread(con, tid)
             records.extend(r for r in rs if r.message_id not in fresh_ids)
         series = group_series(records, policy=self.policy, link=False)
-        con.execute("BEGIN")
         _keep_verdicts(con, verifier)
         _write_pending(con, records, verifier, replace=threads)
         tlist = sorted(threads)
@@ -223,15 +328,7 @@ class BuildMixin(AnswerMixin):
         self._write_series(con, series, _series_rows(series, infos, map(_fragments, series)))
         _write_link_keys(con, infos)
         queuefacts.write(con, queuefacts.rows(series, _by_thread(records), self._me, self.store.config.tag_prefix))
-        (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
-        if count != self.store.count("*"):
-            # Messages were removed (notmuch new after a delete): lastmod cannot say which.
-            con.execute("ROLLBACK")
-            return self._cold(con, uuid, rev, t0, "messages were removed", progress)
-        _relist(con, before | {x.id for x in series})
-        self._finish(con, uuid, rev, count)
-        con.execute("COMMIT")
-        return Refresh("incremental", len(changed), time.perf_counter() - t0)
+        return series, before
 
     @staticmethod
     def _write_threads(con: sqlite3.Connection, by_thread: dict[str, list[MessageRecord]]) -> None:

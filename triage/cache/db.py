@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import os
 import shutil
 import sqlite3
 import time
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from triage.cache.answer import _Fresh
 
 SCHEMA = "23"
+# A first build of a store larger than this reads it in batches of about this many messages
+# (see triage.cache.batched); TRIAGE_BATCH_MESSAGES sets another size (the benchmarks, the tests).
+BATCH_MESSAGES = 25_000
 T = TypeVar("T")
 
 
@@ -84,8 +88,13 @@ class IndexBase:
         path: Path | None = None,
         policy: Policy | None = None,
         write_in_copy: bool = True,
+        batch_messages: int | None = None,
     ) -> None:
         self.store = store
+        self.batch_messages = batch_messages or int(os.environ.get("TRIAGE_BATCH_MESSAGES") or BATCH_MESSAGES)
+        # (messages grouped, all messages) of a batched first build under way in this process.
+        self._partial: tuple[int, int] | None = None
+        self._on_batch: Callable[[int, int], None] | None = None
         # A new index is written by a forked copy of this process when it can be (see _cold).
         self.write_in_copy = write_in_copy
         self.path = path or default_path(store)
@@ -105,11 +114,12 @@ class IndexBase:
     # -- database ------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _db(self, *, fresh: bool = False, more_to_come: bool = False) -> Iterator[sqlite3.Connection]:
+    def _db(self, *, fresh: bool = False, more_to_come: bool = False, readable: bool = False) -> Iterator[sqlite3.Connection]:
         """A connection in WAL mode (readers go on while a refresh writes). ``fresh``: the file
         is new and no one else can read it yet, so it is filled with a rollback journal (no
         second copy of 25 MB through the WAL) and turned to WAL once written, unless
-        ``more_to_come`` says another fresh connection writes the rest."""
+        ``more_to_come`` says another fresh connection writes the rest; ``readable``: a new
+        file that a screen reads while it is written (a batched first build), WAL at once."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:  # the cache directory cannot be made: say which and why
@@ -120,7 +130,7 @@ class IndexBase:
                 # Most of the index is blobs and JSON of a few kB: larger pages halve the
                 # overflow chains, and writing a new index takes a third less time.
                 con.execute("PRAGMA page_size=16384")
-            else:
+            if readable or not fresh:
                 con.execute("PRAGMA journal_mode=WAL")
             # A new index is a cache that no one reads yet: its commits skip fsync (24 MB, two
             # syncs: 35 ms of a cold build). The system writes it out within seconds; a system
@@ -207,6 +217,10 @@ class IndexBase:
         """The meta row of an index that has been built; a StoreError for an empty one."""
         meta = self._meta(con)
         if not meta:
+            if self._partial is not None:
+                done, total = self._partial
+                raise StoreError(f"series index {self.path} is still being built ({done} of {total} messages "
+                                 "grouped): the whole list shows the series so far; try again when it is done")
             raise StoreError(f"series index {self.path} is empty; refresh it first")
         return meta
 

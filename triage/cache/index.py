@@ -78,6 +78,12 @@ class SeriesIndex(BuildMixin):
 
         return self._read(view)
 
+    def partial_view(self, *, sort: str = "date", state: str | None = None) -> listing.ListView | None:
+        """The list so far of a batched first build under way (see :meth:`refresh`), or None."""
+        if self._partial is None:
+            return None
+        return listing.ListView(self.path, sort=sort, state=state)
+
     def series_ids(self) -> set[str]:
         """The id of every series in the index (call :meth:`refresh` first)."""
 

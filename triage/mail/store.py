@@ -271,24 +271,16 @@ class Store:
         and subject) as the walk goes; the series layer's body reader is one. On a
         failure the sink is aborted, so no helper process outlives the walk. ``progress``
         hears how many messages were read, every PROGRESS_EVERY of them."""
+        from triage.mail.walk import thread_records  # it builds on this module
+
         out: list[MessageRecord] = []
         q = query or "*"
         every = _Every(progress)
         with self.read() as db:
             try:
-                if rawwalk.available():
-                    self._raw_records(db, q, out, sink, known, every)
-                else:
-                    for thread in db.threads(q):
-                        tid = str(thread.threadid)
-                        every(len(out))
-                        for msg, parent in walk_thread(thread):
-                            r = record_from(msg, tid, parent)
-                            out.append(r)
-                            if known is not None and r.message_id in known:
-                                r.facts = known[r.message_id]
-                            elif sink is not None:
-                                sink.submit(r.message_id, _path(msg), r.subject)
+                for rs in thread_records(db.threads(q), sink, known):
+                    every(len(out))
+                    out.extend(rs)
             except BaseException as e:
                 if sink is not None:
                     sink.abort()
@@ -296,30 +288,6 @@ class Store:
                     raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
                 raise
         return out
-
-    @staticmethod
-    def _raw_records(
-        db: notmuch2.Database,
-        q: str,
-        out: list[MessageRecord],
-        reader: BodySink | None,
-        known: dict[str, BodyFacts] | None,
-        every: _Every,
-    ) -> None:
-        tag_sets: dict[tuple[str, ...], frozenset[str]] = {}  # a list has a handful of tag sets
-        for tid, rows in rawwalk.walk(db.threads(q), paths=reader is not None):
-            every(len(out))
-            for mid, parent, subject, sender, date, tags, path in rows:
-                name, email = _sender(sender)
-                tag_set = tag_sets.get(tags)
-                if tag_set is None:
-                    tag_set = tag_sets[tags] = frozenset(tags)
-                r = MessageRecord(mid, tid, subject, name, email, date, parent, tag_set)
-                out.append(r)
-                if known is not None and mid in known:
-                    r.facts = known[mid]
-                elif reader is not None:
-                    reader.submit(mid, path, subject)
 
     def names_at(self, address: str, limit: int = 200) -> set[str]:
         """The display names (lower case, spaces folded) the store's mail from ``address``

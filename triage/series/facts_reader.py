@@ -112,7 +112,8 @@ def worker_main() -> None:
     stdout: the ids of the messages that can hold a trailer, as soon as known; for each chunk
     its size as it is taken (the main process sends the next one then) and its (message id,
     facts tuple) list once read; None after the last; then the patch-ids those facts left out
-    (only version linking reads them, after grouping)."""
+    (only version linking reads them, after grouping). A FLUSH instead of a chunk (a batch of
+    a batched build ends) is answered with (FLUSH, the patch-ids left out so far)."""
     import gc
 
     from triage.mail.rawwalk import message_ids
@@ -138,6 +139,11 @@ def worker_main() -> None:
         if chunk is None:
             break
         send(len(chunk))
+        if chunk == FLUSH:
+            # A batch ends (see FactsReader.drain): its patch-ids now, so none waits for the end.
+            send((FLUSH, {mid: body_patch_id(text) for mid, text in later}))
+            later = []
+            continue
         send([(mid, f.to_tuple()) for mid, f in _read_items(chunk, trailer_ids, later)])
     send(None)
     send({mid: body_patch_id(text) for mid, text in later})
@@ -146,6 +152,9 @@ def worker_main() -> None:
     # waits to reap us, as multiprocessing's workers do.
     os._exit(0)
 
+
+# In place of a chunk: the end of a batch (see FactsReader.drain).
+FLUSH = "flush"
 
 # Chunks handed to the helper and not yet taken. One is enough for it never to wait (the
 # next chunk is sent as it takes one), and what is left at the end of the walk stays in
@@ -181,6 +190,8 @@ class _Helper:
         self._trailer_ids_known = threading.Event()
         self._facts: dict[str, BodyFacts] | None = None
         self._facts_known = threading.Event()
+        # A batch's (facts, patch-ids left out) once the helper answered its FLUSH; None if it failed.
+        self.flushed: queue.SimpleQueue[tuple[dict[str, BodyFacts], dict[str, str | None]] | None] = queue.SimpleQueue()
         self._send(init)
         self.feeder = threading.Thread(target=self._feed, name="triage-facts-feed", daemon=True)
         self.reader = threading.Thread(target=self._read, name="triage-facts-read", daemon=True)
@@ -206,7 +217,8 @@ class _Helper:
             chunk = self.work.get()
             if chunk is None:
                 break
-            self.sent.append(chunk)
+            if chunk != FLUSH:
+                self.sent.append(chunk)
             self._send(chunk)
         self._send(None)
         try:
@@ -224,12 +236,16 @@ class _Helper:
             while (got := pickle.load(stdout)) is not None:
                 if isinstance(got, int):
                     self._permits.release()  # a chunk was taken
+                elif isinstance(got, tuple):  # (FLUSH, patch-ids): a batch is read
+                    self.flushed.put((facts, got[1]))
+                    facts = {}
                 else:  # a chunk's facts, turned into objects while the walk is in libnotmuch
                     facts.update((mid, BodyFacts.from_tuple(t)) for mid, t in got)
             self._facts = facts
         except (OSError, EOFError, pickle.UnpicklingError, ValueError):
             self.broken = True
         finally:
+            self.flushed.put(None)  # a batch waiting for its facts hears that the helper is gone
             self._trailer_ids_known.set()
             self._facts_known.set()
             # No more chunks will be taken: the feeder must not wait for the helper now.
@@ -348,16 +364,8 @@ class FactsReader:
     def results(self) -> dict[str, BodyFacts]:
         """Every item's facts; the patch-ids of those the helper read may still be missing
         (see :meth:`patch_ids`)."""
-        self._work.put(self._chunk())
-        done: dict[str, BodyFacts] = {}
         # The walk is over: this process reads chunks from the same queue as the helper's feeder.
-        while True:
-            try:
-                chunk = self._work.get_nowait()
-            except queue.Empty:
-                break
-            if chunk is not None:
-                done.update(_read_items(chunk, self._trailers()))
+        done = self._read_queued()
         if self._helper is not None:
             helper, self._helper = self._helper, None
             got = helper.finish()
@@ -366,6 +374,46 @@ class FactsReader:
             else:
                 self._finishing = helper
             done.update(got)
+        return done
+
+    def drain(self) -> dict[str, BodyFacts]:
+        """Every item submitted since the last drain, with its facts and patch-ids: the end of
+        a batch of a batched build. The helper goes on for the next batch; the chunks it has
+        not taken are read here meanwhile. If it fails, its share of the batch is read here
+        and the batches after are read here alone."""
+        done = self._read_queued()
+        helper = self._helper
+        if helper is None:
+            return done
+        self._work.put(FLUSH)  # type: ignore[arg-type]  # taken by the feeder, never by _read_queued
+        got = helper.flushed.get()
+        if got is None or helper.broken:
+            self._helper = None
+            helper.abort()
+            items = [i for c in helper.sent for i in c]
+            done.update(_read_items(items, self._trailers()))
+            return done
+        facts, pids = got
+        helper.sent = []
+        make = BodyFacts._make  # patch_id is the last field
+        for mid, pid in pids.items():
+            f = facts.get(mid)
+            if f is not None:
+                facts[mid] = make((*f[:-1], pid))
+        done.update(facts)
+        return done
+
+    def _read_queued(self) -> dict[str, BodyFacts]:
+        """The pending items and the chunks the helper has not taken, read here."""
+        self._work.put(self._chunk())
+        done: dict[str, BodyFacts] = {}
+        while True:
+            try:
+                chunk = self._work.get_nowait()
+            except queue.Empty:
+                break
+            if chunk is not None:
+                done.update(_read_items(chunk, self._trailers()))
         return done
 
     def patch_ids(self) -> dict[str, str | None]:

@@ -8,7 +8,7 @@ reads them).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from triage.mail.addresses import decoded_name
 from triage.mail.store import Store, author_name
@@ -75,6 +75,43 @@ def records_in_stages(
                     r.facts = make((*r.facts[:-1], pids[r.message_id]))
 
     return out, complete
+
+
+def records_in_batches(
+    store: Store,
+    query: str,
+    batch_messages: int,
+    *,
+    progress: Callable[[int], None] | None = None,
+    verifier: Verifier | None = None,
+) -> Iterator[list[MessageRecord]]:
+    """As :func:`records`, threads newest first, a batch of whole threads of about
+    ``batch_messages`` messages at a time, each with its facts and patch-ids: a first
+    build of a large store holds one batch of records, not the store. One body helper
+    reads every batch."""
+    from triage.mail.walk import walk_batches
+    from triage.series.facts_reader import PARALLEL_THRESHOLD, FactsReader, trailer_query
+
+    q = query or "*"
+    tq = trailer_query(q)
+    many = store.count(q) >= PARALLEL_THRESHOLD
+    reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq) if many else None)
+    done = False
+    try:
+        for batch in walk_batches(store, q, reader, batch_messages, progress):
+            facts = reader.drain()
+            for r in batch:
+                got = facts.get(r.message_id)
+                if got is not None:
+                    r.facts = got
+            _trust_file_senders(batch, verifier)
+            yield batch
+        reader.results()  # nothing is left: this ends the helper
+        reader.patch_ids()
+        done = True
+    finally:
+        if not done:
+            reader.abort()
 
 
 def records_of_threads(

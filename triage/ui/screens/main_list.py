@@ -40,6 +40,13 @@ class ListPart(MainBase):
                 self.post_message(msg.SeriesLoaded(MemoryRows(rows, sort=sort, state=state), query, "index built"))
                 shown.append(True)
 
+        def batch(done: int, total: int) -> None:
+            # A batched first build (a large store): the newest series as soon as they are
+            # grouped, each batch adding older ones; the list stays usable meanwhile.
+            view = self.session.index.partial_view(sort=sort, state=state)
+            if view is not None and not worker.is_cancelled:
+                self.post_message(msg.SeriesLoaded(view, query, f"building the index: {done} of {total} messages"))
+
         try:
             whole = (query.strip() or "*") == "*"
             if cached_first and whole and self.session.index.has_list():
@@ -49,7 +56,8 @@ class ListPart(MainBase):
             def progress(text: str) -> None:
                 self.post_message(msg.Progress(text + "..."))
 
-            refresh = self.session.refresh(progress=progress, built=built if whole else None)
+            refresh = self.session.refresh(progress=progress, built=built if whole else None,
+                                           batch=batch if whole else None)
             if shown:
                 return  # the index is written now; the list on screen is its list
             view = self.session.list_view(query, sort=sort, state=state)

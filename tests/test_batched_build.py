@@ -1,0 +1,156 @@
+"""A first build in batches (newest threads first) gives the index a one-shot build gives.
+
+Built mail whose series span batch boundaries: a version in one batch and its newer version
+in another, a series of unthreaded patches whose threads land in different batches, a
+cover answered by patches in threads of their own, reviews carried to a newer version, a
+version named by a link in a later cover. Batches of one to a few messages put every
+boundary somewhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from tests.conftest import CORPUS
+from tests.mailgen import mail, mbox, patch_body
+from triage.cache import listing
+from triage.cache.index import SeriesIndex
+from triage.mail.importer import import_paths
+from triage.series.service import load_series
+
+PWM = CORPUS / "threads" / "linux-pwm"
+BOB = "Bob Reviewer <bob@example.net>"
+CAROL = "Carol Coder <carol@example.org>"
+
+
+def _version(n: int, minutes: int, *, cover_body: str = "cover\n") -> list[bytes]:
+    pre = f"[PATCH v{n} " if n > 1 else "[PATCH "
+    cover = f"c{n}@x"
+    out = [mail(cover, f"{pre}0/2] widget", cover_body, minutes=minutes)]
+    out += [mail(f"p{n}-{i}@x", f"{pre}{i}/2] widget: part {i}", patch_body(), minutes=minutes + i, parent=cover)
+            for i in (1, 2)]
+    return out
+
+
+def _spanning_mail() -> bytes:
+    return mbox(
+        *_version(1, 0),
+        # Bob reviews v1's first patch: carried to v2, whose first patch is the same diff.
+        mail("r1@x", "Re: [PATCH 1/2] widget: part 1", f"Reviewed-by: {BOB}\n", minutes=30, parent="p1-1@x",
+             sender=BOB),
+        *_version(2, 100, cover_body="- Link to v1: https://lore.kernel.org/r/c1@x\n"),
+        # Unthreaded patches, each its own thread (and so, here, its own batch).
+        mail("u1@x", "[PATCH v3 1/3] gadget: a", patch_body(), minutes=200, sender=CAROL),
+        mail("u2@x", "[PATCH v3 2/3] gadget: b", patch_body("b"), minutes=201, sender=CAROL),
+        mail("u3@x", "[PATCH v3 3/3] gadget: c", patch_body("c"), minutes=202, sender=CAROL),
+        # A cover whose patches did not answer it.
+        mail("k0@x", "[PATCH 0/2] doohickey", "cover\n", minutes=300, sender=BOB),
+        mail("k1@x", "[PATCH 1/2] doohickey: one", patch_body("one"), minutes=301, sender=BOB),
+        mail("k2@x", "[PATCH 2/2] doohickey: two", patch_body("two"), minutes=302, sender=BOB),
+        mail("lone@x", "[PATCH] thing: alone", patch_body("alone"), minutes=400),
+    )
+
+
+def _tables(path: Path) -> dict[str, list[str]]:
+    con = sqlite3.connect(path)
+    out = {}
+    for t in ("meta", "threads", "msg_thread", "series", "series_threads", "list", "link_keys", "refers",
+              "queue_facts", "pending"):
+        rows = [tuple(msgspec.msgpack.decode(v) if isinstance(v, bytes) else v for v in r)
+                for r in con.execute(f"SELECT * FROM {t}")]
+        out[t] = sorted(repr(r) for r in rows)
+    con.close()
+    return out
+
+
+def _build(store, path: Path, batch: int) -> tuple[SeriesIndex, list[str]]:
+    index = SeriesIndex(store, path=path, batch_messages=batch, write_in_copy=False)
+    said: list[str] = []
+    assert index.refresh(progress=said.append).kind == "cold"
+    return index, said
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 5])
+def test_batches_give_the_one_shot_index_byte_for_byte(make_store, tmp_path: Path, batch: int) -> None:
+    sources: list[Path | bytes] = [_spanning_mail()]
+    if PWM.is_dir():
+        sources.append(PWM / "improve-pwm-ir-tx-precision")  # real patch-ids, carried reviews
+    store = make_store(*sources)
+    whole, said_whole = _build(store, tmp_path / "whole.sqlite", 10**6)
+    parts, said = _build(store, tmp_path / "parts.sqlite", batch)
+    grouped = [s for s in said if s.endswith("messages grouped")]
+    assert len(grouped) > 3 and not any(s.endswith("messages grouped") for s in said_whole)
+    assert parts.series_json_bytes() == whole.series_json_bytes()
+    assert parts.series_json(light=True) == whole.series_json(light=True)
+    assert _tables(parts.path) == _tables(whole.path)
+    got = {s["id"]: s for s in json.loads(parts.series_json())}
+    # What spans batches came together: the versions, the loose patches, the cover.
+    assert got["c1@x"]["newer_versions"] == ["c2@x"] and got["c1@x"]["state"] == "superseded"
+    assert {(t["name"], t["patch"]) for t in got["c2@x"]["carried_trailers"]} >= {("Reviewed-by", 1)}
+    loose = next(s for s in got.values() if s["title"].startswith("gadget"))
+    assert loose["received"] == 3
+    assert got["k0@x"]["received"] == 2
+    assert json.loads(parts.series_json()) == [s.to_json() for s in load_series(store)]
+
+
+def test_a_batched_index_refreshes_as_any_other(make_store, tmp_path: Path) -> None:
+    store = make_store(_spanning_mail())
+    index, _ = _build(store, tmp_path / "parts.sqlite", 2)
+    late = tmp_path / "late.mbox"
+    late.write_bytes(mbox(*_version(3, 500), mail("u4@x", "Re: [PATCH v3 2/3] gadget: b", f"Acked-by: {BOB}\n",
+                                                 minutes=510, parent="u2@x", sender=BOB)))
+    import_paths(store, [late])
+    assert index.refresh().kind == "incremental"
+    got = {s["id"]: s for s in json.loads(index.series_json())}
+    assert got["c2@x"]["newer_versions"] == ["c3@x"]
+    assert json.loads(index.series_json()) == [s.to_json() for s in load_series(store)]
+
+
+def test_the_list_so_far_is_shown_newest_first_while_the_rest_is_built(make_store, tmp_path: Path) -> None:
+    store = make_store(_spanning_mail())
+    index = SeriesIndex(store, path=tmp_path / "parts.sqlite", batch_messages=3, write_in_copy=False)
+    seen: list[tuple[int, int, list[str], int]] = []
+
+    def batch(done: int, total: int) -> None:
+        view = index.partial_view()
+        assert view is not None
+        rows = view.window(0, 50)
+        seen.append((done, total, [r["id"] for r in rows], view.count()))
+        view.close()
+
+    assert index.refresh(batch=batch).kind == "cold"
+    assert index.partial_view() is None  # built: the list is the index's own from now on
+    assert len(seen) > 3
+    total = store.count("*")
+    assert [t for _, t, _, _ in seen] == [total] * len(seen)
+    assert [d for d, _, _, _ in seen] == sorted(d for d, _, _, _ in seen) and seen[-1][0] == total
+    # The first batch holds the newest thread: its series heads the list at once.
+    assert seen[0][2][0] == "lone@x"
+    final = listing.ListView(index.path)
+    assert [r["id"] for r in final.window(0, 50)][0] == "lone@x"
+    # Before the link pass every version is listed; after it, v1 folds under v2.
+    assert "c1@x" in seen[-1][2] and "c1@x" not in [r["id"] for r in final.window(0, 50)]
+    final.close()
+
+
+def test_a_question_during_the_build_says_it_is_under_way(make_store, tmp_path: Path) -> None:
+    from triage.mail.store import StoreError
+
+    store = make_store(_spanning_mail())
+    index = SeriesIndex(store, path=tmp_path / "parts.sqlite", batch_messages=4, write_in_copy=False)
+    errors: list[str] = []
+
+    def batch(done: int, total: int) -> None:
+        try:
+            index.list_view("subject:widget")
+        except StoreError as e:
+            errors.append(str(e))
+
+    index.refresh(batch=batch)
+    assert errors and "is still being built" in errors[0] and f"of {store.count('*')} messages" in errors[0]
+    assert index.list_view("subject:widget").count() >= 1
