@@ -150,7 +150,13 @@ async def test_the_footer_shows_the_focused_panes_keys_and_where_help_is(store, 
         assert "question_mark" in footer_keys and "J" in footer_keys
         # The footer is cut at 80 columns: the help key has a place of its own, on screen.
         hint = app.screen.query_one("#helphint")
-        assert str(hint.render()) == "? all keys" and hint.region.right <= size[0] and hint.region.width > 0
+        assert str(hint.render()) == "^p palette ? all keys" and hint.region.right <= size[0] and hint.region.width > 0
+        # Nothing of the footer is drawn over by a docked key (a letter of a cut key showed
+        # at the palette key's right at 80 columns).
+        footer = app.screen.query_one("Footer")
+        assert footer.region.right <= hint.region.x
+        assert all(k.region.x >= footer.region.x for k in footer.children)
+        assert not any(k.has_class("-command-palette") for k in footer.children)
         app.query_one("#message", Viewer).focus()
         await settle(pilot)
         footer_keys = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Footer, Static
@@ -62,10 +63,14 @@ class MainScreen(ListPart, StatesPart, ReaderPart, CommentsPart, RepliesPart, Ta
         # The status line above the footer: both always on screen (two docked lines would overlap).
         yield StatusLine(id="status")
         # The focused pane's keys, and where all of them are: at 80 columns the footer is cut
-        # before the app's own keys, so the help key has a place of its own at the right.
+        # before the app's own keys, so the help key and the palette's have a place of their
+        # own at the right (the footer's own palette key, docked over the cut keys, let a
+        # letter of the key under it show at its right).
+        palette = self.app.get_key_display(Binding(self.app.COMMAND_PALETTE_BINDING, ""))
         with Horizontal(id="keys"):
-            yield Footer(compact=True)
-            yield Static(Text(f"{self.triage.key_name('triage.help')} all keys", style="bold"), id="helphint")
+            yield Footer(compact=True, show_command_palette=False)
+            yield Static(Text(f"{palette} palette {self.triage.key_name('triage.help')} all keys", style="bold"),
+                         id="helphint")
 
     def on_mount(self) -> None:
         self.query_one("#message", Viewer).border_title = Text("Message")
