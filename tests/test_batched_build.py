@@ -154,3 +154,35 @@ def test_a_question_during_the_build_says_it_is_under_way(make_store, tmp_path: 
     index.refresh(batch=batch)
     assert errors and "is still being built" in errors[0] and f"of {store.count('*')} messages" in errors[0]
     assert index.list_view("subject:widget").count() >= 1
+
+
+@pytest.mark.skipif(not PWM.is_dir(), reason="../shared/corpus is absent")
+@pytest.mark.parametrize("kill", [False, True])
+def test_batches_read_by_the_helper_lose_nothing(make_store, monkeypatch, tmp_path: Path, kill: bool) -> None:
+    """The body helper reads a batch ahead of the grouping; killed half-way (the OOM killer,
+    say), what it was handed is read here and the index is the same."""
+    import os
+    import signal
+
+    from triage.series import facts_reader
+
+    store = make_store(PWM)
+    assert store.count("*") > 200
+    whole, _ = _build(store, tmp_path / "whole.sqlite", 10**6)
+    monkeypatch.setattr(facts_reader, "PARALLEL_THRESHOLD", 0)
+    monkeypatch.setattr(facts_reader, "CHUNK", 5)
+    collect = facts_reader.FactsReader.collect
+    calls: list[bool] = []
+
+    def collect_killing(self: facts_reader.FactsReader) -> dict:
+        calls.append(self._helper is not None)
+        if kill and len(calls) == 3 and self._helper is not None:
+            os.kill(self._helper.proc.pid, signal.SIGKILL)
+        return collect(self)
+
+    monkeypatch.setattr(facts_reader.FactsReader, "collect", collect_killing)
+    parts, said = _build(store, tmp_path / "parts.sqlite", 40)
+    assert len(calls) > 4 and calls[0]
+    assert calls[-1] is not kill  # killed: the last batches were read here alone
+    assert parts.series_json_bytes() == whole.series_json_bytes()
+    assert '"carried_trailers": [{' in parts.series_json()  # patch-ids made: reviews carried

@@ -15,6 +15,7 @@ the facts are the same.
 
 from __future__ import annotations
 
+import collections
 import os
 import pickle
 import queue
@@ -181,7 +182,7 @@ class _Helper:
             env=env,
         )
         self.work = work
-        self.sent: list[list[Item]] = []  # read again here if the helper fails
+        self.sent: list[list[Item] | str] = []  # read again here if the helper fails; FLUSH marks a batch's end
         self.broken = False
         self._permits = threading.Semaphore(IN_FLIGHT)
         self._ended = False
@@ -197,6 +198,10 @@ class _Helper:
         self.reader = threading.Thread(target=self._read, name="triage-facts-read", daemon=True)
         self.feeder.start()
         self.reader.start()
+
+    def unanswered(self) -> list[Item]:
+        """The items handed over and not answered yet (read here if the helper fails)."""
+        return [i for c in self.sent if not isinstance(c, str) for i in c]
 
     def _send(self, obj: object) -> None:
         if self.broken:
@@ -217,8 +222,7 @@ class _Helper:
             chunk = self.work.get()
             if chunk is None:
                 break
-            if chunk != FLUSH:
-                self.sent.append(chunk)
+            self.sent.append(chunk)  # a FLUSH too: what a batch's answer covers ends there
             self._send(chunk)
         self._send(None)
         try:
@@ -332,6 +336,8 @@ class FactsReader:
         self._helper = _Helper(helper, self._work) if helper is not None else None
         self._pending: list[tuple[str, str | None, str]] = []  # (message id, file, subject)
         self._finishing: _Helper | None = None  # gave its facts; its patch-ids are to come
+        # A batch marked and not collected: its facts (read here), or None (the helper's answer).
+        self._tickets: collections.deque[dict[str, BodyFacts] | None] = collections.deque()
 
     def submit(self, message_id: str, path: str | None, subject: str) -> None:
         self._pending.append((message_id, path, subject))
@@ -370,38 +376,50 @@ class FactsReader:
             helper, self._helper = self._helper, None
             got = helper.finish()
             if got is None:  # the helper died: nothing is lost, its share is read here
-                got = dict(_read_items([i for c in helper.sent for i in c], self._trailers()))
+                got = dict(_read_items(helper.unanswered(), self._trailers()))
             else:
                 self._finishing = helper
             done.update(got)
         return done
 
-    def drain(self) -> dict[str, BodyFacts]:
-        """Every item submitted since the last drain, with its facts and patch-ids: the end of
-        a batch of a batched build. The helper goes on for the next batch; the chunks it has
-        not taken are read here meanwhile. If it fails, its share of the batch is read here
-        and the batches after are read here alone."""
-        done = self._read_queued()
-        helper = self._helper
-        if helper is None:
-            return done
+    def mark(self) -> None:
+        """The end of a batch of a batched build: its facts are asked for (see :meth:`collect`)
+        while the walk goes on to the next batch, so the helper reads bodies both while this
+        process walks and while it groups."""
+        if self._helper is None:
+            self._tickets.append(self._read_queued())
+            return
+        self._work.put(self._chunk())
         self._work.put(FLUSH)  # type: ignore[arg-type]  # taken by the feeder, never by _read_queued
-        got = helper.flushed.get()
-        if got is None or helper.broken:
+        self._tickets.append(None)
+
+    def collect(self) -> dict[str, BodyFacts]:
+        """The facts, with patch-ids, of the oldest batch marked and not collected yet (waits
+        for the helper). If the helper failed, everything it was handed and not answered is
+        read here, given to each batch still waiting (facts are matched by message id), and
+        later batches are read here alone."""
+        ticket = self._tickets.popleft()
+        if ticket is not None:
+            return ticket
+        helper = self._helper
+        got = helper.flushed.get() if helper is not None else None
+        if helper is None or got is None or helper.broken:
             self._helper = None
-            helper.abort()
-            items = [i for c in helper.sent for i in c]
-            done.update(_read_items(items, self._trailers()))
-            return done
+            if helper is not None:
+                helper.abort()
+            items = helper.unanswered() if helper is not None else []
+            spare = dict(_read_items(items, self._trailers()))
+            spare.update(self._read_queued())
+            self._tickets = collections.deque(spare if t is None else t for t in self._tickets)
+            return spare
         facts, pids = got
-        helper.sent = []
+        del helper.sent[: helper.sent.index(FLUSH) + 1]  # answered; the feeder only appends
         make = BodyFacts._make  # patch_id is the last field
         for mid, pid in pids.items():
             f = facts.get(mid)
             if f is not None:
                 facts[mid] = make((*f[:-1], pid))
-        done.update(facts)
-        return done
+        return facts
 
     def _read_queued(self) -> dict[str, BodyFacts]:
         """The pending items and the chunks the helper has not taken, read here."""
@@ -412,7 +430,7 @@ class FactsReader:
                 chunk = self._work.get_nowait()
             except queue.Empty:
                 break
-            if chunk is not None:
+            if chunk is not None and chunk != FLUSH:
                 done.update(_read_items(chunk, self._trailers()))
         return done
 
@@ -423,6 +441,6 @@ class FactsReader:
             return {}
         got = helper.later()
         if got is None:  # the helper died after its facts: its patches are read again here
-            items = [i for c in helper.sent for i in c if not i[2]]
+            items = [i for i in helper.unanswered() if not i[2]]
             got = {mid: f.patch_id for mid, f in _read_items(items, set()) if f.has_diff}
         return got

@@ -88,7 +88,7 @@ def records_in_batches(
     """As :func:`records`, threads newest first, a batch of whole threads of about
     ``batch_messages`` messages at a time, each with its facts and patch-ids: a first
     build of a large store holds one batch of records, not the store. One body helper
-    reads every batch."""
+    reads every batch, a batch ahead of the caller."""
     from triage.mail.walk import walk_batches
     from triage.series.facts_reader import PARALLEL_THRESHOLD, FactsReader, trailer_query
 
@@ -96,16 +96,27 @@ def records_in_batches(
     tq = trailer_query(q)
     many = store.count(q) >= PARALLEL_THRESHOLD
     reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq) if many else None)
+    def finished(batch: list[MessageRecord]) -> list[MessageRecord]:
+        facts = reader.collect()
+        for r in batch:
+            got = facts.get(r.message_id)
+            if got is not None:
+                r.facts = got
+        _trust_file_senders(batch, verifier)
+        return batch
+
     done = False
     try:
+        # One batch behind the walk: the helper reads the next batch's bodies while the
+        # caller groups this one.
+        walked: list[MessageRecord] | None = None
         for batch in walk_batches(store, q, reader, batch_messages, progress):
-            facts = reader.drain()
-            for r in batch:
-                got = facts.get(r.message_id)
-                if got is not None:
-                    r.facts = got
-            _trust_file_senders(batch, verifier)
-            yield batch
+            reader.mark()
+            if walked is not None:
+                yield finished(walked)
+            walked = batch
+        if walked is not None:
+            yield finished(walked)
         reader.results()  # nothing is left: this ends the helper
         reader.patch_ids()
         done = True
