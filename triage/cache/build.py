@@ -200,7 +200,10 @@ class BuildMixin(AnswerMixin):
             nonlocal count
             self._create(c)
             _index_link_keys(c)  # batches replace the series they regroup: found by these
-            for batch in records_in_batches(self.store, "*", self.batch_messages, progress=walked, verifier=verifier):
+            # A small first batch: a screen has the newest series in a second or two.
+            first = max(1, self.batch_messages // 5)
+            for batch in records_in_batches(self.store, "*", self.batch_messages, progress=walked, verifier=verifier,
+                                            first_batch=first):
                 c.execute("BEGIN")
                 series, _ = self._regroup(c, batch, {r.thread_id for r in batch}, {}, verifier)
                 self._list_unlinked(c, series)

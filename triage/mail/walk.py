@@ -62,14 +62,22 @@ def thread_records(
 
 
 def walk_batches(
-    store: Store, query: str, sink: BodySink | None, batch_messages: int, progress: Callable[[int], None] | None = None
+    store: Store,
+    query: str,
+    sink: BodySink | None,
+    batch_messages: int,
+    progress: Callable[[int], None] | None = None,
+    *,
+    first_batch: int | None = None,
 ) -> Iterator[list[MessageRecord]]:
     """The records of the threads ``query`` reaches, threads newest first, in batches of whole
-    threads of at least ``batch_messages`` messages (the last one fewer). The database stays
-    open for reading between batches; the sink is aborted if the walk fails or is left."""
+    threads of at least ``batch_messages`` messages (the first of ``first_batch``, the last
+    one fewer). The database stays open for reading between batches; the sink is aborted
+    if the walk fails or is left."""
     q = query or "*"
     read = 0
     every = _Every(progress)
+    size = first_batch or batch_messages
     with store.read() as db:
         try:
             batch: list[MessageRecord] = []
@@ -77,9 +85,10 @@ def walk_batches(
                 batch.extend(rs)
                 read += len(rs)
                 every(read)
-                if len(batch) >= batch_messages:
+                if len(batch) >= size:
                     yield batch
                     batch = []
+                    size = batch_messages
             if batch:
                 yield batch
         except BaseException as e:

@@ -84,6 +84,7 @@ def records_in_batches(
     *,
     progress: Callable[[int], None] | None = None,
     verifier: Verifier | None = None,
+    first_batch: int | None = None,
 ) -> Iterator[list[MessageRecord]]:
     """As :func:`records`, threads newest first, a batch of whole threads of about
     ``batch_messages`` messages at a time, each with its facts and patch-ids: a first
@@ -110,7 +111,7 @@ def records_in_batches(
         # One batch behind the walk: the helper reads the next batch's bodies while the
         # caller groups this one.
         walked: list[MessageRecord] | None = None
-        for batch in walk_batches(store, q, reader, batch_messages, progress):
+        for batch in walk_batches(store, q, reader, batch_messages, progress, first_batch=first_batch):
             reader.mark()
             if walked is not None:
                 yield finished(walked)
