@@ -10,6 +10,7 @@ boundary somewhere else.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -186,3 +187,68 @@ def test_batches_read_by_the_helper_lose_nothing(make_store, monkeypatch, tmp_pa
     assert calls[-1] is not kill  # killed: the last batches were read here alone
     assert parts.series_json_bytes() == whole.series_json_bytes()
     assert '"carried_trailers": [{' in parts.series_json()  # patch-ids made: reviews carried
+
+
+def test_a_stopped_build_leaves_no_list_and_is_built_again(make_store, tmp_path: Path) -> None:
+    from triage.cache.db import BuildStopped
+
+    store = make_store(_spanning_mail())
+    index = SeriesIndex(store, path=tmp_path / "parts.sqlite", batch_messages=3, write_in_copy=False)
+    seen: list[int] = []
+
+    def stop(done: int, total: int) -> None:
+        seen.append(done)
+        if len(seen) == 2:
+            raise BuildStopped("stopped")
+
+    with pytest.raises(BuildStopped):
+        index.refresh(batch=stop)
+    assert len(seen) == 2 and index.partial_view() is None and not index.has_list()
+    r = index.refresh()
+    assert r.kind == "cold" and r.reason == "new index"
+    assert json.loads(index.series_json()) == [s.to_json() for s in load_series(store)]
+
+
+async def test_the_app_shows_each_batch_and_then_the_linked_list(make_store, monkeypatch) -> None:
+    """A first start on a store with no index: the newest series on screen after the first
+    batch, with the count so far in the status line; the versions folded at the end."""
+    from tests.uihelpers import wait_for
+    from triage.config import Settings
+    from triage.ui import messages as msg
+    from triage.ui.app import make_app
+    from triage.ui.keymaps import load_keymap
+    from triage.ui.widgets.panes import SeriesList
+
+    monkeypatch.setenv("TRIAGE_BATCH_MESSAGES", "3")
+    store = make_store(_spanning_mail())
+    views: list[tuple[int, str]] = []  # what each list handed to the screen held when made
+    partial_view = SeriesIndex.partial_view
+
+    def recorded(self, **kw):
+        view = partial_view(self, **kw)
+        if view is not None:
+            views.append((view.count(), view.window(0, 1)[0]["id"]))
+        return view
+
+    monkeypatch.setattr(SeriesIndex, "partial_view", recorded)
+    hows: dict[str, None] = {}
+    app = make_app(store, Settings(), load_keymap("default"))
+
+    def hook(message) -> None:
+        if isinstance(message, msg.SeriesLoaded):
+            hows[message.how] = None
+
+    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
+        table = app.query_one(SeriesList)
+        await wait_for(pilot, lambda: "index built" in hows and table.row_count > 0, "the built list")
+        total = store.count("*")
+        partial = [re.fullmatch(rf"building the index: (\d+) of {total} messages", h) for h in hows if h != "index built"]
+        assert len(partial) > 3 and all(partial), hows
+        done = [int(m.group(1)) for m in partial if m]
+        assert done == sorted(done) and done[-1] == total
+        assert len(views) == len(partial) and views[0] == (1, "lone@x")  # the newest series first
+        assert [n for n, _ in views] == sorted(n for n, _ in views)
+        # Every version listed while building; v1 folded under v2 once linked.
+        assert views[-1][0] > table.row_count
+        assert "c1@x" not in table.row_ids() and "c2@x" in table.row_ids()
+        assert table.row_ids()[0] == "lone@x"

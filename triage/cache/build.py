@@ -47,13 +47,14 @@ class BuildMixin(AnswerMixin):
         batched first build of a large store calls ``batch`` (messages grouped so far, all
         messages) as each batch is written instead: :meth:`partial_view` gives the list so
         far, newest first, its versions not linked yet."""
-        self._on_batch = batch
-        try:
-            with _gc_paused():
-                return self._refresh(progress, built)
-        except sqlite3.DatabaseError as e:
-            # A full disk, say, even for the rebuild: a message naming the file, not a traceback.
-            raise StoreError(f"series index {self.path} could not be written: {e}") from e
+        with self._refreshing:
+            self._on_batch = batch
+            try:
+                with _gc_paused():
+                    return self._refresh(progress, built)
+            except sqlite3.DatabaseError as e:
+                # A full disk, say, even for the rebuild: a message naming the file, not a traceback.
+                raise StoreError(f"series index {self.path} could not be written: {e}") from e
 
     def _refresh(self, progress: Callable[[str], None] | None, built: Callable[[], None] | None = None) -> Refresh:
         t0 = time.perf_counter()

@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,11 @@ SCHEMA = "23"
 # (see triage.cache.batched); TRIAGE_BATCH_MESSAGES sets another size (the benchmarks, the tests).
 BATCH_MESSAGES = 25_000
 T = TypeVar("T")
+
+
+class BuildStopped(StoreError):
+    """A batched first build stopped between two batches by its caller (a screen that closed):
+    the index is left without its meta row, so the next refresh builds it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,9 @@ class IndexBase:
         # (messages grouped, all messages) of a batched first build under way in this process.
         self._partial: tuple[int, int] | None = None
         self._on_batch: Callable[[int, int], None] | None = None
+        # One refresh at a time in this process: a screen's second load waits for the first
+        # (a first build stopped at its next batch, say) instead of writing beside it.
+        self._refreshing = threading.Lock()
         # A new index is written by a forked copy of this process when it can be (see _cold).
         self.write_in_copy = write_in_copy
         self.path = path or default_path(store)

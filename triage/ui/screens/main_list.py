@@ -10,6 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.worker import get_current_worker
 
+from triage.cache.db import BuildStopped
 from triage.errors import UserError
 from triage.ui import messages as msg
 from triage.ui.listmodel import MemoryRows
@@ -42,7 +43,10 @@ class ListPart(MainBase):
 
         def batch(done: int, total: int) -> None:
             # A batched first build (a large store): the newest series as soon as they are
-            # grouped, each batch adding older ones; the list stays usable meanwhile.
+            # grouped, each batch adding older ones; the list stays usable meanwhile. A load
+            # cancelled (the app quits, another load starts) stops it here, not at its end.
+            if worker.is_cancelled:
+                raise BuildStopped(f"the first build of the series index stopped at {done} of {total} messages")
             view = self.session.index.partial_view(sort=sort, state=state)
             if view is not None and not worker.is_cancelled:
                 self.post_message(msg.SeriesLoaded(view, query, f"building the index: {done} of {total} messages"))
@@ -62,7 +66,8 @@ class ListPart(MainBase):
                 return  # the index is written now; the list on screen is its list
             view = self.session.list_view(query, sort=sort, state=state)
         except UserError as e:
-            self.post_message(msg.LoadFailed(query, str(e)))
+            if not worker.is_cancelled:  # a stopped first build is no failure: the next load builds it
+                self.post_message(msg.LoadFailed(query, str(e)))
             return
         if not worker.is_cancelled:
             how = {"cold": "index built", "incremental": f"{refresh.changed} changed", "warm": "up to date"}[refresh.kind]
