@@ -14,54 +14,77 @@ store.
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterator
 
 from triage.cache import listing
 from triage.cache.codec import _unpack_link
 from triage.cache.fragments import _list_entry, _versions_of
 from triage.cache.links import _chunks
-from triage.series.linking import LinkInfo, _UnionFind
+from triage.series.linking import LinkInfo
 
 # Series linked in one go in the last pass (whole families, so a chunk may be larger).
 LINK_CHUNK = 2000
 
 
-def families(con: sqlite3.Connection) -> Iterator[list[str]]:
-    """The index's series in families that link only among themselves, each sorted, the
-    families in the order of their first series."""
-    fam = _UnionFind()
-    for (sid,) in con.execute("SELECT id FROM series ORDER BY id"):
-        fam.find(sid)
+def families(con: sqlite3.Connection) -> Iterator[list[int]]:
+    """The index's series (their rowids) in families that link only among themselves, each
+    sorted, the families in the order of their first series. A union-find over an array of
+    rowids: four bytes a series, however many there are."""
+    (top,) = con.execute("SELECT COALESCE(MAX(rowid), 0) FROM series").fetchone()
+    parent = array("l", range(top + 1))
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
     last_key: int | None = None
-    first = ""
+    first = 0
     # A key a series has and a key it seeks both join it to every series with that key:
     # a larger family than the refresh's reachability (harmless, only a larger link pass).
-    for key, sid in con.execute(
-        "SELECT key, series_id FROM link_keys UNION SELECT seeks, series_id FROM link_keys ORDER BY 1"
+    for key, row in con.execute(
+        "SELECT lk.key, s.rowid FROM link_keys lk JOIN series s ON s.id = lk.series_id UNION "
+        "SELECT lk.seeks, s.rowid FROM link_keys lk JOIN series s ON s.id = lk.series_id ORDER BY 1"
     ):
         if key != last_key:
-            last_key, first = key, sid
+            last_key, first = key, row
         else:
-            fam.union(first, sid)
+            union(first, row)
     for a, b in con.execute(
-        "SELECT r.series_id, st.series_id FROM refers r JOIN msg_thread m ON m.msgid = r.msgid "
-        "JOIN series_threads st ON st.thread_id = m.thread_id"
+        "SELECT sa.rowid, sb.rowid FROM refers r JOIN series sa ON sa.id = r.series_id "
+        "JOIN msg_thread m ON m.msgid = r.msgid JOIN series_threads st ON st.thread_id = m.thread_id "
+        "JOIN series sb ON sb.id = st.series_id"
     ):
-        fam.union(a, b)
-    groups: dict[str, list[str]] = {}
-    for sid in fam.parent:
-        groups.setdefault(fam.find(sid), []).append(sid)
-    del fam
-    for members in sorted(groups.values(), key=min):
-        members.sort()
-        yield members
+        union(a, b)
+    rows = [row for (row,) in con.execute("SELECT rowid FROM series ORDER BY rowid")]
+    rows.sort(key=find)  # stable: each family's rows stay in order; families by their least row
+    family: list[int] = []
+    root = -1
+    for row in rows:
+        r = find(row)
+        if r != root and family:
+            yield family
+            family = []
+        root = r
+        family.append(row)
+    if family:
+        yield family
 
 
 def link_all(con: sqlite3.Connection, progress: Callable[[int], None] | None = None) -> int:
     """Link versions over the whole index, a chunk of families at a time, and write the
     list's rows. Returns how many series were listed."""
     done = 0
-    chunk: list[str] = []
+    chunk: list[int] = []
 
     def flush() -> None:
         nonlocal done
@@ -70,7 +93,7 @@ def link_all(con: sqlite3.Connection, progress: Callable[[int], None] | None = N
         for part in _chunks(chunk):
             marks = ",".join("?" * len(part))
             for sid, date, name, st, light, blob in con.execute(
-                f"SELECT id, date, sort_name, state_tag, light, link FROM series WHERE id IN ({marks})", part
+                f"SELECT id, date, sort_name, state_tag, light, link FROM series WHERE rowid IN ({marks})", part
             ):
                 infos.append(_unpack_link(blob))
                 rows.append((sid, date, name, st, light))

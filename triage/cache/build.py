@@ -96,7 +96,7 @@ class BuildMixin(AnswerMixin):
         a writer thread beside the Python work made both slower instead (measured). If
         the copy fails, everything is written here."""
         total = self.store.count("*")
-        if total > self.batch_messages:
+        if total > self.batch_above:
             return self._cold_batched(con, uuid, rev, t0, reason, progress, total)
         walked: Callable[[int], None] | None = None
         if progress is not None:
@@ -207,7 +207,8 @@ class BuildMixin(AnswerMixin):
                                             first_batch=first):
                 c.execute("BEGIN")
                 series, _ = self._regroup(c, batch, {r.thread_id for r in batch}, {}, verifier)
-                self._list_unlinked(c, series)
+                if self._on_batch is not None:  # a screen shows the list so far
+                    self._list_unlinked(c, series)
                 c.execute("COMMIT")
                 count += len(batch)
                 say(f"building the series index: {count} of {total} messages grouped")

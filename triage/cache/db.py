@@ -31,9 +31,12 @@ if TYPE_CHECKING:
     from triage.cache.answer import _Fresh
 
 SCHEMA = "23"
-# A first build of a store larger than this reads it in batches of about this many messages
-# (see triage.cache.batched); TRIAGE_BATCH_MESSAGES sets another size (the benchmarks, the tests).
-BATCH_MESSAGES = 25_000
+# A first build of a store of more than BATCH_ABOVE messages reads it in batches of about
+# BATCH_MESSAGES (see triage.cache.batched): one pass is faster on a smaller store (its index
+# written by a forked copy, nothing regrouped) and peaks near 125 MB. TRIAGE_BATCH_MESSAGES
+# sets both to one size (the benchmarks, the tests).
+BATCH_MESSAGES = 10_000
+BATCH_ABOVE = 25_000
 T = TypeVar("T")
 
 
@@ -97,7 +100,9 @@ class IndexBase:
         batch_messages: int | None = None,
     ) -> None:
         self.store = store
-        self.batch_messages = batch_messages or int(os.environ.get("TRIAGE_BATCH_MESSAGES") or BATCH_MESSAGES)
+        chosen = batch_messages or int(os.environ.get("TRIAGE_BATCH_MESSAGES") or 0)
+        self.batch_messages = chosen or BATCH_MESSAGES
+        self.batch_above = chosen or BATCH_ABOVE
         # (messages grouped, all messages) of a batched first build under way in this process.
         self._partial: tuple[int, int] | None = None
         self._on_batch: Callable[[int, int], None] | None = None

@@ -74,7 +74,7 @@ class RawTrailer(NamedTuple):
         return trailer_key(self.name, self.value)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)
 def trailer_key(name: str, value: str) -> tuple[str, str]:
     """:meth:`RawTrailer.key` of a name and value; cached, as a list repeats the same trailers."""
     low = name.lower()

@@ -177,7 +177,7 @@ def _read_group(text: str) -> _GroupInfo:
     return _GroupInfo(patch, rfc, resend, pull, version, subversion, index, total, open_total, tuple(others))
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)
 def parse_subject(subject: str | None) -> ParsedSubject:
     """Parse one subject header (already RFC 2047 decoded); results are shared, hence frozen."""
     raw = subject or ""

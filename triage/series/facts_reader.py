@@ -127,10 +127,12 @@ def worker_main() -> None:
         pickle.dump(obj, out, protocol=pickle.HIGHEST_PROTOCOL)
         out.flush()
 
-    config, tq = pickle.load(inp)
+    config, tq, share = pickle.load(inp)
     with Store(config).read() as db:
         trailer_ids = message_ids(db, tq)
-    send(trailer_ids)
+    # Shared, the main process hands over no reply that cannot hold a trailer; a batched
+    # build does not keep a set of the whole store's ids (tens of MB at a million messages).
+    send(trailer_ids if share else None)
     later: list[tuple[str, str]] = []
     while True:
         try:
@@ -167,7 +169,7 @@ class _Helper:
     """The helper process, and threads that hand it chunks and read its answers without
     holding up the walk."""
 
-    def __init__(self, init: tuple[Any, str], work: queue.SimpleQueue[list[Item] | None]) -> None:
+    def __init__(self, init: tuple[Any, str, bool], work: queue.SimpleQueue[list[Item] | None]) -> None:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -329,11 +331,12 @@ class FactsReader:
         trailer_ids: Callable[[], TrailerIds],
         *,
         helper: tuple[Any, str] | None = None,
+        share_trailer_ids: bool = True,
     ) -> None:
         self._local_trailer_ids = trailer_ids
         self._trailer_ids: TrailerIds | None = None
         self._work: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
-        self._helper = _Helper(helper, self._work) if helper is not None else None
+        self._helper = _Helper((*helper, share_trailer_ids), self._work) if helper is not None else None
         self._pending: list[tuple[str, str | None, str]] = []  # (message id, file, subject)
         self._finishing: _Helper | None = None  # gave its facts; its patch-ids are to come
         # A batch marked and not collected: its facts (read here), or None (the helper's answer).
@@ -430,7 +433,7 @@ class FactsReader:
                 chunk = self._work.get_nowait()
             except queue.Empty:
                 break
-            if chunk is not None and chunk != FLUSH:
+            if chunk and chunk != FLUSH:  # an empty chunk must not ask for the trailer ids
                 done.update(_read_items(chunk, self._trailers()))
         return done
 

@@ -41,7 +41,7 @@ _PART_RE = re.compile(
 )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def fold(title: str) -> str:
     """Case and spacing folded, and the punctuation inside the subsystem prefix (everything
     before the last ": ") made one: "vfio-pci: Add", "vfio_pci: add" and "vfio/pci: add"

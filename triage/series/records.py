@@ -96,7 +96,9 @@ def records_in_batches(
     q = query or "*"
     tq = trailer_query(q)
     many = store.count(q) >= PARALLEL_THRESHOLD
-    reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq) if many else None)
+    reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq) if many else None,
+                         share_trailer_ids=False)
+
     def finished(batch: list[MessageRecord]) -> list[MessageRecord]:
         facts = reader.collect()
         for r in batch:
