@@ -89,6 +89,7 @@ APP_COLD = r"""
 import time
 t0 = time.perf_counter()
 import asyncio, json, resource, sys
+from textual import events
 from triage.config import Settings
 from triage.mail.store import Store, StoreConfig
 from triage.ui.app import make_app
@@ -100,23 +101,25 @@ async def main():
     async with app.run_test(size=(200, 50)) as pilot:
         table = app.query_one("SeriesList")
         while table.row_count == 0:
-            await pilot.pause(0.01)
-        await pilot.pause()
+            await asyncio.sleep(0.01)
         first = time.perf_counter() - t0
         first_rows = table.row_count
         table.focus()
         keys = []
         building = [w for w in app.workers if w.group == "load" and not w.is_finished]
-        for _ in range(5):  # j moves the cursor a row; timed until the cursor is there
-            if not any(not w.is_finished for w in building):
-                break
+        # Down every 0.1 s while the rest is built, each timed until the cursor is there. The
+        # key goes in as a terminal's would: Pilot's press waits for the process to be idle
+        # (up to a second, twice), which a build in a worker never is.
+        while any(not w.is_finished for w in building):
             want = min(table.cursor + 1, table.row_count - 1)
+            key = events.Key("down", None)
+            key.set_sender(app)
             t1 = time.perf_counter()
-            await pilot.press("down")
+            app._driver.send_message(key)
             while table.cursor != want and time.perf_counter() - t1 < 10:
-                await pilot.pause(0.001)
+                await asyncio.sleep(0.001)
             keys.append(time.perf_counter() - t1)
-            await pilot.pause(0.2)
+            await asyncio.sleep(0.1)
         await app.workers.wait_for_complete()
         await pilot.pause()
         done = time.perf_counter() - t0
@@ -218,10 +221,12 @@ def cold_app_figures(stores: dict, envs: dict, big: int, tmp: Path, repeat: int)
             runs[k].append(app_start(stores[k].config.config_path, dict(envs[k], TRIAGE_NO_DNS="1"), APP_COLD))
     for k in (1, big):
         v = runs[k]
-        keys = [x for r in v for x in r["keys"]]
+        keys = sorted(x for r in v for x in r["keys"])
+        p90 = keys[int(len(keys) * 0.9)] if keys else 0
         print(f"6. {k}x first start: first rows {statistics.median(r['first'] for r in v):.2f} s"
               f" ({statistics.median(r['first_rows'] for r in v):.0f} rows{', goal <= 5 s' if k == big else ''}),"
-              f" keys while building: {len(keys)}, slowest {max(keys, default=0) * 1000:.0f} ms,"
+              f" keys while building: {len(keys)}, 90% within {p90 * 1000:.0f} ms, slowest"
+              f" {max(keys, default=0) * 1000:.0f} ms,"
               f" built {statistics.median(r['done'] for r in v):.1f} s ({v[0]['rows']} rows),"
               f" peak RSS {max(r['rss'] for r in v)} MB", flush=True)
 

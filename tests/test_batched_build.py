@@ -252,3 +252,32 @@ async def test_the_app_shows_each_batch_and_then_the_linked_list(make_store, mon
         assert views[-1][0] > table.row_count
         assert "c1@x" not in table.row_ids() and "c2@x" in table.row_ids()
         assert table.row_ids()[0] == "lone@x"
+
+
+def test_a_write_beside_a_batch_never_breaks_the_build(make_store, tmp_path: Path, monkeypatch) -> None:
+    """Another connection writing the index (a verdict kept by the screen, another triage)
+    while a batch is read: the batch holds the write lock from its start, so the other
+    writer waits or gives up, and the build never meets a snapshot it cannot write on."""
+    store = make_store(_spanning_mail())
+    index = SeriesIndex(store, path=tmp_path / "parts.sqlite", batch_messages=3, write_in_copy=False)
+    expand = SeriesIndex._expand
+    outcomes: list[str] = []
+
+    def expand_beside_a_writer(self, con, threads, fresh):
+        got = expand(self, con, threads, fresh)  # read in the batch's transaction
+        other = sqlite3.connect(index.path, isolation_level=None, timeout=0.05)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT OR REPLACE INTO verdicts VALUES ('x@y', 0, x'')")
+            other.execute("COMMIT")
+            outcomes.append("written")
+        except sqlite3.OperationalError as e:
+            outcomes.append(str(e))
+        finally:
+            other.close()
+        return got
+
+    monkeypatch.setattr(SeriesIndex, "_expand", expand_beside_a_writer)
+    assert index.refresh().kind == "cold"
+    assert outcomes and set(outcomes) == {"database is locked"}
+    assert json.loads(index.series_json()) == [s.to_json() for s in load_series(store)]

@@ -199,13 +199,14 @@ class BuildMixin(AnswerMixin):
 
         def build(c: sqlite3.Connection) -> None:
             nonlocal count
+            self._partial = (0, total)
             self._create(c)
             _index_link_keys(c)  # batches replace the series they regroup: found by these
             # A small first batch: a screen has the newest series in a second or two.
             first = max(1, self.batch_messages // 5)
             for batch in records_in_batches(self.store, "*", self.batch_messages, progress=walked, verifier=verifier,
                                             first_batch=first):
-                c.execute("BEGIN")
+                c.execute("BEGIN IMMEDIATE")  # the write lock first: no snapshot to upgrade
                 series, _ = self._regroup(c, batch, {r.thread_id for r in batch}, {}, verifier)
                 if self._on_batch is not None:  # a screen shows the list so far
                     self._list_unlinked(c, series)
@@ -215,7 +216,7 @@ class BuildMixin(AnswerMixin):
                 self._partial = (count, total)
                 if self._on_batch is not None:
                     self._on_batch(count, total)
-            c.execute("BEGIN")
+            c.execute("BEGIN IMMEDIATE")
             listed = link_all(c, lambda n: say(f"building the series index: versions of {n} series linked"))
             self._finish(c, uuid, rev, count)
             c.execute("COMMIT")
@@ -275,7 +276,7 @@ class BuildMixin(AnswerMixin):
         known = {r.message_id: r.facts for rs in old.values() for r in rs}
         verifier = self._verifier(con)
         fresh = records_of_threads(self.store, sorted({tid for _, tid in changed} | extra), known=known, verifier=verifier)
-        con.execute("BEGIN")
+        con.execute("BEGIN IMMEDIATE")
         series, before = self._regroup(con, fresh, threads, old, verifier)
         (count,) = con.execute("SELECT COALESCE(SUM(count), 0) FROM threads").fetchone()
         if count != self.store.count("*"):

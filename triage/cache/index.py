@@ -252,11 +252,11 @@ class SeriesIndex(BuildMixin):
     def keep_verdicts(self, verifier: Verifier) -> None:
         """Keep what ``verifier`` checked for good; a busy index (a first build) keeps nothing
         (a verdict is made again next time)."""
-        if not any(v.final for v in verifier.fresh.values()) or not self.path.exists():
+        if not any(v.final for v in verifier.fresh.values()) or not self.path.exists() or self._partial is not None:
             verifier.fresh.clear()
             return
         with contextlib.suppress(sqlite3.DatabaseError, StoreError), self._db() as con:
-            con.execute("BEGIN")
+            con.execute("BEGIN IMMEDIATE")
             _keep_verdicts(con, verifier)
             con.execute("COMMIT")
 

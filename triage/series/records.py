@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from triage.mail.addresses import decoded_name
-from triage.mail.store import Store, author_name
+from triage.mail.store import BodySink, Store, author_name
 from triage.model.records import BodyFacts, MessageRecord
 from triage.series.trust import Verifier, own_senders, vouched_senders
 
@@ -90,8 +90,14 @@ def records_in_batches(
     ``batch_messages`` messages at a time, each with its facts and patch-ids: a first
     build of a large store holds one batch of records, not the store. One body helper
     reads every batch, a batch ahead of the caller."""
+    from triage.mail.query import id_query
     from triage.mail.walk import walk_batches
-    from triage.series.facts_reader import PARALLEL_THRESHOLD, FactsReader, trailer_query
+    from triage.series.facts_reader import (
+        PARALLEL_THRESHOLD,
+        FactsReader,
+        facts_here,
+        trailer_query,
+    )
 
     q = query or "*"
     tq = trailer_query(q)
@@ -99,8 +105,15 @@ def records_in_batches(
     reader = FactsReader(lambda: store.matching_ids(tq), helper=(store.config, tq) if many else None,
                          share_trailer_ids=False)
 
-    def finished(batch: list[MessageRecord]) -> list[MessageRecord]:
-        facts = reader.collect()
+    def trailer_ids_of(ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(ids), 500):
+            out |= store.matching_ids(f"({tq}) AND ({' OR '.join(id_query(m) for m in ids[i : i + 500])})")
+        return out
+
+    def finished(batch: list[MessageRecord], facts: dict[str, BodyFacts] | None = None) -> list[MessageRecord]:
+        if facts is None:
+            facts = reader.collect()
         for r in batch:
             got = facts.get(r.message_id)
             if got is not None:
@@ -113,7 +126,15 @@ def records_in_batches(
         # One batch behind the walk: the helper reads the next batch's bodies while the
         # caller groups this one.
         walked: list[MessageRecord] | None = None
-        for batch in walk_batches(store, q, reader, batch_messages, progress, first_batch=first_batch):
+        # The first batch is read here: the helper is still asking notmuch which of the whole
+        # store's replies can hold a trailer (3 s at 235,000 messages), and a screen is
+        # waiting for the newest series.
+        sink = _FirstHere(reader)
+        for batch in walk_batches(store, q, sink, batch_messages, progress, first_batch=first_batch):
+            if sink.here is not None:
+                here, sink.here = sink.here, None
+                yield finished(batch, facts_here(here, trailer_ids_of))
+                continue
             reader.mark()
             if walked is not None:
                 yield finished(walked)
@@ -126,6 +147,24 @@ def records_in_batches(
     finally:
         if not done:
             reader.abort()
+
+
+class _FirstHere:
+    """The walk's body sink: the first batch's messages are kept to be read here, the rest
+    go to the body reader (and its helper)."""
+
+    def __init__(self, reader: BodySink) -> None:
+        self.reader = reader
+        self.here: list[tuple[str, str | None, str]] | None = []
+
+    def submit(self, message_id: str, path: str | None, subject: str) -> None:
+        if self.here is not None:
+            self.here.append((message_id, path, subject))
+        else:
+            self.reader.submit(message_id, path, subject)
+
+    def abort(self) -> None:
+        self.reader.abort()
 
 
 def records_of_threads(
