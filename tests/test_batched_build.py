@@ -281,3 +281,31 @@ def test_a_write_beside_a_batch_never_breaks_the_build(make_store, tmp_path: Pat
     assert index.refresh().kind == "cold"
     assert outcomes and set(outcomes) == {"database is locked"}
     assert json.loads(index.series_json()) == [s.to_json() for s in load_series(store)]
+
+
+def test_a_list_closed_while_a_worker_reads_it_answers_empty(make_store, tmp_path: Path) -> None:
+    """The screen closes a list when the next batch's arrives while its workers may still
+    read it: they get an empty answer, never a closed connection mid-statement."""
+    import threading
+
+    store = make_store(_spanning_mail())
+    index, _ = _build(store, tmp_path / "parts.sqlite", 3)
+    for _ in range(20):
+        view = listing.ListView(index.path)
+        errors: list[BaseException] = []
+        answers: list[object] = []
+
+        def read(view=view, errors=errors, answers=answers) -> None:
+            try:
+                for _ in range(300):
+                    answers.extend((view.get("c2@x"), view.window(0, 5), view.position("c2@x"), view.counts()))
+            except BaseException as e:  # noqa: BLE001 - what the reader met is the assertion
+                errors.append(e)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        view.close()
+        reader.join()
+        assert not errors
+    assert view.get("c2@x") is None and view.window(0, 5) == [] and view.count() >= 0
+    assert any(a for a in answers)  # some reads came before the close

@@ -10,6 +10,7 @@ nothing reads or decodes the whole list.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,10 @@ class ListView:
 
     It holds its own connection (WAL: a refresh writing meanwhile is not waited for, and
     each read sees the last committed list). A view of a notmuch query's matches keeps
-    their series ids in a temporary table."""
+    their series ids in a temporary table. The screen reads it and so do its workers, and
+    the screen closes it when another list arrives (each batch of a first build): one
+    lock orders them, and a closed view answers as an empty one (a closed connection
+    used by another thread mid-statement crashed the process)."""
 
     def __init__(
         self,
@@ -97,50 +101,72 @@ class ListView:
             self._con.execute("PRAGMA query_only=ON")
             self._where += " AND id IN (SELECT id FROM temp.wanted)"
         self._count: int | None = None
+        self._lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
-        self._con.close()
+        with self._lock:
+            self._closed = True
+            self._con.close()
 
     def with_(self, *, sort: str, state: str | None) -> ListView:
         """The same query sorted or filtered another way."""
-        wanted = [i for (i,) in self._con.execute("SELECT id FROM temp.wanted")] if self._wanted else None
+        with self._lock:
+            wanted = [i for (i,) in self._con.execute("SELECT id FROM temp.wanted")] if self._wanted and not self._closed else None
         return ListView(self.path, sort=sort, state=state, wanted=wanted)
 
     def count(self) -> int:
-        if self._count is None:
-            (self._count,) = self._con.execute(f"SELECT count(*) FROM list WHERE {self._where}", self._args).fetchone()
-        return self._count
+        with self._lock:
+            if self._closed:
+                return self._count or 0
+            if self._count is None:
+                (self._count,) = self._con.execute(f"SELECT count(*) FROM list WHERE {self._where}", self._args).fetchone()
+            return self._count
 
     def window(self, start: int, n: int) -> list[Row]:
         """Rows ``start`` .. ``start + n`` of the list, in its order."""
         if n <= 0 or start < 0:
             return []
         q = f"SELECT row FROM list WHERE {self._where} ORDER BY {_ORDER[self.sort]} LIMIT :n OFFSET :start"
-        return [_decode_row(r) for (r,) in self._con.execute(q, {**self._args, "n": n, "start": start})]
+        with self._lock:
+            if self._closed:
+                return []
+            rows = self._con.execute(q, {**self._args, "n": n, "start": start}).fetchall()
+        return [_decode_row(r) for (r,) in rows]
 
     def get(self, series_id: str) -> Row | None:
         """Any series' row, shown in this list or not (an older version, say)."""
-        got = self._con.execute("SELECT row FROM list WHERE id = ?", (series_id,)).fetchone()
+        with self._lock:
+            if self._closed:
+                return None
+            got = self._con.execute("SELECT row FROM list WHERE id = ?", (series_id,)).fetchone()
         return _decode_row(got[0]) if got else None
 
     def position(self, series_id: str) -> int | None:
         """Where a series is in this list; None when the list does not show it."""
-        got = self._con.execute(
-            f"SELECT date, sort_name, state_rank FROM list WHERE id = :id AND {self._where}",
-            {**self._args, "id": series_id},
-        ).fetchone()
-        if got is None:
-            return None
-        date, name, rank = got
-        key = name if self.sort == "author" else rank
-        q = f"SELECT count(*) FROM list WHERE {self._where} AND {_BEFORE[self.sort]}"
-        (before,) = self._con.execute(q, {**self._args, "date": date, "id": series_id, "key": key}).fetchone()
+        with self._lock:
+            if self._closed:
+                return None
+            got = self._con.execute(
+                f"SELECT date, sort_name, state_rank FROM list WHERE id = :id AND {self._where}",
+                {**self._args, "id": series_id},
+            ).fetchone()
+            if got is None:
+                return None
+            date, name, rank = got
+            key = name if self.sort == "author" else rank
+            q = f"SELECT count(*) FROM list WHERE {self._where} AND {_BEFORE[self.sort]}"
+            (before,) = self._con.execute(q, {**self._args, "date": date, "id": series_id, "key": key}).fetchone()
         return int(before)
 
     def counts(self) -> dict[str, int]:
         """How many current series are in each state (whatever state this view shows)."""
         where = "head = 1" + (" AND id IN (SELECT id FROM temp.wanted)" if self._wanted else "")
         out = {s: 0 for s in STATES}
-        for state, n in self._con.execute(f"SELECT state, count(*) FROM list WHERE {where} GROUP BY state"):
+        with self._lock:
+            if self._closed:
+                return out
+            rows = self._con.execute(f"SELECT state, count(*) FROM list WHERE {where} GROUP BY state").fetchall()
+        for state, n in rows:
             out[state] = n
         return out
