@@ -147,6 +147,20 @@ def record_from(msg: notmuch2.Message, thread_id: str, parent: str | None) -> Me
     )
 
 
+@contextlib.contextmanager
+def walk_guard(sink: BodySink | None, query: str) -> Iterator[None]:
+    """A walk that fails or is left aborts its sink (no helper process outlives it), and a
+    notmuch error says which query."""
+    try:
+        yield
+    except BaseException as e:
+        if sink is not None:
+            sink.abort()
+        if isinstance(e, notmuch2.NotmuchError):
+            raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
+        raise
+
+
 class BodySink(Protocol):
     """What takes the messages whose bodies are to be read (the series layer's reader)."""
 
@@ -276,17 +290,10 @@ class Store:
         out: list[MessageRecord] = []
         q = query or "*"
         every = _Every(progress)
-        with self.read() as db:
-            try:
-                for rs in thread_records(db.threads(q), sink, known):
-                    every(len(out))
-                    out.extend(rs)
-            except BaseException as e:
-                if sink is not None:
-                    sink.abort()
-                if isinstance(e, notmuch2.NotmuchError):
-                    raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
-                raise
+        with self.read() as db, walk_guard(sink, query):
+            for rs in thread_records(db.threads(q), sink, known):
+                every(len(out))
+                out.extend(rs)
         return out
 
     def names_at(self, address: str, limit: int = 200) -> set[str]:

@@ -13,11 +13,11 @@ from triage.mail import rawwalk
 from triage.mail.store import (
     BodySink,
     Store,
-    StoreError,
     _Every,
     _path,
     _sender,
     record_from,
+    walk_guard,
     walk_thread,
 )
 from triage.model.records import BodyFacts
@@ -78,22 +78,15 @@ def walk_batches(
     read = 0
     every = _Every(progress)
     size = first_batch or batch_messages
-    with store.read() as db:
-        try:
-            batch: list[MessageRecord] = []
-            for rs in thread_records(db.threads(q, sort=notmuch2.Database.SORT.NEWEST_FIRST), sink, None):
-                batch.extend(rs)
-                read += len(rs)
-                every(read)
-                if len(batch) >= size:
-                    yield batch
-                    batch = []
-                    size = batch_messages
-            if batch:
+    with store.read() as db, walk_guard(sink, query):
+        batch: list[MessageRecord] = []
+        for rs in thread_records(db.threads(q, sort=notmuch2.Database.SORT.NEWEST_FIRST), sink, None):
+            batch.extend(rs)
+            read += len(rs)
+            every(read)
+            if len(batch) >= size:
                 yield batch
-        except BaseException as e:
-            if sink is not None:
-                sink.abort()
-            if isinstance(e, notmuch2.NotmuchError):
-                raise StoreError(f"notmuch query failed ({query!r}): {e}") from e
-            raise
+                batch = []
+                size = batch_messages
+        if batch:
+            yield batch
