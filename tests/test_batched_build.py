@@ -309,3 +309,26 @@ def test_a_list_closed_while_a_worker_reads_it_answers_empty(make_store, tmp_pat
         assert not errors
     assert view.get("c2@x") is None and view.window(0, 5) == [] and view.count() >= 0
     assert any(a for a in answers)  # some reads came before the close
+
+
+def test_a_batched_index_is_rebuilt_in_place_when_the_settings_change(make_store, tmp_path: Path) -> None:
+    """Another identity rebuilds the index into the open file, in batches, and the answer
+    follows ("replied")."""
+    from triage.series.service import policy_for
+
+    store = make_store(_spanning_mail())
+    path = tmp_path / "parts.sqlite"
+    plain, _ = _build(store, path, 2)
+    assert not any(r["replied"] for r in plain.series())
+    as_bob = SeriesIndex(store, path=path, batch_messages=2, write_in_copy=False,
+                         policy=policy_for(store, identities=["bob@example.net"]))
+    said: list[str] = []
+    r = as_bob.refresh(progress=said.append)
+    assert r.kind == "cold" and "settings changed" in r.reason
+    assert sum(s.endswith("messages grouped") for s in said) > 3
+    replied = {s["id"] for s in as_bob.series() if s["replied"]}
+    assert "c1@x" in replied  # Bob reviewed v1
+    whole = SeriesIndex(store, path=tmp_path / "whole.sqlite", batch_messages=10**6, write_in_copy=False,
+                        policy=policy_for(store, identities=["bob@example.net"]))
+    whole.refresh()
+    assert as_bob.series_json_bytes() == whole.series_json_bytes()
