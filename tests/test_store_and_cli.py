@@ -203,3 +203,30 @@ def test_store_opens_from_notmuch_config_env(tmp_path: Path, monkeypatch, capsys
 def _write(p: Path, data: bytes) -> Path:
     p.write_bytes(data)
     return p
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_a_builds_progress_is_one_line_written_over_on_a_terminal(monkeypatch, tty: bool) -> None:
+    """A first build of a large store says hundreds of things: on a terminal they share one
+    line, ended when the build is; piped, stderr stays quiet. Mail text in it is escaped."""
+    import io
+
+    from triage import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
+
+    stderr = Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", stderr)
+    status = cli._StatusLine()
+    status("triage: 5000 of 9 messages read...")
+    status("triage: grouping \x1b]0;title\x07...")
+    status.end()
+    got = stderr.getvalue()
+    if not tty:
+        assert got == ""
+        return
+    assert got.count("\r") == 2 and got.endswith("\n") and got.count("\n") == 1
+    assert "\x1b]0;" not in got and "\x07" not in got  # the escapes a subject could carry
+    assert got.split("\r")[-1].startswith("triage: grouping ")

@@ -57,6 +57,24 @@ def err(line: str) -> None:
     print(safe_line(line), file=sys.stderr, flush=True)
 
 
+class _StatusLine:
+    """Progress of long work on a terminal's stderr: one line, written over in place (a first
+    build of a large store says hundreds of things), ended when the work is."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, line: str) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{safe_line(line)}\x1b[K", end="", file=sys.stderr, flush=True)
+            self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            print(file=sys.stderr, flush=True)
+            self.shown = False
+
+
 def _notmuch_configs() -> list[Path]:
     """Where notmuch itself looks for its config, in its order: $NOTMUCH_CONFIG alone when
     set, else the XDG profile and ~/.notmuch-config."""
@@ -214,7 +232,11 @@ def _cmd_series(store: Store, args: argparse.Namespace, settings: Settings) -> i
         from triage.series.service import policy_for
 
         index = SeriesIndex(store, policy=policy_for(store, settings))
-        index.refresh(progress=lambda msg: err(f"triage: {msg}...") if sys.stderr.isatty() else None)
+        status = _StatusLine()
+        try:
+            index.refresh(progress=lambda msg: status(f"triage: {msg}..."))
+        finally:
+            status.end()
         if args.json:
             sys.stdout.flush()
             index.write_series_json(sys.stdout.buffer, query)
