@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--copies", type=int, default=10)
     ap.add_argument("--only-app", action="store_true", help="only the app's figures (3-5)")
     ap.add_argument("--only-cold-app", action="store_true", help="only the first start's figures (6)")
+    ap.add_argument("--only-cold", action="store_true", help="only the cold build's figures (1)")
     args = ap.parse_args()
     compile_triage()
     stores = {1: build(1), args.copies: build(args.copies)}
@@ -168,6 +169,8 @@ def main() -> None:
             return
         if not args.only_cold_app:
             cold_figures(stores, envs, counts, big, tmp, args.cold_repeat, series)
+        if args.only_cold:
+            return
         cold_app_figures(stores, envs, big, tmp, args.cold_repeat)
         if args.only_cold_app:
             return

@@ -224,10 +224,13 @@ class BuildMixin(AnswerMixin):
             say(f"building the series index: {listed} series of {count} messages")
 
         self._fresh = None
-        # The collector runs: a batch's objects die with it, and on a screen the garbage of a
-        # minute of keys and lists would otherwise pile up (330 MB at ten times linux-pwm)
-        # and be collected in one pause of a second when the build ends.
-        gc.enable()
+        # On a screen the collector runs: the garbage of a minute of keys and lists would
+        # otherwise pile up (330 MB at ten times linux-pwm) and be collected in one pause of
+        # a second when the build ends. Alone (the CLI) it stays off, as for one pass: a
+        # batch's objects die with it all the same, and it costs a tenth of the build.
+        watched = self._on_batch is not None
+        if watched:
+            gc.enable()
         try:
             if con is None:
                 with self._db(fresh=True, readable=True) as c:
@@ -235,7 +238,8 @@ class BuildMixin(AnswerMixin):
             else:
                 build(con)
         finally:
-            gc.disable()  # as refresh() had it; it restores the collector as it found it
+            if watched:
+                gc.disable()  # as refresh() had it; it restores the collector as it found it
             self._partial = None
         return Refresh("cold", count, time.perf_counter() - t0, reason)
 
