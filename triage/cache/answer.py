@@ -70,6 +70,34 @@ class _Fresh:
         self.payload = self.answer(light=False)
 
 
+Carried = tuple[list[dict[str, object]], list[dict[str, object]]]
+
+
+def _carried(con: sqlite3.Connection | sqlite3.Cursor, sid: str, previous: list[str], newer: list[str]) -> Carried | None:
+    """(reviews carried from the previous version, reviews lost to changed patches) of one
+    series with these settled links, from two link records; None without a previous version
+    or a record."""
+    if not previous:
+        return None
+    infos = []
+    for other in (previous[-1], sid):
+        blob = con.execute("SELECT link FROM series WHERE id=?", (other,)).fetchone()
+        if blob is None:
+            return None
+        infos.append(_unpack_link(blob[0]))
+    return carry_reviews(infos, {sid: (previous, newer)}).get(sid)
+
+
+def _whole_json(con: sqlite3.Connection | sqlite3.Cursor, sid: str, state_tag: str | None, fragment: str,
+                row: str) -> str:
+    """A series as ``series --json`` gives it: its fragment, what its list row settled (links,
+    claims, "current"), and the reviews carried from its previous version."""
+    got = _decode_row(row)
+    previous, newer = got["previous_versions"], got["newer_versions"]
+    return _assemble(fragment, state_tag, (previous, newer) if previous or newer else None,
+                     _carried(con, sid, previous, newer), claims=got.get("claims"), current=got.get("current"))
+
+
 class AnswerMixin(IndexBase):
     """The whole list as ``series --json`` prints it, kept in a file beside the index."""
 
@@ -89,18 +117,7 @@ class AnswerMixin(IndexBase):
             if light:
                 yield sid, row.encode("utf-8")  # the list row is the light JSON with its links
                 continue
-            got = _decode_row(row)
-            previous, newer = got["previous_versions"], got["newer_versions"]
-            carry = None
-            if previous:
-                infos = []
-                for other in (previous[-1], sid):
-                    blob = links_of.execute("SELECT link FROM series WHERE id=?", (other,)).fetchone()
-                    if blob is not None:
-                        infos.append(_unpack_link(blob[0]))
-                carry = carry_reviews(infos, {sid: (previous, newer)}).get(sid)
-            yield sid, _assemble(fragment, st, (previous, newer) if previous or newer else None, carry,
-                                 claims=got.get("claims"), current=got.get("current")).encode("utf-8")
+            yield sid, _whole_json(links_of, sid, st, fragment, row).encode("utf-8")
 
     @classmethod
     def _payload(

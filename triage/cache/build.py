@@ -208,9 +208,9 @@ class BuildMixin(AnswerMixin):
             for batch in records_in_batches(self.store, "*", self.batch_messages, progress=walked, verifier=verifier,
                                             first_batch=first):
                 c.execute("BEGIN IMMEDIATE")  # the write lock first: no snapshot to upgrade
-                series, _ = self._regroup(c, batch, {r.thread_id for r in batch}, {}, verifier)
+                series, replaced = self._regroup(c, batch, {r.thread_id for r in batch}, {}, verifier)
                 if self._on_batch is not None:  # a screen shows the list so far
-                    self._list_unlinked(c, series)
+                    self._list_unlinked(c, series, replaced)
                 c.execute("COMMIT")
                 count += len(batch)
                 say(f"building the series index: {count} of {total} messages grouped")
@@ -244,15 +244,16 @@ class BuildMixin(AnswerMixin):
         return Refresh("cold", count, time.perf_counter() - t0, reason)
 
     @staticmethod
-    def _list_unlinked(con: sqlite3.Connection, series: list[Series]) -> None:
+    def _list_unlinked(con: sqlite3.Connection, series: list[Series], replaced: set[str]) -> None:
         """The list's rows of series just grouped, before versions are linked (a first build's
-        screen shows them while it goes on). Rows of series a batch regrouped away go."""
+        screen shows them while it goes on). The rows of ``replaced`` series (those the batch
+        regrouped) go unless the batch made them again."""
         ids = [s.id for s in series]
         rows: list[tuple] = []
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             rows += con.execute(f"SELECT id, date, sort_name, state_tag, light FROM series WHERE id IN ({marks})", chunk)
-        con.execute("DELETE FROM list WHERE id NOT IN (SELECT id FROM series)")
+        con.executemany("DELETE FROM list WHERE id=?", ((sid,) for sid in replaced.difference(ids)))
         listing.write(con, (_list_entry(sid, d, name, st, light, _NO_VERSIONS) for sid, d, name, st, light in rows))
 
     def _incremental(

@@ -19,16 +19,17 @@ from typing import Any
 
 from triage import forked
 from triage.cache import listing
+from triage.cache.answer import _carried, _whole_json
 from triage.cache.build import BuildMixin
 from triage.cache.codec import DAMAGE, DamagedIndex, _pack_thread, _unpack_link, _unpack_thread
 from triage.cache.db import SCHEMA, IndexBase, Refresh, _gc_paused, default_path
-from triage.cache.fragments import _assemble, _checked_row
+from triage.cache.fragments import _checked_row
 from triage.cache.trustrows import PENDING, _keep_verdicts, _read_verdicts, _vouched
 from triage.mail.dkimcheck import Verdict
 from triage.mail.store import StoreError
 from triage.model.records import BodyFacts
 from triage.model.series import MessageRecord
-from triage.series.linking import LinkNotes, carry_reviews, link_versions
+from triage.series.linking import LinkNotes, link_versions
 from triage.series.service import verifier_for
 from triage.series.trust import Verifier, rewrite_candidates
 
@@ -140,15 +141,10 @@ class SeriesIndex(BuildMixin):
             with self._db() as con:
                 got = con.execute("SELECT s.state_tag, s.fragment, l.row FROM series s JOIN list l ON l.id = s.id "
                                   "WHERE s.id = ?", (series_id,)).fetchone()
-            if got is None:
-                return None
-            state_tag, fragment, row = got
-            light = json.loads(row)
-            links = (list(light["previous_versions"]), list(light["newer_versions"]))
-            has_links = bool(links[0] or links[1])
-            out: dict[str, Any] = json.loads(_assemble(fragment, state_tag, links if has_links else None,
-                                                       self.carried(series_id) if has_links else None,
-                                                       claims=light.get("claims"), current=light.get("current")))
+                if got is None:
+                    return None
+                state_tag, fragment, row = got
+                out: dict[str, Any] = json.loads(_whole_json(con, series_id, state_tag, fragment, row))
             return out
 
         return self._read(full)
@@ -164,16 +160,7 @@ class SeriesIndex(BuildMixin):
                 if got is None:
                     return [], []
                 row = json.loads(got[0])
-                previous, newer = list(row["previous_versions"]), list(row["newer_versions"])
-                if not previous:
-                    return [], []
-                infos = []
-                for sid in (previous[-1], series_id):
-                    blob = con.execute("SELECT link FROM series WHERE id=?", (sid,)).fetchone()
-                    if blob is None:
-                        return [], []
-                    infos.append(_unpack_link(blob[0]))
-                return carry_reviews(infos, {series_id: (previous, newer)}).get(series_id, ([], []))
+                return _carried(con, series_id, row["previous_versions"], row["newer_versions"]) or ([], [])
 
         return self._read(carried)
 
