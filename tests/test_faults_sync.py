@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_fetch_sync import _pair, _state, needs_notmuch_git
+from tests.test_fetch_sync import _pair, _pair_sharing, _state, needs_notmuch_git
 from triage.config import Settings
 from triage.remote import sync as sync_module
 from triage.remote.tagtree import EMPTY_BLOB, id_path, tag_path
@@ -73,10 +73,7 @@ def _remote_paths(remote: Path) -> set[str]:
 # -- 1. a sync stopped after the merge finishes its checkout first ---------------------------------
 @needs_notmuch_git
 def test_a_sync_stopped_after_the_merge_resumes_and_never_reverts(make_store, tmp_path: Path, monkeypatch) -> None:
-    a, b, remote = _pair(make_store, tmp_path)
-    a.set_state(a.series("c@x"), "accepted")
-    a.sync()
-    b.sync()
+    a, b, remote = _pair_sharing(make_store, tmp_path, "accepted")
     b.set_state(b.series("c@x"), "rejected")
     b.sync()
     # a's sync merges b's "rejected", then dies before the database has it (kill -9, a write that fails).
@@ -198,10 +195,7 @@ def test_a_silent_remote_meets_the_deadline_and_a_cancel(make_store, tmp_path: P
 # -- 7. a change made while a sync runs is not lost ------------------------------------------------------
 @needs_notmuch_git
 def test_a_state_set_while_a_sync_runs_is_kept_and_shared(make_store, tmp_path: Path, monkeypatch) -> None:
-    a, b, remote = _pair(make_store, tmp_path)
-    a.set_state(a.series("c@x"), "under-review")
-    a.sync()
-    b.sync()
+    a, b, remote = _pair_sharing(make_store, tmp_path, "under-review")
     real_fetch_merge = sync_module.Sync._merge
 
     def slow_merge(self, branch, say):

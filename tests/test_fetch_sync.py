@@ -123,6 +123,16 @@ def _pair(make_store, tmp_path: Path) -> tuple[Session, Session, Path]:
     return a, b, remote
 
 
+def _pair_sharing(make_store, tmp_path: Path, state: str) -> tuple[Session, Session, Path]:
+    """Two maintainers' stores whose shared state of the series is ``state``: set on a, synced
+    by both."""
+    a, b, remote = _pair(make_store, tmp_path)
+    a.set_state(a.series("c@x"), state)
+    a.sync()
+    b.sync()
+    return a, b, remote
+
+
 def _cli_sync(session: Session, tmp_path: Path) -> int:
     settings = tmp_path / "config.toml"
     settings.write_text(f'[sync]\nremote = "{session.settings.sync_remote}"\n')
@@ -161,10 +171,7 @@ def test_states_set_in_one_store_appear_in_the_other_after_sync(make_store, tmp_
 
 @needs_notmuch_git
 def test_a_conflicting_change_is_reported_and_both_states_kept(make_store, tmp_path: Path, capsys) -> None:
-    a, b, _ = _pair(make_store, tmp_path)
-    a.set_state(a.series("c@x"), "under-review")
-    a.sync()
-    b.sync()
+    a, b, _ = _pair_sharing(make_store, tmp_path, "under-review")
     assert _state(b) == "under-review"
     a.set_state(a.series("c@x"), "accepted")
     b.set_state(b.series("c@x"), "rejected")
