@@ -19,7 +19,7 @@ import msgspec
 
 from triage.cache.codec import DamagedIndex, _unpack_link
 from triage.cache.db import IndexBase
-from triage.cache.fragments import Versions, _assemble, _join
+from triage.cache.fragments import Versions, _array, _assemble, _join
 from triage.cache.listing import _decode_row
 from triage.mail.store import StoreError
 from triage.series.linking import carry_reviews
@@ -127,10 +127,7 @@ class AnswerMixin(IndexBase):
         *,
         light: bool = False,
     ) -> bytes:
-        parts = [part for _, part in cls._parts(con, light, wanted)]
-        if not parts:
-            return b"[]"
-        return _valid_json(b"[" + b",\n".join(parts) + b"]", "series rows")
+        return _valid_json(_array([part for _, part in cls._parts(con, light, wanted)]), "series rows")
 
     def answer_file(self, light: bool = False) -> Path:
         return self.path.with_suffix(".list.json" if light else ".json")

@@ -80,29 +80,23 @@ def _assemble(
     return fragment[:-1] + ", " + json_safe(json.dumps(tail, ensure_ascii=False))[1:]
 
 
-def _join(
-    rows: Iterable[tuple[str, str | None, str]], versions: Versions, light: bool, wanted: set[str] | None = None
-) -> bytes:
+def _join(rows: Iterable[tuple[str, str | None, str]], versions: Versions, light: bool) -> bytes:
     """The answer from (id, state tag, fragment) rows, newest first, in UTF-8. Each series is
     encoded on its own: one title with an emoji would otherwise widen the whole 7.5 MB text
     to four bytes a character before encoding it."""
-    parts = [part for _, part in _parts(rows, versions, light, wanted)]
+    links, carry, claims = versions.links, versions.carry, versions.claims
+    return _array([_assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light,
+                             claims=claims.get(sid), current=versions.current(sid)).encode("utf-8")
+                   for sid, st, f in rows])
+
+
+def _array(parts: list[bytes]) -> bytes:
+    """Series' JSON texts as one JSON array, one series a line (``parts`` is used up)."""
     if not parts:
         return b"[]"
     parts[0] = b"[" + parts[0]
     parts[-1] += b"]"
     return b",\n".join(parts)
-
-
-def _parts(
-    rows: Iterable[tuple[str, str | None, str]], versions: Versions, light: bool, wanted: set[str] | None = None
-) -> Iterator[tuple[str, bytes]]:
-    """(id, its JSON in UTF-8) of each series of (id, state tag, fragment) rows."""
-    links, carry, claims = versions.links, versions.carry, versions.claims
-    for sid, st, f in rows:
-        if wanted is None or sid in wanted:
-            yield sid, _assemble(f, st, links.get(sid), None if light else carry.get(sid), light=light,
-                                 claims=claims.get(sid), current=versions.current(sid)).encode("utf-8")
 
 
 def _thread_rows(by_thread: dict[str, list[MessageRecord]]) -> Iterator[tuple[str, int, bytes]]:
