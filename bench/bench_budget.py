@@ -32,18 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_series import FLOOR, Bench  # noqa: E402
+from bench_series import FLOOR, Bench, measure  # noqa: E402
 from corpus_db import compile_triage, stores  # noqa: E402
-
-# The launcher of bench_series, with the CPU seconds of the child (and of what it waited for).
-LAUNCH = """
-import resource, subprocess, sys, time
-t0 = time.perf_counter()
-rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
-t = time.perf_counter() - t0
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(t, ru.ru_utime + ru.ru_stime, rc)
-"""
 
 # The parts, one after the other in one process, each timed in CPU seconds of this process.
 PARTS = r"""
@@ -90,18 +80,6 @@ print(json.dumps(out))
 """
 
 
-def launch(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one whole process (with the processes it waited for)."""
-    out = subprocess.run([sys.executable, "-c", LAUNCH, *cmd], env=env, capture_output=True, text=True)
-    try:
-        t, c, rc = out.stdout.split()
-    except ValueError:
-        raise SystemExit(f"bench: {' '.join(cmd)} failed: {out.stderr}") from None
-    if rc != "0":
-        raise SystemExit(f"bench: {' '.join(cmd)} failed: {out.stderr}")
-    return float(t), float(c)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5)
@@ -112,12 +90,12 @@ def main() -> None:
     config = str(full.config.config_path)
     bench = Bench(args.repeat)
     cold_env = dict(bench.env, TRIAGE_NO_DNS="1")
-    runs: dict[str, list[tuple[float, float]]] = {"floor": [], "cold": []}
+    runs: dict[str, list[tuple[float, int, float]]] = {"floor": [], "cold": []}
     parts: list[dict[str, float]] = []
     for _ in range(args.repeat):
-        runs["floor"].append(launch([sys.executable, "-c", FLOOR, config], bench.env))
+        runs["floor"].append(measure([sys.executable, "-c", FLOOR, config], bench.env))
         bench.clear_cache()
-        runs["cold"].append(launch([*bench.triage, "--config", config, "series", "--json"], cold_env))
+        runs["cold"].append(measure([*bench.triage, "--config", config, "series", "--json"], cold_env))
         got = subprocess.run([sys.executable, "-c", PARTS, config], env=bench.env, capture_output=True, text=True)
         if got.returncode != 0:
             raise SystemExit(f"bench: the parts failed: {got.stderr}")
@@ -130,10 +108,10 @@ def main() -> None:
         return statistics.median(p[k] for p in parts)
 
     cores = len(os.sched_getaffinity(0))
-    floor, cold, cold_cpu = med("floor", 0), med("cold", 0), med("cold", 1)
+    floor, cold, cold_cpu = med("floor", 0), med("cold", 0), med("cold", 2)
     print(f"linux-pwm: {int(parts[0]['messages'])} messages, {int(parts[0]['bodies read'])} bodies read;"
           f" medians of {args.repeat} interleaved runs; {cores} cores")
-    print(f"floor (notmuch2 header walk)     wall {floor:6.3f} s   CPU {med('floor', 1):6.3f} s")
+    print(f"floor (notmuch2 header walk)     wall {floor:6.3f} s   CPU {med('floor', 2):6.3f} s")
     print(f"cold series --json               wall {cold:6.3f} s   CPU {cold_cpu:6.3f} s (all its processes)"
           f"   ratio {cold / floor:5.2f}")
     print("its parts, each alone (CPU s):")

@@ -66,20 +66,28 @@ import resource, subprocess, sys, time
 t0 = time.perf_counter()
 rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
 t = time.perf_counter() - t0
-print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, rc)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(t, ru.ru_maxrss // 1024, ru.ru_utime + ru.ru_stime, rc)
 """
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of one process."""
+def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds of one process (with the processes it
+    waited for: the body helper, the forked index writer)."""
     out = subprocess.run([sys.executable, "-c", LAUNCH, *cmd], env=env, capture_output=True, text=True)
     try:
-        t, rss, rc = out.stdout.split()
+        t, rss, cpu, rc = out.stdout.split()
     except ValueError:
         raise SystemExit(f"bench: {' '.join(cmd)} failed: {out.stderr}") from None
     if rc != "0":
         raise SystemExit(f"bench: {' '.join(cmd)} failed: {out.stderr}")
-    return float(t), int(rss)
+    return float(t), int(rss), float(cpu)
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of one process."""
+    t, rss, _ = measure(cmd, env)
+    return t, rss
 
 
 class Bench:

@@ -98,7 +98,8 @@ class BuildMixin(AnswerMixin):
         the copy fails, everything is written here."""
         total = self.store.count("*")
         if total > self.batch_above:
-            return self._cold_batched(con, uuid, rev, t0, reason, progress, total)
+            count = self._cold_batched(con, progress, total, lambda c, n: self._finish(c, uuid, rev, n))
+            return Refresh("cold", count, time.perf_counter() - t0, reason)
         walked: Callable[[int], None] | None = None
         if progress is not None:
             progress(f"building the series index: reading {total} messages")
@@ -180,16 +181,14 @@ class BuildMixin(AnswerMixin):
     def _cold_batched(
         self,
         con: sqlite3.Connection | None,
-        uuid: str,
-        rev: int,
-        t0: float,
-        reason: str,
         progress: Callable[[str], None] | None,
         total: int,
-    ) -> Refresh:
-        """A first build in bounded memory (see :mod:`triage.cache.batched`). Each batch is
-        committed with its series in the list, unlinked, so a screen can show the newest
-        series while the rest is built (:meth:`partial_view`); the meta row comes last."""
+        finish: Callable[[sqlite3.Connection, int], None],
+    ) -> int:
+        """A first build in bounded memory (see :mod:`triage.cache.batched`); the number of
+        messages built. Each batch is committed with its series in the list, unlinked, so a
+        screen can show the newest series while the rest is built (:meth:`partial_view`);
+        ``finish`` writes the meta row, last."""
         say = progress or (lambda _text: None)
         say(f"building the series index: reading {total} messages, newest first")
         verifier = self._verifier(con)
@@ -219,7 +218,7 @@ class BuildMixin(AnswerMixin):
                     self._on_batch(count, total)
             c.execute("BEGIN IMMEDIATE")
             listed = link_all(c, lambda n: say(f"building the series index: versions of {n} series linked"))
-            self._finish(c, uuid, rev, count)
+            finish(c, count)
             c.execute("COMMIT")
             say(f"building the series index: {listed} series of {count} messages")
 
@@ -241,7 +240,7 @@ class BuildMixin(AnswerMixin):
             if watched:
                 gc.disable()  # as refresh() had it; it restores the collector as it found it
             self._partial = None
-        return Refresh("cold", count, time.perf_counter() - t0, reason)
+        return count
 
     @staticmethod
     def _list_unlinked(con: sqlite3.Connection, series: list[Series], replaced: set[str]) -> None:
