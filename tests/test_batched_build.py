@@ -9,9 +9,11 @@ boundary somewhere else.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sqlite3
+import weakref
 from pathlib import Path
 
 import msgspec
@@ -137,6 +139,41 @@ def test_the_list_so_far_is_shown_newest_first_while_the_rest_is_built(make_stor
     # Before the link pass every version is listed; after it, v1 folds under v2.
     assert "c1@x" in seen[-1][2] and "c1@x" not in [r["id"] for r in final.window(0, 50)]
     final.close()
+
+
+def test_a_watched_build_collects_the_screens_garbage_batch_by_batch(make_store, tmp_path: Path) -> None:
+    """The collector stays off while a batch is grouped (left on, it walked every batch's
+    objects again and again: the app's first build at 10x took half as long again), yet a
+    screen's cyclic garbage never outlives the batch it was made in (it piled up to 330 MB
+    when nothing collected it)."""
+    store = make_store(_spanning_mail())
+    index = SeriesIndex(store, path=tmp_path / "parts.sqlite", batch_messages=3, write_in_copy=False)
+
+    class Widget:
+        pass
+
+    made: list[weakref.ref[Widget]] = []
+    states: list[tuple[bool, bool]] = []
+
+    def batch(done: int, total: int) -> None:
+        # What a screen leaves behind: a cycle only the collector frees.
+        w = Widget()
+        w.self = w  # type: ignore[attr-defined]
+        made.append(weakref.ref(w))
+        del w
+        states.append((gc.isenabled(), all(r() is None for r in made[:-1])))
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        assert index.refresh(batch=batch).kind == "cold"
+        assert gc.isenabled()  # as the build found it
+    finally:
+        if not was:
+            gc.disable()
+    assert len(states) > 3
+    assert [on for on, _ in states] == [False] * len(states)
+    assert all(gone for _, gone in states)
 
 
 def test_a_question_during_the_build_says_it_is_under_way(make_store, tmp_path: Path) -> None:
