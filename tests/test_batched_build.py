@@ -176,6 +176,28 @@ def test_a_watched_build_collects_the_screens_garbage_batch_by_batch(make_store,
     assert all(gone for _, gone in states)
 
 
+def test_a_screen_builds_a_store_of_a_few_first_batches_in_batches(make_store, tmp_path: Path) -> None:
+    """Below the size where the CLI batches, a screen's first build still goes in batches: its
+    first rows come after the first batch, not after the whole store. The CLI keeps one pass
+    (the fastest whole build), and both give the same index."""
+    store = make_store(mbox(*(m for n in range(1, 11) for m in _version(n, 100 * n))))
+    assert store.count("*") == 30
+    # batch_messages=50: the first batch is 10 messages; the CLI batches above 50, a screen above 20.
+    batches: list[int] = []
+    said: list[str] = []
+    shown = SeriesIndex(store, path=tmp_path / "shown.sqlite", batch_messages=50, write_in_copy=False)
+    assert shown.refresh(progress=said.append, batch=lambda done, total: batches.append(done)).kind == "cold"
+    assert batches[0] >= 10 and batches[0] < 30 and batches[-1] == 30
+    assert any("newest first" in line for line in said)
+    said.clear()
+    alone = SeriesIndex(store, path=tmp_path / "alone.sqlite", batch_messages=50, write_in_copy=False)
+    assert alone.refresh(progress=said.append).kind == "cold"
+    assert not any("newest first" in line for line in said)
+    tables = _tables(shown.path), _tables(alone.path)
+    for t in ("series", "list", "link_keys", "threads"):
+        assert tables[0][t] == tables[1][t]
+
+
 def test_a_question_during_the_build_says_it_is_under_way(make_store, tmp_path: Path) -> None:
     from triage.mail.store import StoreError
 

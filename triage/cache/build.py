@@ -97,7 +97,11 @@ class BuildMixin(AnswerMixin):
         a writer thread beside the Python work made both slower instead (measured). If
         the copy fails, everything is written here."""
         total = self.store.count("*")
-        if total > self.batch_above:
+        # On a screen a store of more than two first batches is built in batches too: its
+        # first rows come in a second, not when the whole store is built (linux-pwm: 0.98 s
+        # against 4.31 s; and the build ends sooner, as a screen's process cannot fork the
+        # index's writer: 4.33 against 4.89 s).
+        if total > self.batch_above or (self._on_batch is not None and total > 2 * self._first_batch):
             count = self._cold_batched(con, progress, total, lambda c, n: self._finish(c, uuid, rev, n))
             return Refresh("cold", count, time.perf_counter() - t0, reason)
         walked: Callable[[int], None] | None = None
@@ -178,6 +182,11 @@ class BuildMixin(AnswerMixin):
                 writer.stop()
         return Refresh("cold", len(records), time.perf_counter() - t0, reason)
 
+    @property
+    def _first_batch(self) -> int:
+        """A batched build's first batch is small: a screen has the newest series in a second."""
+        return max(1, self.batch_messages // 5)
+
     def _cold_batched(
         self,
         con: sqlite3.Connection | None,
@@ -202,10 +211,8 @@ class BuildMixin(AnswerMixin):
             self._partial = (0, total)
             self._create(c)
             _index_link_keys(c)  # batches replace the series they regroup: found by these
-            # A small first batch: a screen has the newest series in a second or two.
-            first = max(1, self.batch_messages // 5)
             for batch in records_in_batches(self.store, "*", self.batch_messages, progress=walked, verifier=verifier,
-                                            first_batch=first):
+                                            first_batch=self._first_batch):
                 c.execute("BEGIN IMMEDIATE")  # the write lock first: no snapshot to upgrade
                 series, replaced = self._regroup(c, batch, {r.thread_id for r in batch}, {}, verifier)
                 if self._on_batch is not None:  # a screen shows the list so far
