@@ -371,3 +371,30 @@ def test_a_strangers_patch_in_a_thread_does_not_join_the_series(make_store) -> N
     got = {s.id: s for s in load_series(make_store(mbox(*msgs)))}
     assert [p.message_id for p in got["c@x"].patches] == ["p1@x", "p2@x"]
     assert "e2@x" not in got["c@x"].message_ids()
+
+
+def test_arc_headers_without_a_space_after_the_colon_verify(dns_keys) -> None:
+    """kernel.org's list servers write "ARC-Message-Signature:i=2; ...", which dkimpy cannot
+    look up by itself: every message of vger's lists read "could not be parsed", losing its
+    DKIM results too. The chain verifies as sealed (relaxed canonicalization drops the space)."""
+    dns_keys.publish("nvidia.example")
+    dns_keys.publish("lists.example.org", n=1)
+    spaced = _munged(dns_keys, original_signed=True)
+    tight = spaced.replace(b"ARC-Message-Signature: i=1;", b"ARC-Message-Signature:i=1;", 1)
+    assert tight != spaced
+    for data in (spaced, tight):
+        v = verify(data, DnsCache(lookup=dns_keys.lookup))
+        assert v.arc == "pass" and v.dkim == (("nvidia.example", "pass", ""),)
+        assert v.arc_sets[0][0] == "lists.example.org"
+
+
+def test_a_chain_dkimpy_cannot_read_fails_and_the_signatures_stand(dns_keys) -> None:
+    dns_keys.publish("nvidia.example")
+    dns_keys.publish("lists.example.org", n=1)
+    sealed = _munged(dns_keys, original_signed=True)
+    # dkimpy looks the set's message signature up by " i=1;", which is no longer there.
+    broken = sealed.replace(b"ARC-Message-Signature: i=1;", b"ARC-Message-Signature: i=1 ;", 1)
+    assert broken != sealed
+    v = verify(broken, DnsCache(lookup=dns_keys.lookup))
+    assert v.status == "checked" and v.arc == "fail"
+    assert v.dkim == (("nvidia.example", "pass", ""),)

@@ -156,6 +156,24 @@ def recorded_results(value: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(out)
 
 
+# An ARC header written without a space after its colon, as kernel.org's list servers
+# write them ("ARC-Message-Signature:i=2; ..."): dkimpy looks its AMS up by " i=N;" and
+# fails on every message of vger's lists. ARC canonicalizes headers "relaxed", which drops
+# the white space after the colon, so adding one changes no signature.
+_ARC_UNSPACED_RE = re.compile(rb"^(arc-message-signature|arc-seal|arc-authentication-results):(?=[^ \t])",
+                              re.IGNORECASE | re.MULTILINE)
+
+
+def _arc_spaced(data: bytes) -> bytes:
+    """The message with a space after the colon of each ARC header (see above)."""
+    end = data.find(b"\n\n")
+    crlf = data.find(b"\r\n\r\n")
+    if crlf != -1 and (end == -1 or crlf < end):
+        end = crlf
+    head, body = (data, b"") if end == -1 else (data[:end], data[end:])
+    return _ARC_UNSPACED_RE.sub(rb"\1: ", head) + body
+
+
 def _aar_value(raw: bytes) -> str:
     """An ARC-Authentication-Results value without its ``i=N;``."""
     text = raw.decode("utf-8", "replace")
@@ -178,14 +196,20 @@ def verify(data: bytes, dns: DnsCache) -> Verdict:
                 why = "" if ok else "signature does not match"
             except dkim.DKIMException as e:
                 ok, why = False, str(e)[:120]
+            except DnsUnavailable:
+                raise
+            except Exception:  # noqa: BLE001 - dkimpy failing on a signature it cannot read proves nothing
+                ok, why = False, "the signature could not be read"
             domain = (signer.domain or b"?").decode("ascii", "replace").lower()
             results.append((domain, "pass" if ok else "fail", why))
             if ok and b"authentication-results" in (signer.include_headers or ()):
                 covered.extend((domain, *r) for r in _own_results(signer.headers, domain))
-        arc = dkim.ARC(data, minkey=1024)
+        arc = dkim.ARC(_arc_spaced(data), minkey=1024)
         try:
             cv, sets, _ = arc.verify(dnsfunc=dns)
-        except dkim.DKIMException:
+        except DnsUnavailable:
+            raise
+        except Exception:  # noqa: BLE001 - a chain dkimpy cannot read is not verified, the rest stands
             cv, sets = dkim.CV_Fail, []
     except DnsUnavailable:
         return Verdict(now, "no-dns" if dns.enabled else "off")
