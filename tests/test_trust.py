@@ -7,14 +7,17 @@ and ARC signatures are made with keys the test generates and serves through the 
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 
 from tests.mailgen import mail, mbox, patch_body
+from triage.cache.trustrows import _keep_verdicts, _read_verdicts
 from triage.config import Settings
-from triage.mail.dkimcheck import Verdict, list_vouches, verify
+from triage.mail.dkimcheck import UNPARSED, Verdict, list_vouches, verify
 from triage.mail.dns import DnsCache
 from triage.series.service import load_series, policy_for
+from triage.series.trust import Verifier
 from triage.session import Session
 from triage.take.service import export
 
@@ -398,3 +401,27 @@ def test_a_chain_dkimpy_cannot_read_fails_and_the_signatures_stand(dns_keys) -> 
     v = verify(broken, DnsCache(lookup=dns_keys.lookup))
     assert v.status == "checked" and v.arc == "fail"
     assert v.dkim == (("nvidia.example", "pass", ""),)
+
+
+def test_a_failed_signature_says_why(dns_keys, tmp_path) -> None:
+    """dkimpy says why a key failed only in its log: the header line says it too."""
+    dns_keys.publish("nvidia.example")
+    signed = _munged(dns_keys, seal=None, original_signed=True)
+    dns_keys.rotate("nvidia.example")
+    (rotated,) = verify(signed, DnsCache(tmp_path / "a.sqlite", lookup=dns_keys.lookup)).dkim
+    assert rotated == ("nvidia.example", "fail", "signature does not match")
+    del dns_keys.records[b"sel._domainkey.nvidia.example"]
+    (gone,) = verify(signed, DnsCache(tmp_path / "b.sqlite", lookup=dns_keys.lookup)).dkim
+    assert gone == ("nvidia.example", "fail", "missing public key: sel._domainkey.nvidia.example.")
+
+
+def test_a_kept_could_not_be_parsed_verdict_is_checked_again(tmp_path) -> None:
+    """Verdicts kept before dkimpy's ARC lookup was mended said "could not be parsed" for
+    every message of vger's lists: those are asked again, the others kept."""
+    good = Verdict(1, "checked", (("kernel.org", "pass", ""),), "none")
+    bad = Verdict(1, "checked", UNPARSED, "none")
+    verifier = Verifier(None)  # type: ignore[arg-type]  # no store: only its fresh verdicts are kept
+    verifier.fresh.update({"good@x": good, "bad@x": bad})
+    con = sqlite3.connect(tmp_path / "v.sqlite")
+    _keep_verdicts(con, verifier)
+    assert _read_verdicts(con) == {"good@x": good}

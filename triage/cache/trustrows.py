@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import msgspec
 
 from triage.cache.codec import _chunks, _decode_verdict, _encode_blob
-from triage.mail.dkimcheck import Verdict, list_vouches
+from triage.mail.dkimcheck import UNPARSED, Verdict, list_vouches
 from triage.model.series import MessageRecord
 from triage.series.trust import Verifier, rewrite_candidates
 
@@ -35,9 +35,13 @@ def _read_verdicts(con: sqlite3.Connection | None, ids: Iterable[str] | None = N
         return {}
     for mid, blob in rows:
         try:
-            out[mid] = _decode_verdict(blob)
+            v = _decode_verdict(blob)
         except (msgspec.DecodeError, TypeError):
             continue
+        # Every message of vger's lists read "could not be parsed" before dkimpy's ARC lookup
+        # was mended (see dkimcheck._arc_spaced): such a verdict is checked again.
+        if v.dkim != UNPARSED:
+            out[mid] = v
     return out
 
 

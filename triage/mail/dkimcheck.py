@@ -12,6 +12,7 @@ the series model asks of it.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ from typing import NamedTuple
 from triage.mail.dns import DnsCache, DnsUnavailable
 
 MAX_SIGNATURES = 8  # a message may carry any number of signatures; a few are ever real
+# What a message dkimpy cannot parse at all proves (nothing).
+UNPARSED = (("?", "fail", "the message could not be parsed"),)
 
 
 class Verdict(NamedTuple):
@@ -180,20 +183,41 @@ def _aar_value(raw: bytes) -> str:
     return re.sub(r"^\s*i\s*=\s*\d+\s*;", "", text)
 
 
+class _Said(logging.Handler):
+    """The last error dkimpy logged (its only word on why some signatures fail), on a logger
+    of its own: nothing reaches the root logger or the terminal."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.text = ""
+        self.logger = logging.Logger("triage.dkim")  # not registered: no parent, no propagation
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a message dkimpy could not format says nothing
+            return
+        self.text = re.sub(r"\bb'([^']*)'", r"\1", text)[:120]
+
+
 def verify(data: bytes, dns: DnsCache) -> Verdict:
     """Check every DKIM signature and the ARC chain of one message's bytes."""
     import dkim  # here: only messages whose sender matters are checked, and few are
 
     now = int(time.time())
+    said = _Said()
     try:
-        signer = dkim.DKIM(data, minkey=1024)
+        signer = dkim.DKIM(data, minkey=1024, logger=said.logger)
         count = sum(1 for name, _ in signer.headers if name.lower() == b"dkim-signature")
         results: list[tuple[str, str, str]] = []
         covered: list[tuple[str, str, str, str, bool]] = []
         for i in range(min(count, MAX_SIGNATURES)):
+            said.text = ""
             try:
                 ok = signer.verify(idx=i, dnsfunc=dns)
-                why = "" if ok else "signature does not match"
+                # dkimpy says why only in its log: no key published, a key it cannot read.
+                why = "" if ok else said.text or "signature does not match"
             except dkim.DKIMException as e:
                 ok, why = False, str(e)[:120]
             except DnsUnavailable:
@@ -214,7 +238,7 @@ def verify(data: bytes, dns: DnsCache) -> Verdict:
     except DnsUnavailable:
         return Verdict(now, "no-dns" if dns.enabled else "off")
     except Exception:  # noqa: BLE001 - a message dkimpy cannot even parse proves nothing
-        return Verdict(now, "checked", (("?", "fail", "the message could not be parsed"),), "none")
+        return Verdict(now, "checked", UNPARSED, "none")
     chain = {dkim.CV_Pass: "pass", dkim.CV_None: "none"}.get(cv, "fail")
     arc_sets = tuple(
         (
