@@ -239,3 +239,23 @@ async def test_a_series_replies_go_together_behind_one_preview(store) -> None:
             assert sorted(m.message["In-Reply-To"] for m in got) == ["<p1@x>", "<p2@x>"]
             await wait_for(pilot, lambda: any("sent 2 of 2 replies" in t for t in _toasts(app)), "said")
             assert app.main.session.drafts.all()[0] == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_queue_shows_titles_first_and_says_the_reasons(store, size) -> None:
+    """At 80 columns the queue's reasons took the whole title cell ("‹to-me, new-version,
+    watched› pwm: loo…"): the title comes first, the reasons after it and in the status line."""
+    app = _app(store)
+    async with app.run_test(size=size) as pilot:
+        table = app.query_one(SeriesList)
+        await wait_for(pilot, lambda: table.row_count == 2, "the list")
+        await pilot.press("Q")  # triage.queue
+        await wait_for(pilot, lambda: app.main.in_queue and app.main.opened is not None, "the queue")
+        await settle(pilot)
+        assert table.row_ids() == ["c@x"]
+        cell = str(table.cell("c@x", "title"))
+        assert cell.startswith(LONG[: min(30, table._title_width - 1)])
+        if size[0] >= 180:
+            assert cell.rstrip().endswith("‹to-me›")
+        status = str(app.query_one(StatusLine).render())
+        assert "to-me" in status and status.startswith(LONG[:20])

@@ -36,7 +36,7 @@ from triage.ui.screens.main_base import (
     WARN_STYLE,
     MainBase,
 )
-from triage.ui.widgets.panes import PatchList
+from triage.ui.widgets.panes import PatchList, SeriesList
 from triage.ui.widgets.viewer import Viewer
 
 # A version line's target: the series to open, not a message to show.
@@ -157,7 +157,9 @@ class ReaderPart(MainBase):
         reshow, self._reshow = self._reshow, None
         plist = self.query_one(PatchList)
         if reshow is None:
-            self.post_message(msg.Progress(f"{s.title[:60]} · {series_summary(s)}"))
+            row = self.query_one(SeriesList).row_of(s.id) if self.in_queue else None
+            why = " · " + ", ".join(row["reasons"]) if row and row.get("reasons") else ""
+            self.post_message(msg.Progress(f"{s.title[:60]} · {series_summary(s)}{why}"))
         if plist.entries:
             at = next((i for i, (mid, _) in enumerate(plist.entries) if reshow and mid == reshow[0]), 0)
             if at:

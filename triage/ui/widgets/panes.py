@@ -154,6 +154,12 @@ class SeriesList(ScrollView, can_focus=True):
         self._strips.clear()
         self.refresh()
 
+    def row_of(self, series_id: str) -> dict[str, Any] | None:
+        """The listed row of a series (None when it is not listed)."""
+        at = self.model.index_of(series_id)
+        got = self.model.at(at) if at is not None else None
+        return got[0] if got else None
+
     @property
     def current_id(self) -> str | None:
         got = self.model.at(self.cursor) if self._count else None
@@ -303,8 +309,6 @@ class SeriesList(ScrollView, can_focus=True):
         trail = f"{c['reviewed_by']}/{c['acked_by']}/{c['tested_by']}" + (f" N{c['nacked_by']}" if c["nacked_by"] else "")
         recv = Text(f"{r['received']}/{r['total']}", style="" if r["complete"] else "bold red")
         prefix = "  ↳ " if depth else ""
-        if r.get("reasons"):
-            prefix += "‹" + ", ".join(r["reasons"]) + "› "
         progress = r.get("progress") or {}
         if progress.get("marked"):
             prefix += f"[{progress['reviewed']}/{progress['patches']}✓] "
@@ -315,7 +319,10 @@ class SeriesList(ScrollView, can_focus=True):
         if r.get("newer_versions") and r.get("current"):
             older += f" (split: {len(r['newer_versions'])} newer part postings)"
         author = r["author"]["name"] or r["author"]["email"]
-        title = Text(prefix + flags + safe_line(r["title"]) + older)
+        # The queue's reasons after the title: at 80 columns they took the whole cell before
+        # it; the status line says them in full for the series opened.
+        why = "  ‹" + ", ".join(r["reasons"]) + "›" if r.get("reasons") else ""
+        title = Text(prefix + flags + safe_line(r["title"]) + older + why)
         outcome = r.get("outcome")
         if outcome:
             title.append(" · " + outcome_words(outcome, int(r.get("received") or 0)),
