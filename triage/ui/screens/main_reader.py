@@ -158,8 +158,12 @@ class ReaderPart(MainBase):
         plist = self.query_one(PatchList)
         if reshow is None:
             row = self.query_one(SeriesList).row_of(s.id) if self.in_queue else None
-            why = " · " + ", ".join(row["reasons"]) if row and row.get("reasons") else ""
-            self.post_message(msg.Progress(f"{s.title[:60]} · {series_summary(s)}{why}"))
+            if row and row.get("reasons"):
+                # In the queue, why it needs me first: the title is on the cursor's row.
+                said = f"needs me: {', '.join(row['reasons'])} · {series_summary(s)} · {s.title[:60]}"
+            else:
+                said = f"{s.title[:60]} · {series_summary(s)}"
+            self.post_message(msg.Progress(said))
         if plist.entries:
             at = next((i for i, (mid, _) in enumerate(plist.entries) if reshow and mid == reshow[0]), 0)
             if at:
