@@ -19,6 +19,18 @@ def test_raw_8bit_headers_are_decoded(tmp_path: Path) -> None:
     assert m.from_ == "Jörg <j@x.org>" and m.subject == "café [PATCH]"
 
 
+def test_folded_headers_are_unfolded_as_rfc_5322_says(tmp_path: Path) -> None:
+    """A line break and the white space after it are one space, not two (the viewer's title
+    read "register  handling" for git send-email's folded subjects)."""
+    f = tmp_path / "m.eml"
+    f.write_bytes(b"From: A <a@x.org>\nSubject: [PATCH v3 1/2] pwm: loongson: Fix low pulse buffer register\n"
+                  b" handling\nMessage-ID: <a@b>\n\nbody\n")
+    m = read_message("a@b", str(f))
+    assert m.subject == "[PATCH v3 1/2] pwm: loongson: Fix low pulse buffer register handling"
+    f.write_bytes(b"From: A <a@x.org>\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\t[PATCH]\r\nMessage-ID: <a@b>\r\n\r\nbody\r\n")
+    assert read_message("a@b", str(f)).subject == "café\t[PATCH]"  # the word after an encoded word kept apart
+
+
 def test_missing_file_is_a_problem_not_an_error(tmp_path: Path) -> None:
     m = read_message("gone@x", str(tmp_path / "nope"))
     assert m.problem and "cannot read" in m.problem

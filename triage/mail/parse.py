@@ -93,9 +93,14 @@ def header_text(msg: Message, name: str) -> str | None:
             return unsurrogate(str(value))
         except Exception:  # noqa: BLE001
             return None
-    text = str(value)
-    # compat32 hands out the raw text: decode it, once.
+    # compat32 hands out the raw text, folded: unfold it (RFC 5322 drops the line break and
+    # keeps the white space after it: "register\n handling" is "register handling"), then
+    # decode it, once.
+    text = _FOLD_RE.sub("", str(value))
     return unsurrogate(decode_words(text) if "=?" in text else text)
+
+
+_FOLD_RE = re.compile(r"\r?\n(?=[ \t])")
 
 
 def unsurrogate(text: str) -> str:
