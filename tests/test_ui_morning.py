@@ -259,3 +259,35 @@ async def test_the_queue_shows_titles_first_and_says_the_reasons(store, size) ->
             assert cell.rstrip().endswith("‹to-me›")
         status = str(app.query_one(StatusLine).render())
         assert status.startswith("needs me: to-me · v1")  # seen first, at any width
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_long_patch_title_gives_way_to_its_marks(make_store, size) -> None:
+    """A patch line longer than the pane wrapped, and its wrapped part (the marks, "[1]")
+    began the next line as if it were another patch: the title is cut instead."""
+    long_patch = "pwm: tegra: Simplify using devm_reset_control_get_exclusive_deasserted() and friends in probe"
+    store = make_store(mbox(
+        mail("c@x", "[PATCH 0/2] pwm: tegra: cleanups", "cover\n"),
+        mail("p1@x", f"[PATCH 1/2] {long_patch}", patch_body(), minutes=1, parent="c@x"),
+        mail("p2@x", "[PATCH 2/2] pwm: b", patch_body("second"), minutes=2, parent="c@x"),
+        mail("r@x", f"Re: [PATCH 1/2] {long_patch}", "Reviewed-by: Bob <bob@example.net>\n", minutes=3, parent="p1@x",
+             sender="Bob <bob@example.net>"),
+    ))
+    app = _app(store)
+    async with app.run_test(size=size) as pilot:
+        table = app.query_one(SeriesList)
+        await wait_for(pilot, lambda: table.row_count == 1, "the list")
+        table.focus()
+        await wait_for(pilot, lambda: app.main.opened is not None, "opened")
+        plist = app.query_one(PatchList)
+        await settle(pilot)
+        assert plist.option_count == 3 and plist.virtual_size.height == 3  # one line each
+        line = str(plist.get_option_at_index(1).prompt)
+        assert line.startswith("  1/2 pwm: tegra: Simplify") and line.endswith("  R  [1]")
+        assert "…" in line and len(line) <= plist.size.width
+        width = plist.size.width
+        await pilot.resize_terminal(size[0] + 12, size[1])  # wider: more of the title, the marks kept
+        await settle(pilot)
+        assert plist.size.width > width
+        wider = str(plist.get_option_at_index(1).prompt)
+        assert len(wider) > len(line) and wider.endswith("  R  [1]") and len(wider) <= plist.size.width

@@ -21,6 +21,7 @@ from triage.ui.widgets.common import pane_css, scope_bindings
 
 PROGRESS_MARK = {"reviewed": "✓", "needs-changes": "✗", "skipped": "–"}
 PROGRESS_STYLE = {"reviewed": "bold green", "needs-changes": "bold red", "skipped": "dim"}
+MIN_TITLE = 12  # cells a patch title keeps before its line may wrap instead
 SHORT_STATE = {"under-review": "in review", "changes-requested": "changes"}
 CI_MARK = {"fail": "✗", "warn": "!"}
 CI_STYLE = {"fail": "bold red", "warn": "yellow"}
@@ -352,45 +353,26 @@ class PatchList(OptionList):
         super().__init__(id=id)
         self.border_title = "Patches"
         self.entries: list[tuple[str, int | None]] = []  # (message id, patch index or None for the cover)
+        # Each patch's option index and its line's parts, to fit the lines again on a resize.
+        self._labels: list[tuple[int, Text, Text, Text]] = []
+        self._fitted = 0
 
     def fill(self, s: Series) -> None:
         self.clear_options()
         self.entries = []
+        self._labels = []
         options: list[Option] = []
         if s.cover is not None:
             self.entries.append((s.cover.message_id, None))
             replies = len(s.cover_followups)
             options.append(Option(Text(f"0/{s.total} cover letter" + (f"  [{replies} replies]" if replies else ""), style="bold")))
+        width = self._label_width()
         for p in s.patches:
             self.entries.append((p.message_id, p.index))
-            kinds = {t.name for t in p.trailers if t.source != "patch" and t.sender_match}
-            marks = "".join(m for m, n in (("R", "Reviewed-by"), ("A", "Acked-by"), ("T", "Tested-by")) if n in kinds)
-            nak = any(t.negative for t in p.trailers)
-            label = Text(PROGRESS_MARK.get(p.progress or "", " ") + " ", style=PROGRESS_STYLE.get(p.progress or "", ""))
-            label.append(f"{p.index}/{s.total} ")
-            label.append(safe_line(p.message.parsed.title or p.message.subject))
-            if marks:
-                label.append(f"  {marks}", style="green")
-            by_name = [t for t in p.trailers if t.source != "patch" and t.sender_match == "name"]
-            if by_name:
-                # Counted by the sender's name: sent from another address than the trailer names;
-                # ✓ where DKIM signs the mail in the named address's domain.
-                sure = all(t.value in s.name_verified for t in by_name)
-                label.append("  ≈" + ("✓" if sure else ""), style="green" if sure else "yellow")
-            flagged = [t for t in p.trailers if t.source != "patch" and not t.sender_match]
-            if flagged:
-                label.append(f"  ✗{len(flagged)}", style="bold red")  # sent by someone else: not counted
-            carried = [c for c in s.carried_trailers if c["patch"] == p.index]
-            if carried:
-                kinds_c = "".join(dict.fromkeys(str(c["name"])[0] for c in carried))
-                label.append(f"  +{kinds_c} from v{carried[0]['from_version']}", style="cyan")
-            if any(lost["patch"] == p.index for lost in s.review_lost):
-                label.append("  ⚠ review lost (changed)", style="bold yellow")
-            if nak:
-                label.append("  NAK", style="bold red")
-            if p.followups:
-                label.append(f"  [{len(p.followups)}]", style="dim")
-            options.append(Option(label))
+            head, title, tail = self._parts(s, p)
+            self._labels.append((len(options), head, title, tail))
+            options.append(Option(self._label(head, title, tail, width)))
+        self._fitted = width
         missing, more = s.missing(limit=50)
         self.add_options(options)
         for i in missing:
@@ -400,6 +382,66 @@ class PatchList(OptionList):
         self.border_title = f"Patches ({s.received}/{s.total})"
         if options:
             self.highlighted = 0
+
+    @staticmethod
+    def _parts(s: Series, p: Any) -> tuple[Text, Text, Text]:
+        """A patch's line in three parts: its progress and number, its title, and its marks."""
+        kinds = {t.name for t in p.trailers if t.source != "patch" and t.sender_match}
+        marks = "".join(m for m, n in (("R", "Reviewed-by"), ("A", "Acked-by"), ("T", "Tested-by")) if n in kinds)
+        nak = any(t.negative for t in p.trailers)
+        head = Text(PROGRESS_MARK.get(p.progress or "", " ") + " ", style=PROGRESS_STYLE.get(p.progress or "", ""))
+        head.append(f"{p.index}/{s.total} ")
+        title = Text(safe_line(p.message.parsed.title or p.message.subject))
+        tail = Text()
+        if marks:
+            tail.append(f"  {marks}", style="green")
+        by_name = [t for t in p.trailers if t.source != "patch" and t.sender_match == "name"]
+        if by_name:
+            # Counted by the sender's name: sent from another address than the trailer names;
+            # ✓ where DKIM signs the mail in the named address's domain.
+            sure = all(t.value in s.name_verified for t in by_name)
+            tail.append("  ≈" + ("✓" if sure else ""), style="green" if sure else "yellow")
+        flagged = [t for t in p.trailers if t.source != "patch" and not t.sender_match]
+        if flagged:
+            tail.append(f"  ✗{len(flagged)}", style="bold red")  # sent by someone else: not counted
+        carried = [c for c in s.carried_trailers if c["patch"] == p.index]
+        if carried:
+            kinds_c = "".join(dict.fromkeys(str(c["name"])[0] for c in carried))
+            tail.append(f"  +{kinds_c} from v{carried[0]['from_version']}", style="cyan")
+        if any(lost["patch"] == p.index for lost in s.review_lost):
+            tail.append("  ⚠ review lost (changed)", style="bold yellow")
+        if nak:
+            tail.append("  NAK", style="bold red")
+        if p.followups:
+            tail.append(f"  [{len(p.followups)}]", style="dim")
+        return head, title, tail
+
+    @staticmethod
+    def _label(head: Text, title: Text, tail: Text, width: int) -> Text:
+        """One line: the title gives way (…) so that the marks after it stay on the line; a
+        wrapped line began with its marks, as if it were another patch."""
+        title = title.copy()
+        room = width - head.cell_len - tail.cell_len
+        if width and room >= MIN_TITLE:
+            title.truncate(room, overflow="ellipsis")
+        label = Text.assemble(head, title, tail, no_wrap=bool(width) and room >= MIN_TITLE, overflow="ellipsis")
+        return label
+
+    def _label_width(self) -> int:
+        """Cells a patch's line may take (0 before the first layout: no line is cut then)."""
+        if not self.size.width:
+            return 0
+        padding = self.get_component_styles("option-list--option").padding
+        # The border, the option's padding and room for a scrollbar that may come.
+        return max(0, self.size.width - 2 - padding.width - 2)
+
+    def on_resize(self) -> None:
+        width = self._label_width()
+        if width == self._fitted:
+            return
+        self._fitted = width
+        for index, head, title, tail in self._labels:
+            self.replace_option_prompt_at_index(index, self._label(head, title, tail, width))
 
 
 class StatusLine(Static):
