@@ -291,3 +291,22 @@ async def test_a_long_patch_title_gives_way_to_its_marks(make_store, size) -> No
         assert plist.size.width > width
         wider = str(plist.get_option_at_index(1).prompt)
         assert len(wider) > len(line) and wider.endswith("  R  [1]") and len(wider) <= plist.size.width
+
+
+async def test_the_palette_shows_descriptions_as_written(store) -> None:
+    """The palette read its descriptions as markup: "Share states with [sync] remote" lost its
+    "[sync]" (and "[fetch]", "[apply]" theirs)."""
+    from textual.command import CommandList
+
+    app = _app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(SeriesList).row_count == 2, "the list")
+        await pilot.press("ctrl+p", *"notmuch-git")
+        await settle(pilot)
+
+        def prompts() -> list[str]:
+            found = app.screen.query(CommandList)
+            return [str(o.prompt) for o in found.first().options] if found else []
+
+        await wait_for(pilot, lambda: any("notmuch-git" in p for p in prompts()), "the sync command")
+        assert any("Share states with [sync] remote through notmuch-git" in p for p in prompts()), prompts()

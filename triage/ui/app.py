@@ -22,7 +22,9 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, SuspendNotSupported
 from textual.command import Hit, Hits, Provider
+from textual.content import Content
 from textual.css.query import NoMatches
+from textual.fuzzy import Matcher
 from textual.worker import Worker
 
 from triage.config import Settings
@@ -62,7 +64,19 @@ class ActionCommands(Provider):
             if score > 0:
                 target = app if a.scope == "app" else app.main
                 action = a.action.removeprefix("screen.")
-                yield Hit(score, matcher.highlight(a.description), partial(target.run_action, action), help=a.id)
+                yield Hit(score, _highlight(matcher, a.description), partial(target.run_action, action), help=a.id)
+
+
+def _highlight(matcher: Matcher, text: str) -> Content:
+    """As ``Matcher.highlight``, but ``text`` is plain text: that reads it as markup, and
+    "Share states with [sync] remote" lost its "[sync]"."""
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 class TriageApp(App[None]):
