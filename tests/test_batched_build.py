@@ -25,6 +25,7 @@ from triage.cache import listing
 from triage.cache.index import SeriesIndex
 from triage.mail.importer import import_paths
 from triage.series.service import load_series
+from triage.session import Session
 
 PWM = CORPUS / "threads" / "linux-pwm"
 BOB = "Bob Reviewer <bob@example.net>"
@@ -311,6 +312,37 @@ async def test_the_app_shows_each_batch_and_then_the_linked_list(make_store, mon
         assert views[-1][0] > table.row_count
         assert "c1@x" not in table.row_ids() and "c2@x" in table.row_ids()
         assert table.row_ids()[0] == "lone@x"
+
+
+async def test_a_first_start_on_the_queue_shows_the_batches_then_the_queue(make_store, monkeypatch) -> None:
+    """With ``[queue] start`` a first start showed "loading…" and nothing else until the whole
+    store was built (a minute at ten times linux-pwm): it shows the list batch by batch, with
+    the build's progress, then the queue."""
+    from tests.uihelpers import wait_for
+    from triage.config import Settings
+    from triage.ui import messages as msg
+    from triage.ui.app import make_app
+    from triage.ui.keymaps import load_keymap
+    from triage.ui.widgets.panes import SeriesList
+
+    monkeypatch.setenv("TRIAGE_BATCH_MESSAGES", "3")
+    store = make_store(_spanning_mail())
+    seen: list[str] = []
+    app = make_app(store, Settings(queue_start=True), load_keymap("default"))
+
+    def hook(message) -> None:
+        if isinstance(message, msg.SeriesLoaded):
+            seen.append(message.how)
+        elif isinstance(message, msg.QueueLoaded):
+            seen.append("queue")
+
+    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
+        table = app.query_one(SeriesList)
+        await wait_for(pilot, lambda: app.main.in_queue, "the queue")
+        said = list(dict.fromkeys(seen))  # a message bubbles: the hook sees it twice
+        assert len(said) > 3 and all(h.startswith("building the index: ") for h in said[:-1]), said
+        assert said[-1] == "queue" and "Queue" in str(table.border_title)
+        assert set(table.row_ids()) == {i.row["id"] for i in Session(store).todo()}
 
 
 def test_a_write_beside_a_batch_never_breaks_the_build(make_store, tmp_path: Path, monkeypatch) -> None:

@@ -84,7 +84,8 @@ class MainScreen(ListPart, StatesPart, ReaderPart, CommentsPart, RepliesPart, Ta
         self.query_one(SeriesList).border_title = Text("Series (loading…)")
         self._layout()
         if self.session.settings.queue_start:
-            self.load_queue()
+            # Through the list's load: a first build shows the list as it grows, then the queue.
+            self.load(self.model.query, then_queue=True)
         else:
             self.load(self.model.query, cached_first=True)
         self.list_drafts(show=False)

@@ -26,9 +26,11 @@ class ListPart(MainBase):
     """The series list and the queue (see the module)."""
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load(self, query: str, *, cached_first: bool = False) -> None:
+    def load(self, query: str, *, cached_first: bool = False, then_queue: bool = False) -> None:
         """Refresh the index and show the query's list. ``cached_first``: show the list the
-        index holds at once, and the refreshed one when the refresh is done."""
+        index holds at once, and the refreshed one when the refresh is done. ``then_queue``:
+        show the queue once the index is up to date (``[queue] start``); a first build shows
+        its list meanwhile, batch by batch, as without it."""
         worker = get_current_worker()
         sort, state = self.model.sort, self.model.state_filter
         shown: list[bool] = []
@@ -62,6 +64,11 @@ class ListPart(MainBase):
 
             refresh = self.session.refresh(progress=progress, built=built if whole else None,
                                            batch=batch if whole else None)
+            if then_queue:
+                items = self.session.todo()  # the index is up to date: no second refresh's work
+                if not worker.is_cancelled:
+                    self.post_message(msg.QueueLoaded([i.to_json() for i in items]))
+                return
             if shown:
                 return  # the index is written now; the list on screen is its list
             view = self.session.list_view(query, sort=sort, state=state)
