@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from triage.mail.dns import DnsCache, DnsUnavailable
+from triage.mail.parse import split_message
 
 MAX_SIGNATURES = 8  # a message may carry any number of signatures; a few are ever real
 # What a message dkimpy cannot parse at all proves (nothing).
@@ -169,12 +170,9 @@ _ARC_UNSPACED_RE = re.compile(rb"^(arc-message-signature|arc-seal|arc-authentica
 
 def _arc_spaced(data: bytes) -> bytes:
     """The message with a space after the colon of each ARC header (see above)."""
-    end = data.find(b"\n\n")
-    crlf = data.find(b"\r\n\r\n")
-    if crlf != -1 and (end == -1 or crlf < end):
-        end = crlf
-    head, body = (data, b"") if end == -1 else (data[:end], data[end:])
-    return _ARC_UNSPACED_RE.sub(rb"\1: ", head) + body
+    parts = split_message(data)
+    head = data if parts is None else parts[0]
+    return _ARC_UNSPACED_RE.sub(rb"\1: ", head) + data[len(head):]
 
 
 def _aar_value(raw: bytes) -> str:

@@ -424,8 +424,7 @@ class PatchList(OptionList):
         room = width - head.cell_len - tail.cell_len
         if width and room >= MIN_TITLE:
             title.truncate(room, overflow="ellipsis")
-        label = Text.assemble(head, title, tail, no_wrap=bool(width) and room >= MIN_TITLE, overflow="ellipsis")
-        return label
+        return Text.assemble(head, title, tail, no_wrap=bool(width) and room >= MIN_TITLE, overflow="ellipsis")
 
     def _label_width(self) -> int:
         """Cells a patch's line may take (0 before the first layout: no line is cut then)."""
